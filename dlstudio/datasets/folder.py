@@ -1,0 +1,208 @@
+"""``from_folder``: images sorted into one sub-folder per class (torchvision's ImageFolder layout).
+
+Every image is decoded once while loading: that is the only sure way to find the unreadable
+ones (a truncated file can have a valid header), and it yields the pixel statistics. Training
+then decodes files again on demand, in DataLoader worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from dlstudio.datasets.augment import AugmentSpec
+from dlstudio.datasets.bundle import DataBundle
+from dlstudio.datasets.memory import split_indices
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+_EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif"}
+
+
+def decode(path: str, size: tuple[int, int], channels: int) -> torch.Tensor:
+    """The image at ``path`` as float (channels, H, W) in [0, 1], resized to ``size`` (H, W)."""
+    with Image.open(path) as image:
+        image = image.convert("L" if channels == 1 else "RGB")
+        image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        array = np.asarray(image, dtype=np.uint8)
+    tensor = torch.from_numpy(array.copy())
+    tensor = tensor.unsqueeze(0) if tensor.ndim == 2 else tensor.permute(2, 0, 1)
+    return tensor.float() / 255
+
+
+class ImageFiles(Dataset):
+    """Image files decoded on access: items ``(x, y)`` with ``x`` float32 (C, H, W), standardised.
+
+    Example:
+        >>> ds = ImageFiles(["cat.png"], torch.tensor([0]), (32, 32), 3)  # doctest: +SKIP
+    """
+
+    decodes_files = True  # tells the loaders that worker processes pay off
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        targets: torch.Tensor,
+        size: tuple[int, int],
+        channels: int,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        transform: Transform | None = None,
+    ) -> None:
+        self.paths = list(paths)
+        self.targets = targets
+        self.size = size
+        self.channels = channels
+        self.mean = torch.tensor(mean if mean is not None else [0.0] * channels).view(-1, 1, 1)
+        self.std = torch.tensor(std if std is not None else [1.0] * channels).view(-1, 1, 1)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def raw(self, index: int) -> torch.Tensor:
+        """Image ``index`` in [0, 1], before augmentation and standardisation."""
+        try:
+            return decode(self.paths[index], self.size, self.channels)
+        except Exception as error:
+            raise OSError(
+                f"Could not read {self.paths[index]} (it was readable when the data set was "
+                f"loaded; was it changed or removed?): {error}"
+            ) from error
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image = self.raw(index)
+        if self.transform is not None:
+            image = self.transform(image)
+        return (image - self.mean) / self.std, self.targets[index]
+
+    def with_transform(self, transform: Transform | None) -> ImageFiles:
+        """The same files with another augmentation."""
+        return ImageFiles(
+            self.paths,
+            self.targets,
+            self.size,
+            self.channels,
+            self.mean.flatten().tolist(),
+            self.std.flatten().tolist(),
+            transform,
+        )
+
+
+def from_folder(
+    root: str | os.PathLike,
+    image_size: int | tuple[int, int] = 64,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    grayscale: bool = False,
+    augment: AugmentSpec = None,
+) -> DataBundle:
+    """Images in ``root/<class>/<image file>``, resized to ``image_size``, one class per folder.
+
+    Images that cannot be read are left out and listed in ``bundle.skipped`` as (path, reason).
+    ``grayscale=True`` gives 1-channel images, otherwise 3 (RGB).
+
+    Example:
+        >>> from dlstudio import datasets
+        >>> bundle = datasets.from_folder("photos", image_size=32)  # doctest: +SKIP
+        >>> bundle.classes, bundle.input_shape, bundle.skipped  # doctest: +SKIP
+        (['cat', 'dog'], (3, 32, 32), [('photos/dog/broken.png', 'cannot identify image file')])
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"No folder at {root}. from_folder needs root/<class>/<images>.")
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"image_size must be a positive int or (height, width): {image_size!r}.")
+    channels = 1 if grayscale else 3
+    candidates, skipped = _scan(root)
+    # Decoding releases the GIL, so threads check many files at once.
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
+        results = list(pool.map(lambda item: _check(item[0], size, channels), candidates))
+    valid: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for (path, label), result in zip(candidates, results, strict=True):
+        if isinstance(result, str):
+            skipped.append((path, result))
+        else:
+            valid.setdefault(label, []).append((path, result))
+    classes = sorted(valid)
+    for label in sorted({label for _, label in candidates} - set(classes)):
+        skipped.append((str(root / label), "no readable images in this class folder"))
+    if len(classes) < 2:
+        raise ValueError(
+            f"{root} needs at least two class folders with readable images; found "
+            f"{classes or 'none'}. Put each class's images in its own sub-folder."
+        )
+    files = [(path, i, stats) for i, label in enumerate(classes) for path, stats in valid[label]]
+    paths = [path for path, _, _ in files]
+    targets = torch.tensor([i for _, i, _ in files], dtype=torch.long)
+    train_idx, val_idx = split_indices(len(files), val_fraction, seed, targets.numpy())
+    mean, std = _channel_stats(np.stack([files[i][2] for i in train_idx]), size[0] * size[1])
+
+    def split(indices: np.ndarray) -> ImageFiles:
+        return ImageFiles(
+            [paths[i] for i in indices],
+            targets[torch.from_numpy(indices)],
+            size,
+            channels,
+            mean,
+            std,
+        )
+
+    bundle = DataBundle(
+        name=root.name,
+        train=split(train_idx),
+        val=split(val_idx),
+        input_shape=(channels, *size),
+        task="classification",
+        num_classes=len(classes),
+        classes=classes,
+        description=f"{len(files)} images from {root}, {len(classes)} classes"
+        + (f"; {len(skipped)} files skipped (see .skipped)." if skipped else "."),
+        output_size=len(classes),
+        image=True,
+        mean=tuple(mean),
+        std=tuple(std),
+        skipped=skipped,
+    )
+    return bundle.with_augmentation(augment) if augment else bundle
+
+
+def _scan(root: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(path, class) for image files under each class folder, and the non-image files found."""
+    candidates, skipped = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if path.name.startswith("."):
+                continue  # .DS_Store and friends
+            if path.suffix.lower() in _EXTENSIONS:
+                candidates.append((str(path), folder.name))
+            else:
+                skipped.append((str(path), f"not an image file ({path.suffix or 'no extension'})"))
+    return candidates, skipped
+
+
+def _check(path: str, size: tuple[int, int], channels: int) -> np.ndarray | str:
+    """Per-channel (sum, sum of squares) of the decoded image, or why it cannot be read."""
+    try:
+        image = decode(path, size, channels).double()
+    except Exception as error:  # noqa: BLE001 -- PIL raises many kinds for broken files
+        return f"{type(error).__name__}: {error}"
+    return np.stack([image.sum(dim=(1, 2)).numpy(), (image**2).sum(dim=(1, 2)).numpy()])
+
+
+def _channel_stats(stats: np.ndarray, pixels_per_image: int) -> tuple[list[float], list[float]]:
+    """Mean and std per channel from per-image (sum, sum of squares), shape (N, 2, C)."""
+    totals = stats.sum(axis=0)
+    count = len(stats) * pixels_per_image
+    mean = totals[0] / count
+    std = np.sqrt(np.maximum(totals[1] / count - mean**2, 0.0))
+    std = np.where(std > 1e-6, std, 1.0)  # a blank channel must not divide by zero
+    return mean.tolist(), std.tolist()

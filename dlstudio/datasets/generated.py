@@ -1,0 +1,101 @@
+"""Generated toy data sets in the style of the TensorFlow Playground, plus a sine forecasting set.
+
+Each generator returns ``(x, y)`` numpy arrays from ``n_samples``, ``noise`` and ``seed`` alone,
+so the same arguments always give the same points. 2-D sets live on a scale of about [-1, 1] and
+``noise`` is the standard deviation of Gaussian jitter on that scale (blobs: the cluster spread).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _check(n_samples: int, noise: float, minimum: int = 4) -> None:
+    if int(n_samples) < minimum:
+        raise ValueError(f"n_samples must be at least {minimum}; got {n_samples!r}.")
+    if float(noise) < 0:
+        raise ValueError(f"noise must be zero or positive; got {noise!r}.")
+
+
+def moons(
+    n_samples: int = 1000, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles, two classes."""
+    from sklearn.datasets import make_moons
+
+    _check(n_samples, noise)
+    return make_moons(n_samples=int(n_samples), noise=float(noise) or None, random_state=seed)
+
+
+def circles(
+    n_samples: int = 1000, noise: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle inside a large one, two classes."""
+    from sklearn.datasets import make_circles
+
+    _check(n_samples, noise)
+    return make_circles(
+        n_samples=int(n_samples), noise=float(noise) or None, factor=0.5, random_state=seed
+    )
+
+
+def spirals(
+    n_samples: int = 1000, noise: float = 0.05, seed: int = 0, turns: float = 1.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two spiral arms wound around each other, two classes."""
+    _check(n_samples, noise)
+    rng = np.random.default_rng(seed)
+    y = np.arange(int(n_samples)) % 2
+    t = rng.uniform(0.05, 1.0, size=len(y))  # distance from the centre; skip the crowded middle
+    angle = 2 * np.pi * turns * t + np.pi * y
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+    return x + rng.normal(0, noise, size=x.shape), y
+
+
+def xor(n_samples: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points in the four quadrants; class 1 where x and y have the same sign."""
+    _check(n_samples, noise)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(int(n_samples), 2))
+    # Push points off the axes (as the Playground does) so the classes have a margin.
+    x += np.sign(x) * 0.05
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return x + rng.normal(0, noise, size=x.shape), y
+
+
+def blobs(
+    n_samples: int = 1000, noise: float = 0.3, seed: int = 0, centers: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian clusters, one class each; ``noise`` is the cluster spread."""
+    from sklearn.datasets import make_blobs
+
+    _check(n_samples, noise)
+    if int(centers) < 2:
+        raise ValueError(f"blobs needs at least 2 centers; got {centers!r}.")
+    return make_blobs(
+        n_samples=int(n_samples),
+        centers=int(centers),
+        cluster_std=float(noise),
+        center_box=(-1.5, 1.5),
+        random_state=seed,
+    )
+
+
+def sine(
+    n_samples: int = 1000, noise: float = 0.05, seed: int = 0, length: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of noisy sine waves (n, length, 1) and the value that follows each (n, 1).
+
+    Each window has its own frequency and phase, so a model must read the rhythm from the
+    sequence rather than memorise one wave.
+    """
+    _check(n_samples, noise)
+    if int(length) < 2:
+        raise ValueError(f"length must be at least 2; got {length!r}.")
+    rng = np.random.default_rng(seed)
+    n, length = int(n_samples), int(length)
+    frequency = rng.uniform(0.5, 1.5, size=(n, 1))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    t = np.arange(length + 1) * 0.3
+    waves = np.sin(frequency * t + phase) + rng.normal(0, noise, size=(n, length + 1))
+    return waves[:, :length, None], waves[:, length:]

@@ -1,0 +1,219 @@
+"""In-memory data sets and the helpers that split and standardise them.
+
+Tabular and sequence data become plain ``TensorDataset``s holding standardised float32 features.
+Images become ``ImageTensors``: the raw pixels stay in memory (uint8 where the source is uint8,
+a quarter of the float size) and are standardised on access, so augmentation can run on raw
+pixels first. Both accept a list of indices and return a whole batch in one indexing operation,
+which ``DataBundle.loaders`` uses to avoid per-item Python overhead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, TensorDataset
+
+from dlstudio.datasets.bundle import DataBundle, Task
+
+Index = int | Sequence[int] | torch.Tensor
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+class ImageTensors(Dataset):
+    """Images (N, C, H, W) kept raw in memory, standardised per channel when read.
+
+    ``images`` are uint8 (0..255) or float in [0, 1]; ``transform`` (augmentation) runs on the
+    [0, 1] image before standardisation. Items are ``(x, y)`` with ``x`` float32 (C, H, W).
+
+    Example:
+        >>> ds = ImageTensors(torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long))
+        >>> ds[0][0].shape, ds[[0, 1]][0].shape
+        (torch.Size([1, 8, 8]), torch.Size([2, 1, 8, 8]))
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        targets: torch.Tensor,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        transform: Transform | None = None,
+    ) -> None:
+        if images.ndim != 4:
+            raise ValueError(f"Images must be (N, C, H, W); got shape {tuple(images.shape)}.")
+        if len(images) != len(targets):
+            raise ValueError(f"{len(images)} images but {len(targets)} targets.")
+        channels = images.shape[1]
+        self.images = images
+        self.targets = targets
+        self.mean = torch.tensor(mean if mean is not None else [0.0] * channels).view(-1, 1, 1)
+        self.std = torch.tensor(std if std is not None else [1.0] * channels).view(-1, 1, 1)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def raw(self, index: Index) -> torch.Tensor:
+        """Images at ``index`` as float in [0, 1], before augmentation and standardisation."""
+        images = self.images[index]
+        return images.float() / 255 if images.dtype == torch.uint8 else images.float()
+
+    def __getitem__(self, index: Index) -> tuple[torch.Tensor, torch.Tensor]:
+        images = self.raw(index)
+        if self.transform is not None:
+            # v2 transforms draw one set of random parameters per call: augment images one by one.
+            if images.ndim == 4:
+                images = torch.stack([self.transform(image) for image in images])
+            else:
+                images = self.transform(images)
+        return (images - self.mean) / self.std, self.targets[index]
+
+    def with_transform(self, transform: Transform | None) -> ImageTensors:
+        """The same images (shared, not copied) with another augmentation."""
+        return ImageTensors(
+            self.images,
+            self.targets,
+            self.mean.flatten().tolist(),
+            self.std.flatten().tolist(),
+            transform,
+        )
+
+
+def check_val_fraction(val_fraction: float) -> float:
+    """``val_fraction`` as a float, or a ValueError that says what is allowed."""
+    if not 0 < float(val_fraction) < 1:
+        raise ValueError(
+            f"val_fraction must be between 0 and 1 (exclusive), e.g. 0.2; got {val_fraction!r}."
+        )
+    return float(val_fraction)
+
+
+def split_indices(
+    n: int, val_fraction: float, seed: int, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled train and validation indices; stratified by ``labels`` when every class allows."""
+    from sklearn.model_selection import train_test_split
+
+    val_fraction = check_val_fraction(val_fraction)
+    n_val = int(round(n * val_fraction))
+    if n < 2 or n_val < 1 or n_val >= n:
+        raise ValueError(
+            f"Cannot split {n} samples with val_fraction={val_fraction}: "
+            "both splits need at least one sample. Use more data or another val_fraction."
+        )
+    stratify = None
+    if labels is not None:
+        _, counts = np.unique(labels, return_counts=True)
+        # Stratifying needs two members per class and room for every class in both splits.
+        if counts.min() >= 2 and len(counts) <= min(n_val, n - n_val):
+            stratify = labels
+    train_idx, val_idx = train_test_split(
+        np.arange(n), test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
+    )
+    return np.sort(train_idx), np.sort(val_idx)
+
+
+def fit_scale(train: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std over ``dims`` of the training data; constant features get std 1."""
+    mean = train.double().mean(dim=dims, keepdim=True)
+    std = train.double().std(dim=dims, keepdim=True, unbiased=False)
+    std = torch.where(std > 1e-12, std, torch.ones_like(std))
+    return mean.float(), std.float()
+
+
+def as_targets(y: np.ndarray | torch.Tensor, task: Task) -> torch.Tensor:
+    """Targets as int64 (N,) for classification or float32 (N, k) for regression."""
+    y = torch.as_tensor(np.asarray(y))
+    if task == "classification":
+        return y.long().reshape(-1)
+    y = y.float()
+    return y.reshape(len(y), -1)
+
+
+def tensor_bundle(
+    name: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    task: Task,
+    *,
+    val_fraction: float,
+    seed: int,
+    classes: list[str] | None = None,
+    standardize: bool = True,
+    split: tuple[np.ndarray, np.ndarray] | None = None,
+    **meta,
+) -> DataBundle:
+    """Split tabular (N, F) or sequence (N, L, F) data, standardise on train stats, and bundle it.
+
+    ``split`` gives (train, val) indices chosen earlier; ``meta`` passes on to DataBundle
+    (description, feature_names, input_dtype...).
+    """
+    labels = y.numpy() if task == "classification" else None
+    train_idx, val_idx = split or split_indices(len(x), val_fraction, seed, labels)
+    x_train, x_val = x[train_idx], x[val_idx]
+    if standardize and x.is_floating_point():
+        # Per feature: over samples, and over time steps for sequences.
+        mean, std = fit_scale(x_train, dims=tuple(range(x.ndim - 1)))
+        x_train, x_val = (x_train - mean) / std, (x_val - mean) / std
+    return DataBundle(
+        name=name,
+        train=TensorDataset(x_train.contiguous(), y[train_idx]),
+        val=TensorDataset(x_val.contiguous(), y[val_idx]),
+        input_shape=tuple(x.shape[1:]),
+        task=task,
+        **_target_meta(y, task, classes),
+        **meta,
+    )
+
+
+def image_bundle(
+    name: str,
+    images: torch.Tensor,
+    y: torch.Tensor,
+    classes: list[str] | None,
+    *,
+    val_fraction: float,
+    seed: int,
+    description: str = "",
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    task: Task = "classification",
+    standardize: bool = True,
+) -> DataBundle:
+    """Split raw images (uint8 or [0, 1] floats), standardise per channel on train stats.
+
+    With ``val`` given (images, targets), all of ``images`` train and ``val`` validates.
+    """
+    if val is None:
+        labels = y.numpy() if task == "classification" else None
+        train_idx, val_idx = split_indices(len(images), val_fraction, seed, labels)
+        train_idx, val_idx = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
+        val = images[val_idx], y[val_idx]
+        images, y = images[train_idx], y[train_idx]
+    channels = images.shape[1]
+    if standardize:
+        mean, std = fit_scale(ImageTensors(images, y).raw(slice(None)), dims=(0, 2, 3))
+        mean_list, std_list = mean.flatten().tolist(), std.flatten().tolist()
+    else:
+        mean_list, std_list = [0.0] * channels, [1.0] * channels
+    return DataBundle(
+        name=name,
+        train=ImageTensors(images, y, mean_list, std_list),
+        val=ImageTensors(*val, mean_list, std_list),
+        input_shape=tuple(images.shape[1:]),
+        task=task,
+        description=description,
+        image=True,
+        mean=tuple(mean_list),
+        std=tuple(std_list),
+        **_target_meta(torch.cat([y, val[1]]), task, classes),
+    )
+
+
+def _target_meta(y: torch.Tensor, task: Task, classes: list[str] | None) -> dict:
+    if task == "regression":
+        return {"num_classes": None, "classes": [], "output_size": y.shape[1] if y.ndim > 1 else 1}
+    if classes is None:
+        classes = [str(i) for i in range(int(y.max()) + 1 if len(y) else 0)]
+    return {"num_classes": len(classes), "classes": list(classes), "output_size": len(classes)}
