@@ -1,0 +1,41 @@
+"""dlstudio: build deep learning models visually and get plain PyTorch.
+
+Example:
+    >>> from dlstudio import Graph
+    >>> g = Graph.from_dict({"version": 1, "nodes": [], "edges": []})
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from dlstudio.graph import Graph, GraphError, Problem, layers
+
+__version__ = "0.1.0"
+
+# Heavier parts (torch data loading, widgets) load on first use, so `import dlstudio`
+# stays fast for the CLI and the editor's kernel.
+_LAZY = {
+    "datasets": ("dlstudio.datasets", None),
+    "Trainer": ("dlstudio.train", "Trainer"),
+    "ModelBuilder": ("dlstudio.ui", "ModelBuilder"),
+    "Studio": ("dlstudio.ui", "Studio"),
+    "live": ("dlstudio.ui", "live"),
+}
+
+__all__ = ["Graph", "GraphError", "Problem", "layers", "__version__", *_LAZY]
+
+if TYPE_CHECKING:
+    from dlstudio import datasets
+    from dlstudio.train import Trainer
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'dlstudio' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    module = import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value

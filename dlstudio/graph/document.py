@@ -1,0 +1,242 @@
+"""The graph document: nodes and edges as JSON (schema version 1), read strictly and saved safely."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlstudio.graph.errors import GraphError, Problem
+
+SCHEMA_VERSION = 1
+MAX_NODES = 20_000
+MAX_ID_LENGTH = 200
+_NODE_KEYS = {"id", "op", "params", "label", "position"}
+_EDGE_KEYS = {"source", "target", "target_port", "source_port"}
+
+
+@dataclass
+class Node:
+    """One layer on the canvas. ``params`` hold only what the user set (JSON literals)."""
+
+    id: str
+    op: str
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+    position: dict[str, float] | None = None
+
+    @property
+    def title(self) -> str:
+        """How messages name the node: ``Linear 'fc1'``."""
+        return f"{self.op} {_quote(self.label or self.id)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "op": self.op, "params": dict(self.params)}
+        if self.label is not None:
+            data["label"] = self.label
+        if self.position is not None:
+            data["position"] = dict(self.position)
+        return data
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A tensor flowing from ``source``'s output into ``target``'s input ``target_port``."""
+
+    source: str
+    target: str
+    target_port: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, "target_port": self.target_port}
+
+
+def _quote(text: str) -> str:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    shown = re.sub(r"[\x00-\x1f\x7f]", "?", shown)
+    return f"'{shown}'"
+
+
+def _json_value_ok(value: Any, depth: int = 0) -> bool:
+    """Only plain, finite, shallow JSON literals are accepted as parameter values."""
+    if depth > 3:
+        return False
+    if value is None or isinstance(value, bool | int | str):
+        return not isinstance(value, str) or len(value) <= 200
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return len(value) <= 64 and all(_json_value_ok(item, depth + 1) for item in value)
+    return False
+
+
+class DocumentReader:
+    """Turns untrusted JSON into nodes and edges, collecting every problem instead of stopping."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, message: str, node_id: str | None = None, hint: str | None = None) -> None:
+        self.problems.append(Problem(node_id, message, hint))
+
+    def read(self, data: Any) -> tuple[list[Node], list[Edge]]:
+        if not isinstance(data, dict):
+            self.problem("A graph document must be a JSON object with 'nodes' and 'edges'.")
+            return [], []
+        version = data.get("version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION or isinstance(version, bool):
+            self.problem(
+                f"This graph uses format version {str(version)[:20]!r}; dlstudio reads version 1."
+            )
+        unknown = set(data) - {"version", "nodes", "edges", "metadata"}
+        if unknown:
+            self.problem(f"Unknown top-level keys: {', '.join(sorted(map(str, unknown))[:5])}.")
+        nodes = self._nodes(data.get("nodes", []))
+        edges = self._edges(data.get("edges", []))
+        return nodes, edges
+
+    def _nodes(self, raw: Any) -> list[Node]:
+        if not isinstance(raw, list):
+            self.problem("'nodes' must be a list of node objects.")
+            return []
+        if len(raw) > MAX_NODES:
+            self.problem(f"The graph has {len(raw):,} nodes; the limit is {MAX_NODES:,}.")
+            return []
+        nodes: list[Node] = []
+        seen: set[str] = set()
+        for index, item in enumerate(raw):
+            node = self._node(item, index)
+            if node is None:
+                continue
+            if node.id in seen:
+                self.problem(
+                    f"Two nodes share the id {_quote(node.id)}.",
+                    node.id,
+                    "Give each node its own id.",
+                )
+                continue
+            seen.add(node.id)
+            nodes.append(node)
+        return nodes
+
+    def _node(self, item: Any, index: int) -> Node | None:
+        where = f"Node #{index + 1}"
+        if not isinstance(item, dict):
+            self.problem(f"{where} must be an object with 'id' and 'op'.")
+            return None
+        node_id = item.get("id")
+        if not isinstance(node_id, str) or not node_id or len(node_id) > MAX_ID_LENGTH:
+            self.problem(f"{where} needs an 'id': a non-empty string of at most {MAX_ID_LENGTH}.")
+            return None
+        op = item.get("op")
+        if not isinstance(op, str) or not op or len(op) > 100:
+            self.problem(f"{where} ({_quote(node_id)}) needs an 'op' such as 'Linear'.", node_id)
+            return None
+        extra = set(item) - _NODE_KEYS
+        if extra:
+            self.problem(
+                f"Node {_quote(node_id)} has unknown keys: {', '.join(sorted(map(str, extra))[:5])}.",
+                node_id,
+            )
+        params = item.get("params", {})
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            self.problem(f"Node {_quote(node_id)}: 'params' must be an object.", node_id)
+            params = {}
+        clean: dict[str, Any] = {}
+        for name, value in params.items():
+            if not _json_value_ok(value):
+                self.problem(
+                    f"Node {_quote(node_id)}: parameter {_quote(str(name))} has an unusable value.",
+                    node_id,
+                    "Use a number, true/false, a short string or a list of numbers.",
+                )
+                continue
+            clean[name] = value
+        label = item.get("label")
+        if label is not None and (not isinstance(label, str) or len(label) > MAX_ID_LENGTH):
+            self.problem(f"Node {_quote(node_id)}: 'label' must be a short string.", node_id)
+            label = None
+        return Node(node_id, op, clean, label, self._position(item.get("position"), node_id))
+
+    def _position(self, raw: Any, node_id: str) -> dict[str, float] | None:
+        if raw is None:
+            return None
+        ok = isinstance(raw, dict) and all(
+            isinstance(raw.get(axis), int | float)
+            and not isinstance(raw.get(axis), bool)
+            and math.isfinite(raw[axis])
+            for axis in ("x", "y")
+        )
+        if not ok:
+            self.problem(
+                f"Node {_quote(node_id)}: 'position' must be {{'x': number, 'y': number}}."
+            )
+            return None
+        return {"x": float(raw["x"]), "y": float(raw["y"])}
+
+    def _edges(self, raw: Any) -> list[Edge]:
+        if not isinstance(raw, list):
+            self.problem("'edges' must be a list of edge objects.")
+            return []
+        edges = []
+        for index, item in enumerate(raw[: MAX_NODES * 8]):
+            where = f"Edge #{index + 1}"
+            if not isinstance(item, dict):
+                self.problem(f"{where} must be an object with 'source' and 'target'.")
+                continue
+            source, target = item.get("source"), item.get("target")
+            port = item.get("target_port", 0)
+            if not isinstance(source, str) or not isinstance(target, str):
+                self.problem(f"{where} needs 'source' and 'target' node ids.")
+                continue
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 64:
+                self.problem(f"{where} has an invalid target_port; use 0, 1, ...", target)
+                continue
+            if set(item) - _EDGE_KEYS:
+                self.problem(f"{where} has unknown keys.", target)
+            edges.append(Edge(source, target, port))
+        return edges
+
+
+def parse_document(data: Any) -> tuple[list[Node], list[Edge]]:
+    """Read a graph document; raises GraphError listing every malformed part."""
+    reader = DocumentReader()
+    nodes, edges = reader.read(data)
+    if reader.problems:
+        raise GraphError(reader.problems)
+    return nodes, edges
+
+
+def parse_json(text: str | bytes) -> Any:
+    """json.loads that turns every failure (and NaN/Infinity literals) into a GraphError."""
+
+    def reject_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not allowed")
+
+    try:
+        return json.loads(text, parse_constant=reject_constant)
+    except (ValueError, TypeError, RecursionError) as error:
+        raise GraphError([Problem(None, f"This is not valid graph JSON: {error}")]) from None
+
+
+def write_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write text to path so that a crash leaves either the old file or the new one, never half."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,507 @@
+"""Shape rules: plain arithmetic giving each layer's output from its inputs, as torch computes it.
+
+A rule reads the node's parameters (``ctx.p``), fills in the sizes it can infer, and returns the
+output TensorSpec, or fails with a sentence a learner understands. tests/graph/test_rules.py holds
+every rule against a real forward pass, so the rules cannot drift from what training does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from dlstudio.graph.errors import ShapeFailure
+from dlstudio.graph.tensors import TensorSpec, as_tuple, format_shape, product
+
+Rule = Callable[["RuleContext"], TensorSpec]
+
+_LAYOUTS = {
+    2: "features shaped (N, features)",
+    3: "a sequence shaped (N, C, L) or (N, L, features)",
+    4: "images shaped (N, C, H, W)",
+    5: "volumes shaped (N, C, D, H, W)",
+}
+
+
+class RuleContext:
+    """What a rule sees of one node: its title, parameters and incoming tensors."""
+
+    def __init__(
+        self,
+        node_id: str,
+        title: str,
+        params: dict[str, Any],
+        inputs: list[TensorSpec],
+        sources: list[str],
+    ):
+        self.node_id = node_id
+        self.title = title
+        self.p = params
+        self.inputs = inputs
+        self.sources = sources
+
+    @property
+    def x(self) -> TensorSpec:
+        return self.inputs[0]
+
+    def fail(
+        self, message: str, hint: str | None = None, fix: dict[str, Any] | None = None
+    ) -> NoReturn:
+        fix_doc = {"node_id": self.node_id, "params": fix} if fix is not None else None
+        raise ShapeFailure(f"{self.title} {message}", hint, fix_doc)
+
+    def infer(self, name: str, actual: int | tuple[int, ...], what: str, index: int = 0) -> None:
+        """Fill an inferred size, or fail when the size given disagrees with the input."""
+        given = self.p.get(name)
+        if given is None:
+            self.p[name] = actual
+            return
+        if given == actual:
+            return
+        spec = self.inputs[index]
+        origin = f"from {self.sources[index]}"
+        if spec.note:
+            origin = f"{spec.note} {origin}"
+        self.fail(
+            f"expects {_n(given)} {what} but receives {_n(actual)} ({origin}).",
+            f"Set {name} to {_plain(actual)} or leave it empty to infer it.",
+            {name: None},
+        )
+
+    def require_rank(self, *ranks: int) -> TensorSpec:
+        spec = self.x
+        if spec.rank in ranks:
+            return spec
+        wanted = " or ".join(_LAYOUTS.get(rank, f"{rank} dimensions") for rank in ranks)
+        self.fail(
+            f"expects {wanted} but receives {format_shape(spec.shape)} from {self.sources[0]}.",
+            _rank_hint(spec.rank, ranks[0]),
+        )
+
+    def dim(self, dim: int, rank: int, name: str = "dim") -> int:
+        """Normalise a possibly negative dimension index, failing when it is out of range."""
+        if not -rank <= dim < rank:
+            self.fail(
+                f"has {name}={dim}, but its input {format_shape(self.x.shape)} has only "
+                f"{rank} dimensions (0 to {rank - 1}).",
+                f"Set {name} to a value from {-rank} to {rank - 1}.",
+            )
+        return dim % rank
+
+
+def _n(value: int | tuple[int, ...]) -> str:
+    if isinstance(value, tuple):
+        return "x".join(str(item) for item in value)
+    return f"{value:,}"
+
+
+def _plain(value: int | tuple[int, ...]) -> str:
+    return str(list(value)) if isinstance(value, tuple) else str(value)
+
+
+def _rank_hint(have: int, want: int) -> str | None:
+    if have > want == 2:
+        return "Add a Flatten layer before it."
+    if have < want:
+        return "Add an Unflatten or Reshape layer before it to give the tensor more dimensions."
+    if have > want:
+        return "Add a Flatten, Reshape or pooling layer before it to remove dimensions."
+    return None
+
+
+# ----------------------------------------------------------------------------- simple rules
+
+
+def same_shape(ctx: RuleContext) -> TensorSpec:
+    return TensorSpec(ctx.x.shape, ctx.x.dtype)
+
+
+def input_rule(ctx: RuleContext) -> TensorSpec:
+    return TensorSpec((None, *ctx.p["shape"]), ctx.p["dtype"])
+
+
+def linear(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.rank < 2:
+        ctx.require_rank(2)
+    ctx.infer("in_features", x.shape[-1], "input features")
+    return TensorSpec((*x.shape[:-1], ctx.p["out_features"]))
+
+
+def softmax(ctx: RuleContext) -> TensorSpec:
+    ctx.dim(ctx.p["dim"], ctx.x.rank)
+    return same_shape(ctx)
+
+
+def spatial_dropout(rank: int) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        ctx.require_rank(rank)
+        return same_shape(ctx)
+
+    return rule
+
+
+# ------------------------------------------------------------------------------ convolutions
+
+
+def _padding(ctx: RuleContext, n: int, strides: tuple[int, ...]) -> tuple[int, ...] | str:
+    padding = ctx.p["padding"]
+    if padding == "valid":
+        return (0,) * n
+    if padding == "same":
+        if any(stride != 1 for stride in strides):
+            ctx.fail(
+                "uses padding='same' with a stride above 1, which PyTorch does not support.",
+                "Set stride to 1, or give padding as a number.",
+            )
+        return "same"
+    return as_tuple(padding, n)
+
+
+def _check_groups(ctx: RuleContext, channels_in: int, channels_out: int) -> None:
+    groups = ctx.p["groups"]
+    for what, size in (("input channels", channels_in), ("output channels", channels_out)):
+        if size % groups:
+            ctx.fail(
+                f"splits its {what} ({size}) into {groups} groups, which does not divide evenly.",
+                "Choose groups that divides both the input and output channels.",
+            )
+
+
+def _too_small(ctx: RuleContext, sizes: tuple[int, ...]) -> NoReturn:
+    ctx.fail(
+        f"does not fit its input {format_shape(ctx.x.shape)}: the {_n(sizes)} window is larger "
+        "than the (padded) input.",
+        "Use a smaller kernel_size, add padding, or remove a pooling layer before it.",
+    )
+
+
+def conv(n: int) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.require_rank(n + 2)
+        ctx.infer("in_channels", x.shape[1], "input channels")
+        _check_groups(ctx, ctx.p["in_channels"], ctx.p["out_channels"])
+        kernel = as_tuple(ctx.p["kernel_size"], n)
+        stride = as_tuple(ctx.p["stride"], n)
+        dilation = as_tuple(ctx.p["dilation"], n)
+        padding = _padding(ctx, n, stride)
+        spatial = []
+        for i, size in enumerate(x.features[1:]):
+            span = dilation[i] * (kernel[i] - 1) + 1
+            if padding == "same":
+                if span > size and ctx.p["padding_mode"] != "zeros":
+                    _too_small(ctx, kernel)
+                spatial.append(size)
+                continue
+            out = (size + 2 * padding[i] - span) // stride[i] + 1
+            if size + 2 * padding[i] < span:
+                _too_small(ctx, kernel)
+            spatial.append(out)
+        return TensorSpec((None, ctx.p["out_channels"], *spatial))
+
+    return rule
+
+
+def conv_transpose(n: int) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.require_rank(n + 2)
+        ctx.infer("in_channels", x.shape[1], "input channels")
+        _check_groups(ctx, ctx.p["in_channels"], ctx.p["out_channels"])
+        kernel = as_tuple(ctx.p["kernel_size"], n)
+        stride = as_tuple(ctx.p["stride"], n)
+        padding = as_tuple(ctx.p["padding"], n)
+        dilation = as_tuple(ctx.p["dilation"], n)
+        extra = as_tuple(ctx.p["output_padding"], n)
+        spatial = []
+        for i, size in enumerate(x.features[1:]):
+            if extra[i] >= max(stride[i], dilation[i]):
+                ctx.fail(
+                    f"has output_padding {extra[i]}, but it must be smaller than the stride "
+                    "or the dilation.",
+                    "Lower output_padding.",
+                )
+            out = (size - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1)
+            out += extra[i] + 1
+            if out < 1:
+                ctx.fail(
+                    f"would produce an empty output from {format_shape(x.shape)}.",
+                    "Lower the padding.",
+                )
+            spatial.append(out)
+        return TensorSpec((None, ctx.p["out_channels"], *spatial))
+
+    return rule
+
+
+# ---------------------------------------------------------------------------------- pooling
+
+
+def pool(n: int, has_dilation: bool) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.require_rank(n + 2)
+        kernel = as_tuple(ctx.p["kernel_size"], n)
+        stride = as_tuple(ctx.p["stride"], n) if ctx.p["stride"] is not None else kernel
+        padding = as_tuple(ctx.p["padding"], n)
+        dilation = as_tuple(ctx.p["dilation"], n) if has_dilation else (1,) * n
+        ceil_mode = ctx.p["ceil_mode"]
+        spatial = []
+        for i, size in enumerate(x.features[1:]):
+            span = dilation[i] * (kernel[i] - 1) + 1
+            limit = span // 2 if has_dilation else kernel[i] // 2
+            if padding[i] > limit:
+                ctx.fail(
+                    f"has padding {padding[i]}, but padding may be at most half the window "
+                    f"({limit}).",
+                    f"Set padding to {limit} or less.",
+                )
+            numerator = size + 2 * padding[i] - span + (stride[i] - 1 if ceil_mode else 0)
+            out = numerator // stride[i] + 1
+            if ceil_mode and (out - 1) * stride[i] >= size + padding[i]:
+                out -= 1
+            if out < 1:
+                _too_small(ctx, kernel)
+            spatial.append(out)
+        return TensorSpec((None, x.shape[1], *spatial))
+
+    return rule
+
+
+def adaptive_pool(n: int) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.require_rank(n + 2)
+        return TensorSpec((None, x.shape[1], *as_tuple(ctx.p["output_size"], n)))
+
+    return rule
+
+
+# ---------------------------------------------------------------------------- normalisation
+
+
+def batch_norm(*ranks: int) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.require_rank(*ranks)
+        ctx.infer("num_features", x.shape[1], "channels")
+        return same_shape(ctx)
+
+    return rule
+
+
+def layer_norm(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    given = ctx.p["normalized_shape"]
+    trailing = len(given) if isinstance(given, tuple) else 1
+    if trailing > x.rank - 1:
+        ctx.fail(
+            f"normalises over {trailing} dimensions, but its input {format_shape(x.shape)} has "
+            f"only {x.rank - 1} besides the batch.",
+            "Leave normalized_shape empty to normalise over the last dimension.",
+            {"normalized_shape": None},
+        )
+    actual = x.features[-trailing:] if trailing > 1 else x.features[-1]
+    if isinstance(given, tuple) and trailing == 1:
+        actual = (actual,)
+    ctx.infer("normalized_shape", actual, "features in its last dimensions")
+    return same_shape(ctx)
+
+
+def group_norm(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.rank < 2:
+        ctx.require_rank(2, 3, 4)
+    ctx.infer("num_channels", x.shape[1], "channels")
+    groups = ctx.p["num_groups"]
+    if ctx.p["num_channels"] % groups:
+        channels = ctx.p["num_channels"]
+        options = [d for d in range(1, channels + 1) if channels % d == 0][:8]
+        ctx.fail(
+            f"splits {channels} channels into {groups} groups, which does not divide evenly.",
+            f"Choose num_groups that divides {channels}, e.g. {options}.",
+        )
+    return same_shape(ctx)
+
+
+# ---------------------------------------------------------------------------------- reshape
+
+
+def flatten(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    start = ctx.dim(ctx.p["start_dim"], x.rank, "start_dim")
+    end = ctx.dim(ctx.p["end_dim"], x.rank, "end_dim")
+    if start == 0:
+        ctx.fail(
+            "would fold the batch dimension into the features.",
+            "Keep start_dim at 1.",
+            {"start_dim": 1},
+        )
+    if start > end:
+        ctx.fail(f"has start_dim {start} after end_dim {end}.", "Make start_dim <= end_dim.")
+    merged = x.shape[start : end + 1]
+    note = "x".join(str(size) for size in merged) if len(merged) > 1 else None
+    return TensorSpec((*x.shape[:start], product(merged), *x.shape[end + 1 :]), x.dtype, note)
+
+
+def _resolve_sizes(ctx: RuleContext, sizes: tuple[int, ...], total: int, name: str) -> tuple:
+    known = product(size for size in sizes if size != -1)
+    if -1 in sizes:
+        if total % known:
+            ctx.fail(
+                f"cannot split {total:,} values into {list(sizes)}.",
+                f"Choose sizes whose product divides {total:,}.",
+            )
+        return tuple(total // known if size == -1 else size for size in sizes)
+    if known != total:
+        ctx.fail(
+            f"reshapes {total:,} values into {list(sizes)}, which hold {known:,}.",
+            f"Choose {name} whose sizes multiply to {total:,}.",
+        )
+    return sizes
+
+
+def unflatten(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    dim = ctx.dim(ctx.p["dim"], x.rank)
+    if dim == 0:
+        ctx.fail("cannot split the batch dimension.", "Set dim to 1 or more.", {"dim": 1})
+    sizes = _resolve_sizes(ctx, ctx.p["unflattened_size"], x.shape[dim], "unflattened_size")
+    return TensorSpec((*x.shape[:dim], *sizes, *x.shape[dim + 1 :]), x.dtype)
+
+
+def reshape(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    sizes = _resolve_sizes(ctx, ctx.p["shape"], product(x.features), "a shape")
+    return TensorSpec((None, *sizes), x.dtype)
+
+
+def upsample(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    mode = ctx.p["mode"]
+    ranks = {"linear": (3,), "bilinear": (4,), "bicubic": (4,), "trilinear": (5,)}
+    x = ctx.require_rank(*ranks.get(mode, (3, 4, 5)))
+    size, scale = ctx.p["size"], ctx.p["scale_factor"]
+    if (size is None) == (scale is None):
+        ctx.fail(
+            "needs exactly one of size or scale_factor.",
+            "Set scale_factor (e.g. 2) and leave size empty.",
+            {"size": None, "scale_factor": 2.0},
+        )
+    if ctx.p["align_corners"] is not None and mode == "nearest":
+        ctx.fail(
+            "sets align_corners, which only applies to the linear modes.",
+            "Leave align_corners empty.",
+            {"align_corners": None},
+        )
+    n = x.rank - 2
+    if size is not None:
+        spatial = as_tuple(size, n)
+    else:
+        spatial = tuple(int(side * scale) for side in x.features[1:])
+    if min(spatial) < 1:
+        ctx.fail(f"would produce an empty output {spatial}.", "Use a larger scale_factor.")
+    return TensorSpec((None, x.shape[1], *spatial))
+
+
+def embedding(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.dtype != "long":
+        ctx.fail(
+            f"needs integer token ids, but receives floating-point values from {ctx.sources[0]}.",
+            "Set the Input's dtype to long, or use Linear for continuous features.",
+        )
+    padding_idx = ctx.p["padding_idx"]
+    count = ctx.p["num_embeddings"]
+    if padding_idx is not None and not -count <= padding_idx < count:
+        ctx.fail(
+            f"has padding_idx {padding_idx} outside its {count:,} embeddings.",
+            "Leave padding_idx empty or pick an id below num_embeddings.",
+            {"padding_idx": None},
+        )
+    return TensorSpec((*x.shape, ctx.p["embedding_dim"]))
+
+
+# ----------------------------------------------------------------------- sequences, attention
+
+
+def recurrent(ctx: RuleContext) -> TensorSpec:
+    x = ctx.require_rank(3)
+    ctx.infer("input_size", x.shape[2], "features per step")
+    size = ctx.p["hidden_size"] * (2 if ctx.p["bidirectional"] else 1)
+    if ctx.p["output"] == "last":
+        return TensorSpec((None, size))
+    return TensorSpec((None, x.shape[1], size))
+
+
+def _heads(ctx: RuleContext, width_name: str, heads_name: str) -> None:
+    width, heads = ctx.p[width_name], ctx.p[heads_name]
+    if width % heads:
+        options = [d for d in range(1, min(width, 16) + 1) if width % d == 0]
+        ctx.fail(
+            f"splits {width} features into {heads} heads, which does not divide evenly.",
+            f"Choose {heads_name} that divides {width}, e.g. one of {options}.",
+        )
+
+
+def attention(ctx: RuleContext) -> TensorSpec:
+    x = ctx.require_rank(3)
+    ctx.infer("embed_dim", x.shape[2], "features per position")
+    _heads(ctx, "embed_dim", "num_heads")
+    return same_shape(ctx)
+
+
+def transformer_encoder(ctx: RuleContext) -> TensorSpec:
+    x = ctx.require_rank(3)
+    ctx.infer("d_model", x.shape[2], "features per position")
+    _heads(ctx, "d_model", "nhead")
+    return same_shape(ctx)
+
+
+# --------------------------------------------------------------------------------- merging
+
+
+def _same_rank(ctx: RuleContext) -> int:
+    ranks = {spec.rank for spec in ctx.inputs}
+    if len(ranks) > 1:
+        shapes = " and ".join(format_shape(spec.shape) for spec in ctx.inputs)
+        ctx.fail(
+            f"needs inputs with the same number of dimensions, but receives {shapes}.",
+            "Reshape or Flatten one branch so both match.",
+        )
+    return ranks.pop()
+
+
+def elementwise(ctx: RuleContext) -> TensorSpec:
+    rank = _same_rank(ctx)
+    out: list[int | None] = [None]
+    for axis in range(1, rank):
+        sizes = {spec.shape[axis] for spec in ctx.inputs} - {1}
+        if len(sizes) > 1:
+            shapes = " and ".join(format_shape(spec.shape) for spec in ctx.inputs)
+            ctx.fail(
+                f"needs inputs of the same shape, but receives {shapes} (dimension {axis} "
+                "differs).",
+                "Change the layers before it so both branches give the same shape "
+                "(e.g. a 1x1 Conv2d or a Linear on the shortcut).",
+            )
+        out.append(sizes.pop() if sizes else 1)
+    dtype = "long" if all(spec.dtype == "long" for spec in ctx.inputs) else "float"
+    return TensorSpec(tuple(out), dtype)
+
+
+def concat(ctx: RuleContext) -> TensorSpec:
+    rank = _same_rank(ctx)
+    dim = ctx.dim(ctx.p["dim"], rank)
+    if dim == 0:
+        ctx.fail("cannot join along the batch dimension.", "Set dim to 1.", {"dim": 1})
+    for axis in range(1, rank):
+        sizes = {spec.shape[axis] for spec in ctx.inputs}
+        if axis != dim and len(sizes) > 1:
+            shapes = " and ".join(format_shape(spec.shape) for spec in ctx.inputs)
+            ctx.fail(
+                f"joins along dimension {dim}, so every other dimension must match, but it "
+                f"receives {shapes}.",
+                "Change dim, or reshape one branch.",
+            )
+    joined = sum(int(spec.shape[dim]) for spec in ctx.inputs)  # type: ignore[arg-type]
+    shape = list(ctx.inputs[0].shape)
+    shape[dim] = joined
+    dtype = "long" if all(spec.dtype == "long" for spec in ctx.inputs) else "float"
+    return TensorSpec(tuple(shape), dtype)
