@@ -8,7 +8,7 @@ Example:
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dlstudio.graph import Graph, GraphError, Problem, layers
 
@@ -25,10 +25,6 @@ _LAZY = {
 }
 
 __all__ = ["Graph", "GraphError", "Problem", "layers", "__version__", *_LAZY]
-
-if TYPE_CHECKING:
-    from dlstudio import datasets
-    from dlstudio.train import Trainer
 
 
 def __getattr__(name: str) -> Any:
