@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install everything (see scripts/setup.sh --dev) and run the whole test suite: the widgets'
+# unit tests (vitest), ruff (lint + format check) and pytest, browser tests included.
+#
+#   bash scripts/test.sh [PYTEST ARGS...]     e.g. bash scripts/test.sh -k smoke
+#
+# Every check runs even when an earlier one fails; the exit status is non-zero if any failed.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+total_start=$(now_ms)
+trap print_summary EXIT
+install_all 1 # an install failure stops the run here (set -e)
+
+failed=()
+if [ -f widgets/package.json ]; then
+    phase "vitest (widgets)" bash -c 'cd widgets && npm test' || failed+=("vitest")
+fi
+phase "ruff check" "$VENV/bin/ruff" check . || failed+=("ruff check")
+phase "ruff format --check" "$VENV/bin/ruff" format --check . || failed+=("ruff format")
+
+mkdir -p test-artifacts
+pytest_status=0
+phase "pytest" "$VENV/bin/python" -m pytest tests -q -ra -p no:cacheprovider \
+    --durations=15 --junitxml=test-artifacts/junit.xml "$@" || pytest_status=$?
+if [ "$pytest_status" -eq 5 ]; then
+    echo "error: pytest collected no tests; a test command that tests nothing must not pass." >&2
+fi
+[ "$pytest_status" -eq 0 ] || failed+=("pytest")
+
+PHASES+=("$(printf '%-28s %7ss' "total (with installs)" \
+    "$(awk -v ms="$(($(now_ms) - total_start))" 'BEGIN { printf "%.1f", ms / 1000 }')")")
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "FAILED: ${failed[*]} (screenshots and server logs of browser tests: test-artifacts/)" >&2
+    exit 1
+fi
+echo "All checks passed."
