@@ -220,6 +220,10 @@ class CodeWriter:
             call = f"self.{attribute}"
         writer = _FORWARD_WRITERS[spec.emit]
         lines = writer(call if spec.torch else "", inputs, target, params)
+        if len(lines) > 1:  # an RNN keeping only its last step: show the sequence it returned
+            source = self.analysis.specs[self.analysis.inputs[node_id][0]]  # type: ignore[index]
+            steps = (*source.shape[:2], self.analysis.specs[node_id].shape[-1])
+            lines[0] += f"  # {format_shape(steps)}"
         lines[-1] += f"  # {shape}"
         self.forward_lines.extend(lines)
 
@@ -264,7 +268,7 @@ def _module_call(call: str, inputs: list[str], target: str, params: dict) -> lis
 def _recurrent(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
     lines = [f"{target}, _ = {call}({inputs[0]})"]
     if params["output"] == "last":
-        lines.append(f"{target} = {target}[:, -1]  # last time step")
+        lines.append(f"{target} = {target}[:, -1]")
     return lines
 
 

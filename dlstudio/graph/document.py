@@ -84,10 +84,10 @@ class DocumentReader:
     def problem(self, message: str, node_id: str | None = None, hint: str | None = None) -> None:
         self.problems.append(Problem(node_id, message, hint))
 
-    def read(self, data: Any) -> tuple[list[Node], list[Edge]]:
+    def read(self, data: Any) -> tuple[list[Node], list[Edge], dict[str, str]]:
         if not isinstance(data, dict):
             self.problem("A graph document must be a JSON object with 'nodes' and 'edges'.")
-            return [], []
+            return [], [], {}
         version = data.get("version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION or isinstance(version, bool):
             self.problem(
@@ -98,7 +98,16 @@ class DocumentReader:
             self.problem(f"Unknown top-level keys: {', '.join(sorted(map(str, unknown))[:5])}.")
         nodes = self._nodes(data.get("nodes", []))
         edges = self._edges(data.get("edges", []))
-        return nodes, edges
+        return nodes, edges, self._metadata(data.get("metadata", {}))
+
+    def _metadata(self, raw: Any) -> dict[str, str]:
+        ok = isinstance(raw, dict) and len(raw) <= 20
+        ok = ok and all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items())
+        ok = ok and all(len(k) <= 100 and len(v) <= 10_000 for k, v in raw.items())
+        if not ok:
+            self.problem("'metadata' must be an object of short text fields.")
+            return {}
+        return dict(raw)
 
     def _nodes(self, raw: Any) -> list[Node]:
         if not isinstance(raw, list):
@@ -205,13 +214,13 @@ class DocumentReader:
         return edges
 
 
-def parse_document(data: Any) -> tuple[list[Node], list[Edge]]:
+def parse_document(data: Any) -> tuple[list[Node], list[Edge], dict[str, str]]:
     """Read a graph document; raises GraphError listing every malformed part."""
     reader = DocumentReader()
-    nodes, edges = reader.read(data)
+    nodes, edges, metadata = reader.read(data)
     if reader.problems:
         raise GraphError(reader.problems)
-    return nodes, edges
+    return nodes, edges, metadata
 
 
 def parse_json(text: str | bytes) -> Any:

@@ -6,6 +6,8 @@ import hashlib
 import json
 import linecache
 import os
+import sys
+import types
 from typing import Any
 
 from torch import nn
@@ -22,6 +24,7 @@ from dlstudio.graph.document import (
 )
 from dlstudio.graph.errors import GraphError, Problem
 from dlstudio.graph.namespace import to_identifier
+from dlstudio.graph.summary import format_summary
 
 Shape = tuple[int | None, ...]
 
@@ -44,10 +47,13 @@ class Graph:
         nodes: list[Node] | None = None,
         edges: list[Edge] | None = None,
         max_params: int = DEFAULT_MAX_PARAMS,
+        metadata: dict[str, str] | None = None,
     ):
         self.nodes: list[Node] = list(nodes or [])
         self.edges: list[Edge] = list(edges or [])
         self.max_params = max_params
+        self.metadata: dict[str, str] = dict(metadata or {})
+        """Free text about the graph (title, description), never interpreted."""
 
     # -- reading and writing ----------------------------------------------------------------
 
@@ -55,14 +61,14 @@ class Graph:
     def from_dict(cls, data: Any, max_params: int = DEFAULT_MAX_PARAMS) -> Graph:
         """Read a graph document; GraphError lists every malformed part."""
         try:
-            nodes, edges = parse_document(data)
+            nodes, edges, metadata = parse_document(data)
         except GraphError:
             raise
         except (TypeError, ValueError, AttributeError, RecursionError) as error:
             raise GraphError(
                 [Problem(None, f"This graph document is malformed: {error}")]
             ) from None
-        return cls(nodes, edges, max_params)
+        return cls(nodes, edges, max_params, metadata)
 
     @classmethod
     def from_json(cls, text: str | bytes, max_params: int = DEFAULT_MAX_PARAMS) -> Graph:
@@ -80,11 +86,12 @@ class Graph:
         return cls.from_json(text, max_params)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": SCHEMA_VERSION,
-            "nodes": [node.to_dict() for node in self.nodes],
-            "edges": [edge.to_dict() for edge in self.edges],
-        }
+        data: dict[str, Any] = {"version": SCHEMA_VERSION}
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
+        data["nodes"] = [node.to_dict() for node in self.nodes]
+        data["edges"] = [edge.to_dict() for edge in self.edges]
+        return data
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -161,6 +168,10 @@ class Graph:
         """Trainable parameters, counted from the shapes without allocating any weight."""
         return self.validate().param_count
 
+    def summary(self) -> str:
+        """A per-layer table (output shape, parameters), like torchinfo."""
+        return format_summary(self.nodes, self.validate())
+
     # -- code ------------------------------------------------------------------------------
 
     def generate(self, class_name: str = "Net", sequential: bool = True) -> Generated:
@@ -188,10 +199,20 @@ class Graph:
 
 
 def instantiate(source: str, class_name: str) -> nn.Module:
-    """Run generated source and construct its module; tracebacks show the generated lines."""
+    """Run generated source as a module of its own and construct the class.
+
+    The module is registered with its source (in ``linecache``), so tracebacks and
+    ``inspect.getsource`` show the generated lines: the code panel and the model agree.
+    """
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    module_name = f"dlstudio_generated_{digest}"
     filename = f"<dlstudio-generated-{digest}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": f"dlstudio_generated_{digest}"}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-    return namespace[class_name]()
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__dlstudio_source__", None) != source:
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        module = types.ModuleType(module_name)
+        module.__file__ = filename
+        module.__dlstudio_source__ = source  # type: ignore[attr-defined]
+        exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our own code
+        sys.modules[module_name] = module
+    return getattr(module, class_name)()

@@ -1,0 +1,83 @@
+"""The ``dlstudio`` command line: check, print code for, or summarise a graph file.
+
+Example:
+    $ dlstudio check model.json
+    $ dlstudio code model.json --class-name LeNet
+    $ dlstudio summary lenet5          # a shipped example by name
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dlstudio.graph import Graph, GraphError, examples
+
+
+def _load(source: str) -> Graph:
+    if not Path(source).exists() and source in examples.names():
+        return examples.load(source)
+    return Graph.load(source)
+
+
+def _report(error: GraphError) -> int:
+    print(f"{len(error.problems)} problem(s) found:", file=sys.stderr)
+    for problem in error.problems:
+        where = f"[{problem.node_id}] " if problem.node_id else ""
+        print(f"  - {where}{problem.message}", file=sys.stderr)
+        if problem.hint:
+            print(f"      fix: {problem.hint}", file=sys.stderr)
+    return 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    graph = _load(args.file)
+    analysis = graph.validate()
+    print(f"OK: {len(graph.nodes)} nodes, {analysis.param_count:,} parameters.")
+    return 0
+
+
+def _code(args: argparse.Namespace) -> int:
+    print(_load(args.file).to_code(class_name=args.class_name), end="")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    print(_load(args.file).summary())
+    return 0
+
+
+def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlstudio", description="Build deep learning models visually; get plain PyTorch."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (handler, help_text) in commands.items():
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("file", help="a graph .json file, or an example name (e.g. lenet5)")
+        if name == "code":
+            command.add_argument("--class-name", default="Net", help="name of the nn.Module")
+        command.set_defaults(handler=handler)
+    return parser
+
+
+GRAPH_COMMANDS = {
+    "check": (_check, "list every problem in a graph, with node ids"),
+    "code": (_code, "print the generated PyTorch module"),
+    "summary": (_summary, "per-layer table of output shapes and parameters"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dlstudio`` command."""
+    args = _parser(GRAPH_COMMANDS).parse_args(argv)
+    try:
+        return args.handler(args)
+    except GraphError as error:
+        return _report(error)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Example graphs shipped with dlstudio; the editor's and the Studio's templates.
+
+Example:
+    >>> from dlstudio.graph import examples
+    >>> examples.load("lenet5").param_count()
+    61706
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from dlstudio.graph.graph import Graph
+
+TEMPLATES = ("mlp", "lenet5", "resnet_small", "lstm_classifier", "transformer_encoder")
+
+
+def names() -> list[str]:
+    """The shipped example graphs, simplest first."""
+    return list(TEMPLATES)
+
+
+def load(name: str) -> Graph:
+    """A fresh copy of an example graph by name."""
+    if name not in TEMPLATES:
+        raise KeyError(f"No example graph named {name!r}; choose one of {', '.join(TEMPLATES)}.")
+    text = resources.files("dlstudio.examples").joinpath(f"{name}.json").read_text("utf-8")
+    return Graph.from_json(text)
+
+
+def describe() -> list[dict[str, str]]:
+    """Name, title and description of each example, for template pickers."""
+    items = []
+    for name in TEMPLATES:
+        graph = load(name)
+        items.append({"name": name, **graph.metadata})
+    return items
