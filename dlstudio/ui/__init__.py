@@ -1,0 +1,31 @@
+"""Notebook widgets: thin views over the core, drawn by the bundle in ``static/``.
+
+Names load on first use, so a widget that is missing or broken does not stop the others.
+
+Example:
+    >>> from dlstudio.ui import ModelBuilder
+    >>> b = ModelBuilder("lenet5")
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlstudio.ui.builder import ModelBuilder
+
+# name -> module holding it; other widgets (Studio, live) add their line here.
+_LAZY = {
+    "ModelBuilder": "dlstudio.ui.builder",
+}
+
+__all__ = ["ModelBuilder"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'dlstudio.ui' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,263 @@
+"""``ModelBuilder``: the visual model editor widget (anywidget + React Flow).
+
+The page edits the graph document; Python is the one source of truth for shapes, problems
+and code. Each edit arrives in the synced ``graph`` trait, the core analyses it, and the
+answer goes back as the ``shapes``, ``problems``, ``code`` and ``param_count`` traits, so a
+saved notebook redraws without a kernel. One-off requests (templates, JSON files, fixes)
+travel as custom messages answered with the same id (see ``protocol.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import traitlets
+from ipywidgets import widget_serialization
+from torch import nn
+
+from dlstudio.graph import Graph, GraphError, examples, layers
+from dlstudio.ui import protocol
+from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
+
+log = logging.getLogger(__name__)
+
+ChangeCallback = Callable[[Graph], Any]
+
+NO_CODE = "# The generated PyTorch code appears here once the graph has no problems.\n"
+
+
+def starter_graph() -> Graph:
+    """An empty canvas: one Input node (28×28 grey images by default)."""
+    graph = Graph()
+    graph.add("Input", id="input")
+    graph.node("input").position = {"x": 40.0, "y": 40.0}
+    return graph
+
+
+def _as_graph(source: Graph | str | dict | None) -> Graph:
+    if source is None:
+        return starter_graph()
+    if isinstance(source, Graph):
+        return source.copy()
+    if isinstance(source, str):
+        try:
+            return examples.load(source)
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
+    if isinstance(source, dict):
+        return Graph.from_dict(source)
+    raise TypeError(
+        f"ModelBuilder takes a Graph, a template name or a graph dict, not {type(source).__name__}."
+    )
+
+
+def _structure(graph: Graph) -> str:
+    """The document without positions: moving nodes around changes no shape or code."""
+    doc = graph.to_dict()
+    doc["nodes"] = [{k: v for k, v in n.items() if k != "position"} for n in doc["nodes"]]
+    return json.dumps(doc, sort_keys=True)
+
+
+class GraphTrait(traitlets.Instance):
+    """A Graph synced as its JSON document.
+
+    Reading gives a copy and assigning stores a copy, so ``g = b.graph; g.add(...);
+    b.graph = g`` is seen as a change, and edits on the page never alter a Graph the
+    user still holds.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Graph, allow_none=False)
+
+    def get(self, obj: Any, cls: Any = None) -> Any:
+        value = super().get(obj, cls)
+        return value.copy() if isinstance(value, Graph) else value
+
+    def validate(self, obj: Any, value: Any) -> Graph:
+        return super().validate(obj, value).copy()
+
+
+def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
+    return graph.to_dict()
+
+
+def _graph_from_json(doc: Any, widget: ModelBuilder) -> Graph:
+    # A malformed document from the page is refused here; the page is sent the last good one.
+    try:
+        graph = Graph.from_dict(doc)
+    except GraphError as error:
+        widget._refuse(str(error))
+        return widget._current
+    widget.error = ""
+    return graph
+
+
+class ModelBuilder(anywidget.AnyWidget):
+    """Drag layers onto a canvas, connect them, and get plain PyTorch.
+
+    Example:
+        >>> b = ModelBuilder("mlp")          # or ModelBuilder(), ModelBuilder(graph)
+        >>> b.graph.param_count() > 0
+        True
+        >>> model = b.build()                # runs exactly the source shown in b.code
+    """
+
+    _esm = LOADER_ESM
+    _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
+
+    graph = GraphTrait().tag(sync=True, to_json=_graph_to_json, from_json=_graph_from_json)
+    selection = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    catalog = traitlets.List().tag(sync=True)
+    templates = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    shapes = traitlets.Dict().tag(sync=True)
+    problems = traitlets.List().tag(sync=True)
+    code = traitlets.Unicode(NO_CODE).tag(sync=True)
+    param_count = traitlets.Int(0).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, graph: Graph | str | dict | None = None, **kwargs: Any) -> None:
+        start = _as_graph(graph)
+        self._callbacks: list[ChangeCallback] = []
+        self._structure = ""
+        self._refused: str | None = None
+        super().__init__(
+            graph=start,
+            _bundle=shared_host("builder"),
+            catalog=layers.catalog(),
+            templates=examples.names(),
+            **kwargs,
+        )
+        self._analyse(notify=False)
+        self.on_msg(self._on_message)
+
+    # -- the Python API --------------------------------------------------------------------
+
+    @property
+    def _current(self) -> Graph:
+        """The stored graph itself (no copy), for reading inside the widget."""
+        return self._trait_values["graph"]
+
+    def build(self, class_name: str = "Net") -> nn.Module:
+        """The nn.Module made from exactly the source in ``code``.
+
+        Raises GraphError (listing every problem) while the graph has problems.
+        """
+        return self._current.build(class_name)
+
+    def on_change(self, callback: ChangeCallback) -> Callable[[], None]:
+        """Call ``callback(graph)`` after each change of the model (not of node positions).
+
+        Returns a function that removes the callback.
+
+        Example:
+            >>> b = ModelBuilder()
+            >>> stop = b.on_change(lambda g: print(len(g.nodes)))
+            >>> b.graph = Graph()
+            0
+            >>> stop()
+        """
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    # -- keeping the answer in step with the graph ----------------------------------------
+
+    @traitlets.observe("graph")
+    def _graph_changed(self, _change: dict[str, Any]) -> None:
+        self._analyse(notify=True)
+
+    def _analyse(self, notify: bool) -> None:
+        graph = self._current
+        structure = _structure(graph)
+        if structure == self._structure:
+            return
+        self._structure = structure
+        analysis = graph.analyze()
+        code = NO_CODE
+        if analysis.ok:
+            try:
+                code = graph.to_code()
+            except GraphError as error:  # the generator found what the analysis let through
+                code = f"# {error}\n"
+        with self.hold_sync():
+            self.shapes = {node_id: list(shape) for node_id, shape in analysis.shapes.items()}
+            self.problems = [problem.to_dict() for problem in analysis.problems]
+            self.code = code
+            self.param_count = analysis.param_count
+        if notify:
+            for callback in list(self._callbacks):
+                try:
+                    callback(graph.copy())
+                except Exception:  # a learner's callback must not break the editor
+                    log.exception("A ModelBuilder on_change callback failed")
+
+    def _refuse(self, message: str) -> None:
+        self._refused = message
+        self.error = message
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        self._refused = None
+        super().set_state(sync_data)
+        if self._refused is not None:
+            self.send_state("graph")  # the page goes back to the last good document
+
+    # -- requests from the page --------------------------------------------------------------
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        try:
+            request = protocol.parse_request(content)
+        except protocol.ProtocolError as error:
+            if isinstance(content, dict) and isinstance(content.get("id"), int):
+                self.send(protocol.make_reply(content, error=str(error)))
+            return
+        handler = getattr(self, f"_request_{request['type']}")
+        try:
+            result = handler(request)
+        except (GraphError, KeyError, ValueError, TypeError) as error:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+            self.send(protocol.make_reply(request, error=str(message)))
+            return
+        self.send(protocol.make_reply(request, result=result))
+
+    def _request_apply_template(self, request: protocol.ApplyTemplateRequest) -> None:
+        self.graph = examples.load(request["name"])
+
+    def _request_load_json(self, request: protocol.LoadJsonRequest) -> None:
+        self.graph = Graph.from_json(request["text"])
+
+    def _request_save_json(self, _request: protocol.SaveJsonRequest) -> dict[str, str]:
+        graph = self._current
+        title = graph.metadata.get("title", "model")
+        stem = "".join(c if c.isalnum() else "_" for c in title.lower()).strip("_") or "model"
+        return {"text": graph.to_json() + "\n", "filename": f"{stem}.json"}
+
+    def _request_apply_fix(self, request: protocol.ApplyFixRequest) -> None:
+        self.graph = apply_fix(self._current, request["fix"])
+
+
+def apply_fix(graph: Graph, fix: dict[str, Any]) -> Graph:
+    """A copy of ``graph`` with a Problem's ``fix`` applied (``None`` removes a parameter).
+
+    Example:
+        >>> g = Graph(); g.add("Linear", id="fc", in_features=5)
+        'fc'
+        >>> apply_fix(g, {"node_id": "fc", "params": {"in_features": None}}).node("fc").params
+        {}
+    """
+    node_id, params = fix.get("node_id"), fix.get("params")
+    if not isinstance(node_id, str) or not isinstance(params, dict):
+        raise ValueError("A fix names a node_id and the params to change.")
+    fixed = graph.copy()
+    try:
+        node = fixed.node(node_id)
+    except KeyError:
+        raise KeyError(f"There is no node {node_id!r} to fix any more; it was removed.") from None
+    for name, value in params.items():
+        if value is None:
+            node.params.pop(name, None)
+        else:
+            node.params[name] = value
+    return fixed

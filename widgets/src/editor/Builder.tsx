@@ -1,0 +1,253 @@
+/**
+ * The ModelBuilder view: toolbar, palette, canvas, parameter panel, code panel and status
+ * line. Python owns shapes, problems and code; this component only draws them.
+ */
+import { useModel, useModelState } from "@anywidget/react";
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { checkConnection } from "../core/connect";
+import { indexCatalog } from "../core/graph";
+import { autoLayout } from "../core/layout";
+import type { BuilderTraits, Fix, GraphDoc, LayerSpec, Problem, Shapes } from "../protocol";
+import { CodePanel } from "./CodePanel";
+import { EditorContext } from "./context";
+import { HelpOverlay } from "./HelpOverlay";
+import { LayerNode } from "./LayerNode";
+import { DRAG_TYPE, Palette } from "./Palette";
+import { ParamPanel } from "./ParamPanel";
+import { useRequests } from "./requests";
+import { ShapeEdge } from "./ShapeEdge";
+import { Toolbar, type ToolbarActions } from "./Toolbar";
+import { useGraphEditor } from "./useGraphEditor";
+import { useShortcuts, useTheme } from "./useShortcuts";
+
+// Declared once at module scope: a new object per render would remount every node.
+const NODE_TYPES = { layer: LayerNode };
+const EDGE_TYPES = { shape: ShapeEdge };
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function Editor() {
+  const model = useModel<BuilderTraits>();
+  const [graph] = useModelState<GraphDoc>("graph");
+  const [layers] = useModelState<LayerSpec[]>("catalog");
+  const [templates] = useModelState<string[]>("templates");
+  const [shapes] = useModelState<Shapes>("shapes");
+  const [problems] = useModelState<Problem[]>("problems");
+  const [code] = useModelState<string>("code");
+  const [paramCount] = useModelState<number>("param_count");
+  const [error] = useModelState<string>("error");
+  const [selection, setSelection] = useModelState<string[]>("selection");
+  const catalog = useMemo(() => indexCatalog(layers ?? []), [layers]);
+  const editor = useGraphEditor(model, catalog, graph, shapes ?? {}, problems ?? []);
+  const request = useRequests(model);
+  const flow = useReactFlow();
+  const wrapper = useRef<HTMLDivElement>(null);
+  const [help, setHelp] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const refusal = useRef<string | null>(null);
+  const { nodes, edges } = editor;
+
+  const selected = useMemo(() => nodes.filter((n) => n.selected), [nodes]);
+  const selectedIds = useMemo(() => selected.map((n) => n.id), [selected]);
+
+  // Selection goes to Python (for b.selection) and comes back from it.
+  useEffect(() => {
+    if (JSON.stringify(selectedIds) !== JSON.stringify(selection ?? [])) setSelection(selectedIds);
+  }, [selectedIds]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    const wanted = new Set(selection ?? []);
+    if (JSON.stringify([...wanted].sort()) === JSON.stringify([...selectedIds].sort())) return;
+    editor.setNodes((ns) => ns.map((n) => (Boolean(n.selected) === wanted.has(n.id) ? n : { ...n, selected: wanted.has(n.id) })));
+  }, [selection]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    if (editor.replacedCount > 0) requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+  }, [editor.replacedCount, flow]);
+
+  const ask = useCallback(
+    async (req: Parameters<typeof request>[0], undoable: boolean) => {
+      if (undoable) editor.record();
+      const reply = await request(req);
+      setNotice(reply.ok ? null : reply.error);
+      return reply;
+    },
+    [editor, request],
+  );
+
+  const applyFix = useCallback((fix: Fix) => void ask({ type: "apply_fix", fix }, true), [ask]);
+  const context = useMemo(() => ({ catalog, applyFix }), [catalog, applyFix]);
+
+  const actions: ToolbarActions = {
+    undo: editor.undo,
+    redo: editor.redo,
+    remove: () => void flow.deleteElements({ nodes: selected.map((n) => ({ id: n.id })) }),
+    duplicate: editor.duplicate,
+    copy: editor.copy,
+    paste: editor.paste,
+    layout: () => {
+      const boxes = nodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height }));
+      editor.setPositions(autoLayout(boxes, edges));
+      requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+    },
+    fit: () => void flow.fitView({ padding: 0.15 }),
+    help: () => setHelp((h) => !h),
+    template: (name) => void ask({ type: "apply_template", name }, true),
+    load: (text) => void ask({ type: "load_json", text }, true),
+    save: () =>
+      void ask({ type: "save_json" }, false).then((reply) => {
+        const result = reply.result as { text: string; filename: string } | null;
+        if (reply.ok && result) download(result.filename, result.text);
+      }),
+  };
+  const onKeyDown = useShortcuts(actions, editor.selectAll, () => setHelp(false));
+  const colorMode = useTheme();
+
+  const isValidConnection = useCallback(
+    (conn: Connection | Edge) => {
+      const verdict = checkConnection(conn, new Map(nodes.map((n) => [n.id, n])), edges, catalog);
+      refusal.current = verdict.reason;
+      return verdict.ok;
+    },
+    [nodes, edges, catalog],
+  );
+
+  const onDrop = useCallback(
+    (event: React.DragEvent) => {
+      const op = event.dataTransfer.getData(DRAG_TYPE);
+      if (!op) return;
+      event.preventDefault();
+      editor.addNode(op, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+    },
+    [editor, flow],
+  );
+
+  const single = selected.length === 1 ? selected[0] : null;
+  const graphProblems = (problems ?? []).filter((p) => !p.node_id);
+  const problemCount = (problems ?? []).length;
+
+  return (
+    <EditorContext.Provider value={context}>
+      <div
+        ref={wrapper}
+        className="dls-builder"
+        data-testid="model-builder"
+        tabIndex={-1}
+        onKeyDownCapture={(e) => {
+          // JupyterLab's own shortcuts (e.g. "d d" deletes the cell) must not fire in here.
+          (e.target as HTMLElement).setAttribute?.("data-lm-suppress-shortcuts", "true");
+        }}
+        onKeyDown={onKeyDown}
+        onPointerDown={(e) => {
+          const tag = (e.target as HTMLElement).tagName;
+          if (!["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(tag) && !wrapper.current?.contains(document.activeElement)) {
+            wrapper.current?.focus({ preventScroll: true });
+          }
+        }}
+      >
+        <Toolbar
+          actions={actions}
+          canUndo={editor.canUndo}
+          canRedo={editor.canRedo}
+          hasSelection={selected.length > 0}
+          canPaste={editor.canPaste}
+          templates={templates ?? []}
+        />
+        {error && (
+          <div className="dls-banner" data-testid="builder-error">
+            {error}
+          </div>
+        )}
+        <div className="dls-body">
+          <Palette layers={layers ?? []} onAdd={(op) => editor.addNode(op)} />
+          <div className="dls-canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
+            <ReactFlow
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={NODE_TYPES}
+              edgeTypes={EDGE_TYPES}
+              onNodesChange={editor.onNodesChange}
+              onEdgesChange={editor.onEdgesChange}
+              onConnect={editor.connect}
+              onConnectEnd={(_, state) => {
+                if (!state.isValid && state.toHandle && refusal.current) setNotice(refusal.current);
+              }}
+              isValidConnection={isValidConnection}
+              onBeforeDelete={async () => {
+                editor.record();
+                editor.markUrgent();
+                return true;
+              }}
+              onNodeDragStart={() => editor.record()}
+              onSelectionDragStart={() => editor.record()}
+              onNodeDragStop={() => editor.flushSend()}
+              onSelectionDragStop={() => editor.flushSend()}
+              deleteKeyCode={["Delete", "Backspace"]}
+              multiSelectionKeyCode={["Control", "Meta"]}
+              colorMode={colorMode}
+              fitView
+              minZoom={0.05}
+              proOptions={{ hideAttribution: true }}
+            >
+              <Background />
+              <MiniMap pannable zoomable />
+              <Controls />
+            </ReactFlow>
+            {help && <HelpOverlay onClose={() => setHelp(false)} />}
+          </div>
+          <div className="dls-side">
+            <ParamPanel
+              nodeId={single?.id ?? null}
+              spec={single ? catalog.get(single.data.op) : undefined}
+              params={single?.data.params ?? {}}
+              selectedCount={selected.length}
+              onChange={editor.setParam}
+            />
+            <CodePanel code={code ?? ""} paramCount={paramCount ?? 0} />
+          </div>
+        </div>
+        <div className="dls-status" data-testid="status">
+          <span data-testid="param-count">{(paramCount ?? 0).toLocaleString("en-US")} parameters</span>
+          <span data-testid="node-count">{nodes.length} layers</span>
+          <span className={problemCount ? "dls-bad" : ""} data-testid="problem-count">
+            {problemCount === 1 ? "1 problem" : `${problemCount} problems`}
+          </span>
+          {graphProblems.map((p) => (
+            <span key={p.message} className="dls-bad" data-testid="graph-problem">
+              {p.message}
+            </span>
+          ))}
+          {notice && (
+            <span className="dls-bad" data-testid="builder-notice">
+              {notice}
+            </span>
+          )}
+        </div>
+      </div>
+    </EditorContext.Provider>
+  );
+}
+
+export function Builder() {
+  return (
+    <ReactFlowProvider>
+      <Editor />
+    </ReactFlowProvider>
+  );
+}

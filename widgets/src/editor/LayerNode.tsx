@@ -1,0 +1,60 @@
+/**
+ * A layer on the canvas: its op, key params, output shape and (when Python reports one)
+ * its problem with a one-click fix. Declared once at module scope and memo'd.
+ */
+import { Handle, type NodeProps, Position } from "@xyflow/react";
+import { memo } from "react";
+import { type LayerNode as LayerNodeType, portCount, SOURCE_HANDLE, targetHandle } from "../core/graph";
+import { keyParamsText } from "../core/params";
+import { useEditorContext } from "./context";
+
+function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
+  const { catalog, applyFix } = useEditorContext();
+  const spec = catalog.get(data.op);
+  const ports = portCount(data.op, data.params, catalog);
+  const problem = data.problem;
+  const keys = keyParamsText(spec, data.params);
+  return (
+    <div className={problem ? "dls-node error" : "dls-node"} data-testid={`node-${id}`} title={spec?.doc}>
+      {Array.from({ length: ports }, (_, i) => (
+        <Handle
+          key={i}
+          type="target"
+          position={Position.Top}
+          id={targetHandle(i)}
+          style={{ left: `${((i + 1) / (ports + 1)) * 100}%` }}
+          data-testid={`handle-${id}-in${i}`}
+        />
+      ))}
+      <div className="dls-node-head">
+        <span>{data.op}</span>
+        <span className="dls-node-id">{data.label || id}</span>
+      </div>
+      {keys && <div className="dls-node-params">{keys}</div>}
+      <div className="dls-node-shape" data-testid={`node-shape-${id}`}>
+        {data.shape ?? "…"}
+      </div>
+      {problem && (
+        <div className="dls-node-error" data-testid={`node-error-${id}`}>
+          <div>{problem.message}</div>
+          {problem.hint && <div className="dls-node-hint">{problem.hint}</div>}
+          {problem.fix && (
+            <button
+              type="button"
+              className="nodrag"
+              data-testid={`node-fix-${id}`}
+              onClick={() => problem.fix && applyFix(problem.fix)}
+            >
+              Fix it
+            </button>
+          )}
+        </div>
+      )}
+      {(spec?.outputs ?? 1) > 0 && (
+        <Handle type="source" position={Position.Bottom} id={SOURCE_HANDLE} data-testid={`handle-${id}-out`} />
+      )}
+    </div>
+  );
+}
+
+export const LayerNode = memo(LayerNodeView);

@@ -1,0 +1,130 @@
+/**
+ * The side panel that edits the selected node's parameters with typed inputs, validated
+ * as the learner types: a value reaches the graph only once it parses.
+ */
+import { memo, useEffect, useState } from "react";
+import { effectiveParam, formatParam, parseParam } from "../core/params";
+import type { LayerSpec, ParamSpec } from "../protocol";
+
+interface FieldProps {
+  spec: ParamSpec;
+  value: unknown;
+  onChange: (name: string, value: unknown) => void;
+}
+
+function rangeText(spec: ParamSpec): string {
+  const parts: string[] = [];
+  if (spec.min !== null && spec.min !== undefined) parts.push(`≥ ${spec.min}`);
+  if (spec.max !== null && spec.max !== undefined) parts.push(`≤ ${spec.max}`);
+  return parts.join(", ");
+}
+
+function ParamField({ spec, value, onChange }: FieldProps) {
+  const [text, setText] = useState(formatParam(value));
+  const [error, setError] = useState<string | null>(null);
+
+  // Follow changes made elsewhere (undo, a fix) unless the field already shows that value.
+  useEffect(() => {
+    const parsed = parseParam(spec, text);
+    if (!parsed.ok || JSON.stringify(parsed.value ?? null) !== JSON.stringify(value ?? null)) {
+      setText(formatParam(value));
+      setError(null);
+    }
+    // Only the incoming value should trigger this, not each keystroke.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+
+  const testId = `param-${spec.name}`;
+  const title = [spec.doc, rangeText(spec)].filter(Boolean).join(" ");
+  let input: React.ReactNode;
+  if (spec.type === "bool") {
+    input = (
+      <input
+        id={testId}
+        type="checkbox"
+        data-testid={testId}
+        checked={Boolean(value)}
+        onChange={(e) => onChange(spec.name, e.target.checked)}
+      />
+    );
+  } else if (spec.type === "choice") {
+    input = (
+      <select id={testId} data-testid={testId} value={String(value ?? "")} onChange={(e) => {
+        const parsed = parseParam(spec, e.target.value);
+        if (parsed.ok) onChange(spec.name, parsed.value);
+      }}>
+        {(spec.choices ?? []).map((c) => (
+          <option key={String(c)} value={String(c)}>
+            {String(c)}
+          </option>
+        ))}
+      </select>
+    );
+  } else {
+    const placeholder = spec.inferred ? "inferred" : spec.choices ? spec.choices.join(" / ") : "";
+    input = (
+      <input
+        id={testId}
+        type="text"
+        data-testid={testId}
+        value={text}
+        placeholder={placeholder}
+        spellCheck={false}
+        onChange={(e) => {
+          setText(e.target.value);
+          const parsed = parseParam(spec, e.target.value);
+          setError(parsed.ok ? null : parsed.error);
+          if (parsed.ok) onChange(spec.name, parsed.value);
+        }}
+      />
+    );
+  }
+  return (
+    <div className={error ? "dls-param invalid" : "dls-param"} title={title}>
+      <label htmlFor={testId}>{spec.name}</label>
+      {input}
+      {error && (
+        <div className="dls-param-error" data-testid={`param-error-${spec.name}`}>
+          {error}
+        </div>
+      )}
+    </div>
+  );
+}
+
+interface Props {
+  nodeId: string | null;
+  spec: LayerSpec | undefined;
+  params: Record<string, unknown>;
+  selectedCount: number;
+  onChange: (nodeId: string, name: string, value: unknown) => void;
+}
+
+function ParamPanelView({ nodeId, spec, params, selectedCount, onChange }: Props) {
+  if (!nodeId || !spec) {
+    return (
+      <div className="dls-params" data-testid="param-panel">
+        <h3>Parameters</h3>
+        <div>{selectedCount > 1 ? `${selectedCount} layers selected.` : "Select a layer to edit it."}</div>
+      </div>
+    );
+  }
+  return (
+    <div className="dls-params" data-testid="param-panel">
+      <h3>
+        {spec.name} <span className="dls-node-id">{nodeId}</span>
+      </h3>
+      {spec.params.length === 0 && <div>This layer has no parameters.</div>}
+      {spec.params.map((p) => (
+        <ParamField
+          key={`${nodeId}.${p.name}`}
+          spec={p}
+          value={effectiveParam(p, params)}
+          onChange={(name, value) => onChange(nodeId, name, value)}
+        />
+      ))}
+    </div>
+  );
+}
+
+export const ParamPanel = memo(ParamPanelView);

@@ -1,0 +1,305 @@
+/**
+ * The editor's state: React Flow nodes and edges mirrored to Python's `graph` trait.
+ * Local edits draw at once and are sent to Python (debounced for drags, immediately for
+ * structural edits); a new document from Python (template, fix, assignment) replaces them.
+ */
+import type { AnyModel } from "@anywidget/types";
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  type Connection,
+  type EdgeChange,
+  type NodeChange,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { cloneWithFreshIds, extract } from "../core/clipboard";
+import { debounce } from "../core/debounce";
+import {
+  type Catalog,
+  decorateEdges,
+  decorateNodes,
+  defaultParams,
+  edgeId,
+  flowFromGraph,
+  freshId,
+  graphFromFlow,
+  type LayerNode,
+  portCount,
+  portOf,
+  problemsByNode,
+  SOURCE_HANDLE,
+  type ShapeEdge,
+  targetHandle,
+} from "../core/graph";
+import { autoLayout } from "../core/layout";
+import { withParam } from "../core/params";
+import { UndoStack } from "../core/undo";
+import type { GraphDoc, Problem, Shapes } from "../protocol";
+
+const DRAG_DEBOUNCE_MS = 100;
+let clipboard: GraphDoc | null = null;
+
+export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDoc, shapes: Shapes, problems: Problem[]) {
+  const byNode = useMemo(() => problemsByNode(problems), [problems]);
+  const initial = useMemo(() => flowFromGraph(graph), []); // eslint-disable-line react-hooks/exhaustive-deps
+  const [nodes, setNodes] = useState<LayerNode[]>(() => decorateNodes(initial.nodes, shapes, byNode));
+  const [edges, setEdges] = useState<ShapeEdge[]>(() => decorateEdges(initial.edges, shapes));
+  const [, bump] = useState(0); // re-render when the undo stack changes
+  const undo = useMemo(() => new UndoStack<GraphDoc>(), []);
+
+  const nodesRef = useRef(nodes);
+  const edgesRef = useRef(edges);
+  nodesRef.current = nodes;
+  edgesRef.current = edges;
+  const meta = useRef(graph.metadata ?? null);
+  const lastSent = useRef(JSON.stringify(graphFromFlow(initial.nodes, initial.edges, meta.current)));
+  const urgent = useRef(false);
+  const shapesRef = useRef(shapes);
+  const byNodeRef = useRef(byNode);
+  shapesRef.current = shapes;
+  byNodeRef.current = byNode;
+  const replaced = useRef(0);
+
+  const snapshot = useCallback(() => graphFromFlow(nodesRef.current, edgesRef.current, meta.current), []);
+
+  const send = useMemo(
+    () =>
+      debounce(() => {
+        const doc = graphFromFlow(nodesRef.current, edgesRef.current, meta.current);
+        const json = JSON.stringify(doc);
+        if (json === lastSent.current) return;
+        lastSent.current = json;
+        model.set("graph", doc);
+        model.save_changes();
+      }, DRAG_DEBOUNCE_MS),
+    [model],
+  );
+
+  // Every local change goes out; structural ones (marked urgent) without waiting.
+  useEffect(() => {
+    send();
+    if (urgent.current) {
+      urgent.current = false;
+      send.flush();
+    }
+  }, [nodes, edges, send]);
+  useEffect(() => () => send.flush(), [send]);
+
+  const load = useCallback(
+    (doc: GraphDoc) => {
+      meta.current = doc.metadata ?? null;
+      const flow = flowFromGraph(doc);
+      if (doc.nodes.some((n) => !n.position)) {
+        // A document written by hand (no positions): lay it out, and tell Python where.
+        const laid = autoLayout(flow.nodes, flow.edges);
+        for (const node of flow.nodes) node.position = laid.get(node.id) ?? node.position;
+        urgent.current = true;
+      } else {
+        lastSent.current = JSON.stringify(graphFromFlow(flow.nodes, flow.edges, meta.current));
+      }
+      send.cancel();
+      setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current));
+      setEdges(decorateEdges(flow.edges, shapesRef.current));
+    },
+    [send],
+  );
+
+  // A document from Python that is not the one we sent replaces the canvas.
+  useEffect(() => {
+    if (JSON.stringify(graph) === lastSent.current) return;
+    const before = new Set(nodesRef.current.map((n) => n.id));
+    load(graph);
+    if (graph.nodes.some((n) => !before.has(n.id)) || graph.nodes.length !== before.size) {
+      replaced.current += 1;
+    }
+  }, [graph, load]);
+
+  useEffect(() => {
+    setNodes((ns) => decorateNodes(ns, shapes, byNode));
+    setEdges((es) => decorateEdges(es, shapes));
+  }, [shapes, byNode]);
+
+  const record = useCallback(
+    (key: string | null = null) => {
+      undo.record(snapshot(), key);
+      bump((n) => n + 1);
+    },
+    [undo, snapshot],
+  );
+
+  const restore = useCallback(
+    (doc: GraphDoc) => {
+      meta.current = doc.metadata ?? null;
+      const flow = flowFromGraph(doc);
+      const selected = new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id));
+      for (const node of flow.nodes) node.selected = selected.has(node.id);
+      urgent.current = true;
+      setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current));
+      setEdges(decorateEdges(flow.edges, shapesRef.current));
+      bump((n) => n + 1);
+    },
+    [],
+  );
+
+  const onNodesChange = useCallback((changes: NodeChange<LayerNode>[]) => {
+    if (changes.some((c) => c.type === "remove" || c.type === "add")) urgent.current = true;
+    setNodes((ns) => applyNodeChanges(changes, ns));
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange<ShapeEdge>[]) => {
+    if (changes.some((c) => c.type === "remove" || c.type === "add")) urgent.current = true;
+    setEdges((es) => applyEdgeChanges(changes, es));
+  }, []);
+
+  const connect = useCallback(
+    (conn: Connection) => {
+      record();
+      urgent.current = true;
+      const port = portOf(conn.targetHandle);
+      const edge: ShapeEdge = {
+        id: edgeId({ source: conn.source, target: conn.target, target_port: port }),
+        type: "shape",
+        source: conn.source,
+        sourceHandle: SOURCE_HANDLE,
+        target: conn.target,
+        targetHandle: targetHandle(port),
+        data: {},
+      };
+      setEdges((es) => decorateEdges([...es, edge], shapesRef.current));
+    },
+    [record],
+  );
+
+  /** Adds a layer at `position`, or below the selected node and wired to it. */
+  const addNode = useCallback(
+    (op: string, position?: { x: number; y: number }) => {
+      const spec = catalog.get(op);
+      if (!spec) return;
+      record();
+      urgent.current = true;
+      const current = nodesRef.current;
+      const id = freshId(op, new Set(current.map((n) => n.id)));
+      const anchor = current.find((n) => n.selected);
+      const place = position ??
+        (anchor
+          ? { x: anchor.position.x, y: anchor.position.y + (anchor.measured?.height ?? 70) + 40 }
+          : { x: 40, y: 40 + current.length * 20 });
+      const node: LayerNode = {
+        id,
+        type: "layer",
+        position: place,
+        selected: true,
+        data: { op, params: defaultParams(spec) },
+      };
+      setNodes([...current.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
+      const anchorSpec = anchor && catalog.get(anchor.data.op);
+      if (!position && anchor && anchorSpec && anchorSpec.outputs > 0 && spec.inputs > 0) {
+        const edge: ShapeEdge = {
+          id: edgeId({ source: anchor.id, target: id, target_port: 0 }),
+          type: "shape",
+          source: anchor.id,
+          sourceHandle: SOURCE_HANDLE,
+          target: id,
+          targetHandle: targetHandle(0),
+          data: {},
+        };
+        setEdges((es) => [...es, edge]);
+      }
+    },
+    [catalog, record],
+  );
+
+  const setParam = useCallback(
+    (nodeId: string, name: string, value: unknown) => {
+      record(`${nodeId}.${name}`);
+      urgent.current = true;
+      const next = nodesRef.current.map((n) =>
+        n.id === nodeId ? { ...n, data: { ...n.data, params: withParam(n.data.params, name, value) } } : n,
+      );
+      setNodes(next);
+      // Fewer ports on a variadic op: edges into ports that no longer exist go.
+      const node = next.find((n) => n.id === nodeId);
+      if (node) {
+        const ports = portCount(node.data.op, node.data.params, catalog);
+        setEdges((es) => es.filter((e) => e.target !== nodeId || portOf(e.targetHandle) < ports));
+      }
+    },
+    [catalog, record],
+  );
+
+  const selectedIds = useCallback(() => new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id)), []);
+
+  const paste = useCallback(
+    (piece: GraphDoc | null) => {
+      if (!piece || piece.nodes.length === 0) return;
+      record();
+      urgent.current = true;
+      const taken = new Set(nodesRef.current.map((n) => n.id));
+      const copy = cloneWithFreshIds(piece, taken, { x: 40, y: 40 });
+      const flow = flowFromGraph({ version: 1, ...copy });
+      for (const node of flow.nodes) node.selected = true;
+      setNodes([...nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), ...flow.nodes]);
+      setEdges([...edgesRef.current, ...flow.edges]);
+    },
+    [record],
+  );
+
+  const copy = useCallback(() => {
+    const ids = selectedIds();
+    if (ids.size) clipboard = extract(snapshot(), ids);
+    bump((n) => n + 1);
+  }, [selectedIds, snapshot]);
+
+  const duplicate = useCallback(() => {
+    const ids = selectedIds();
+    if (ids.size) paste(extract(snapshot(), ids));
+  }, [paste, selectedIds, snapshot]);
+
+  const selectAll = useCallback(() => {
+    setNodes((ns) => ns.map((n) => (n.selected ? n : { ...n, selected: true })));
+  }, []);
+
+  const setPositions = useCallback(
+    (positions: Map<string, { x: number; y: number }>) => {
+      record();
+      urgent.current = true;
+      setNodes((ns) => ns.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })));
+    },
+    [record],
+  );
+
+  return {
+    nodes,
+    edges,
+    setNodes,
+    onNodesChange,
+    onEdgesChange,
+    connect,
+    addNode,
+    setParam,
+    copy,
+    duplicate,
+    paste: () => paste(clipboard),
+    canPaste: clipboard !== null,
+    selectAll,
+    setPositions,
+    record,
+    flushSend: () => send.flush(),
+    undo: () => {
+      const doc = undo.undo(snapshot());
+      if (doc) restore(doc);
+    },
+    redo: () => {
+      const doc = undo.redo(snapshot());
+      if (doc) restore(doc);
+    },
+    canUndo: undo.canUndo,
+    canRedo: undo.canRedo,
+    replacedCount: replaced.current,
+    markUrgent: () => {
+      urgent.current = true;
+    },
+  };
+}
+
+export type GraphEditor = ReturnType<typeof useGraphEditor>;

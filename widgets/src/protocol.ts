@@ -1,0 +1,139 @@
+/**
+ * The message protocol between the ModelBuilder widget and Python.
+ *
+ * Mirror of dlstudio/ui/protocol.py: tests/ui/test_protocol.py parses both files and
+ * fails when a trait, request type or request/reply field exists on one side only.
+ * State lives in synced traits; one-off requests travel as custom messages that carry
+ * an id, and Python answers each with a `reply` message carrying the same id.
+ */
+
+/** A node of the graph document (docs/architecture.md, version 1). */
+export interface GraphNode {
+  id: string;
+  op: string;
+  params: Record<string, unknown>;
+  label?: string | null;
+  position?: { x: number; y: number };
+}
+
+export interface GraphEdge {
+  source: string;
+  target: string;
+  target_port?: number;
+}
+
+export interface GraphDoc {
+  version: number;
+  /** Free text about the graph (title, description); kept as it is. */
+  metadata?: Record<string, string>;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/** One parameter of a layer in `layers.catalog()`. */
+export interface ParamSpec {
+  name: string;
+  type: "int" | "float" | "bool" | "choice" | "ints" | "shape" | "int_or_choice" | string;
+  default: unknown;
+  min?: number | null;
+  max?: number | null;
+  choices?: unknown[] | null;
+  nullable?: boolean;
+  inferred?: boolean;
+  key?: boolean;
+  length?: number | null;
+  doc?: string;
+}
+
+/** One layer of `layers.catalog()`. */
+export interface LayerSpec {
+  name: string;
+  category: string;
+  doc: string;
+  torch?: string;
+  inputs: number;
+  variadic: boolean;
+  outputs: number;
+  params: ParamSpec[];
+}
+
+/** A machine-applicable fix: set (or, with null, remove) parameters of one node. */
+export interface Fix {
+  node_id: string;
+  params: Record<string, unknown>;
+}
+
+/** `Problem.to_dict()` from the core. */
+export interface Problem {
+  node_id: string | null;
+  message: string;
+  hint: string | null;
+  fix: Fix | null;
+}
+
+/** Shapes per node id: `[null, 16, 14, 14]`; null where the shape is unknown. */
+export type Shapes = Record<string, (number | null)[] | null>;
+
+/** Every synced trait of the ModelBuilder, with its type. */
+export interface BuilderTraits {
+  graph: GraphDoc;
+  selection: string[];
+  catalog: LayerSpec[];
+  templates: string[];
+  shapes: Shapes;
+  problems: Problem[];
+  code: string;
+  param_count: number;
+  error: string;
+}
+
+export const TRAIT_NAMES = [
+  "graph",
+  "selection",
+  "catalog",
+  "templates",
+  "shapes",
+  "problems",
+  "code",
+  "param_count",
+  "error",
+] as const;
+
+export interface ApplyTemplateRequest {
+  type: "apply_template";
+  id: number;
+  name: string;
+}
+
+export interface LoadJsonRequest {
+  type: "load_json";
+  id: number;
+  text: string;
+}
+
+export interface SaveJsonRequest {
+  type: "save_json";
+  id: number;
+}
+
+export interface ApplyFixRequest {
+  type: "apply_fix";
+  id: number;
+  fix: Fix;
+}
+
+export type Request = ApplyTemplateRequest | LoadJsonRequest | SaveJsonRequest | ApplyFixRequest;
+
+export const REQUEST_TYPES = ["apply_template", "load_json", "save_json", "apply_fix"] as const;
+
+/** Python's answer to one request; `error` is a learner-readable sentence when `ok` is false. */
+export interface Reply {
+  type: "reply";
+  id: number;
+  request: string;
+  ok: boolean;
+  error: string | null;
+  result: unknown;
+}
+
+export const REPLY_TYPE = "reply";
