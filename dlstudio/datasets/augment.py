@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import torch
-from torchvision.transforms import v2
 
 AugmentSpec = Iterable[str] | Mapping[str, Mapping[str, Any]] | None
 """A list of names (``["flip", "rotation"]``) or names mapped to options
@@ -66,6 +65,9 @@ def build_transform(
         >>> t(torch.rand(1, 8, 8)).shape
         torch.Size([1, 8, 8])
     """
+    # torchvision takes seconds to import: only pay for it when augmenting.
+    from torchvision.transforms import v2
+
     options = normalize_spec(spec)
     if not options:
         return None
@@ -82,6 +84,8 @@ def build_transform(
 def _make(
     name: str, opts: dict[str, Any], channels: int, size: tuple[int, int]
 ) -> Callable[[torch.Tensor], torch.Tensor]:
+    from torchvision.transforms import v2
+
     if name == "flip":
         return v2.RandomHorizontalFlip(**opts)
     if name == "vflip":

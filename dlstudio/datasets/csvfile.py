@@ -175,9 +175,10 @@ def _targets(
         task = "classification" if not numeric or (integral and few) else "regression"
     if task == "regression":
         values = columns.apply(pd.to_numeric, errors="coerce")
-        if values.isna().any().any():
+        text_columns = [str(c) for c in values.columns if values[c].isna().any()]
+        if text_columns:
             raise ValueError(
-                f"Column {series.name!r} holds text, so it cannot be a regression target. "
+                f"Column {text_columns[0]!r} holds text, so it cannot be a regression target. "
                 "Use task='classification' or clean the column."
             )
         return "regression", as_targets(values.to_numpy(dtype=np.float32), "regression"), None

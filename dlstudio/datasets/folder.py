@@ -194,7 +194,7 @@ def _check(path: str, size: tuple[int, int], channels: int) -> np.ndarray | str:
     try:
         image = decode(path, size, channels).double()
     except Exception as error:  # noqa: BLE001 -- PIL raises many kinds for broken files
-        return f"{type(error).__name__}: {error}"
+        return f"unreadable image ({type(error).__name__}: {error})"
     return np.stack([image.sum(dim=(1, 2)).numpy(), (image**2).sum(dim=(1, 2)).numpy()])
 
 

@@ -125,7 +125,7 @@ def fit_scale(train: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor,
 
 def as_targets(y: np.ndarray | torch.Tensor, task: Task) -> torch.Tensor:
     """Targets as int64 (N,) for classification or float32 (N, k) for regression."""
-    y = torch.as_tensor(np.asarray(y))
+    y = torch.tensor(np.asarray(y))  # a copy: pandas hands out read-only arrays
     if task == "classification":
         return y.long().reshape(-1)
     y = y.float()

@@ -101,10 +101,11 @@ def _open(name: str, root: Path, *, train: bool, download: bool) -> Any:
             else "(download=False, so nothing was fetched)"
         )
         raise FileNotFoundError(
-            f"The {class_name} files are missing from {root / folder} {how}: {error}. "
+            f"The {class_name} files are missing from {root / folder} {how}. "
             f"Put {files} in {root / folder}, or run once with download=True on a machine "
             f"that can reach the internet and copy the folder {root} here. "
-            f"You can also choose the folder with root=... or the DLSTUDIO_DATA variable."
+            f"Choose another folder with root=... or the DLSTUDIO_DATA variable. "
+            f"(torchvision said: {error})"
         ) from error
 
 
