@@ -86,13 +86,14 @@ class CallbackList:
     """
 
     def __init__(self, callbacks: Iterable[Callback]):
-        self.callbacks = sorted(callbacks, key=lambda cb: cb.order)
-        for cb in self.callbacks:
+        callbacks = list(callbacks)
+        for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
                     f"{cb!r} is not a Callback: subclass dlstudio.train.Callback and override "
                     "the hooks you need."
                 )
+        self.callbacks = sorted(callbacks, key=lambda cb: cb.order)
         self._callers: dict[str, list[Any]] = {
             hook: [
                 getattr(cb, hook)

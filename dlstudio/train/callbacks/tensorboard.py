@@ -44,8 +44,9 @@ class TensorBoardLogger(Callback):
         for key, value in epoch_info.items():
             if key in ("epoch", "seconds", "epoch_seconds", "lr"):
                 continue
-            group = "val" if key.startswith("val_") else "train"
-            self.writer.add_scalar(f"{group}/{key.removeprefix('val_')}", value, trainer.step)
+            # Per-epoch training numbers get their own tags, apart from the per-step curves.
+            tag = f"val/{key[4:]}" if key.startswith("val_") else f"train/epoch_{key}"
+            self.writer.add_scalar(tag, value, trainer.step)
         self.writer.add_scalar("epoch", epoch_info["epoch"], trainer.step)
 
     def on_fit_end(self, trainer: Trainer) -> None:
