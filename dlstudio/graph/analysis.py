@@ -266,8 +266,12 @@ class Analyzer:
             incoming = [self.result.specs[source] for source in sources]  # type: ignore[index]
             params = dict(self.result.params[node_id])
             ctx = RuleContext(
-                node_id, node.title, params, incoming, [self.nodes[s].title for s in sources]
-            )  # type: ignore[index]
+                node_id,
+                node,
+                params,
+                incoming,
+                [self.nodes[s] for s in sources],  # type: ignore[index]
+            )
             try:
                 if not spec.accepts_long and any(item.dtype == "long" for item in incoming):
                     ctx.fail(

@@ -6,6 +6,7 @@ Every identifier comes from a Namespace and every argument is a checked literal 
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ _TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
 _TORCH_DEFAULTS["TransformerEncoderLayer"] = {"activation": "relu"}
 
 
+@functools.cache
 def torch_default(op: str, name: str) -> Any:
     """The default torch's constructor uses for an argument (``_NO_DEFAULT`` if required)."""
     if name in _TORCH_DEFAULTS.get(op, {}):

@@ -53,6 +53,7 @@ class Graph:
         self.edges: list[Edge] = list(edges or [])
         self.max_params = max_params
         self.metadata: dict[str, str] = dict(metadata or {})
+        self._cache: tuple[str, Analysis] | None = None
         """Free text about the graph (title, description), never interpreted."""
 
     # -- reading and writing ----------------------------------------------------------------
@@ -147,8 +148,20 @@ class Graph:
     # -- analysis ------------------------------------------------------------------------------
 
     def analyze(self) -> Analysis:
-        """Everything the core knows (shapes, resolved params, problems); never raises."""
-        return analyze(self.nodes, self.edges, self.max_params)
+        """Everything the core knows (shapes, resolved params, problems); never raises.
+
+        The result is cached until the graph's content changes (moving nodes does not count),
+        because the editor asks for shapes, problems and code after every edit.
+        """
+        key = self._fingerprint()
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, analyze(self.nodes, self.edges, self.max_params))
+        return self._cache[1]
+
+    def _fingerprint(self) -> str:
+        content = [(n.id, n.op, n.label, n.params) for n in self.nodes]
+        wiring = [(e.source, e.target, e.target_port) for e in self.edges]
+        return json.dumps([content, wiring, self.max_params], sort_keys=True, default=str)
 
     def validate(self) -> Analysis:
         """Raise GraphError listing every problem at once; return the analysis when fine."""

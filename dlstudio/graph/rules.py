@@ -29,16 +29,25 @@ class RuleContext:
     def __init__(
         self,
         node_id: str,
-        title: str,
+        node: Any,
         params: dict[str, Any],
         inputs: list[TensorSpec],
-        sources: list[str],
+        source_nodes: list[Any],
     ):
         self.node_id = node_id
-        self.title = title
         self.p = params
         self.inputs = inputs
-        self.sources = sources
+        self._node = node
+        self._source_nodes = source_nodes
+
+    @property
+    def title(self) -> str:
+        """``Linear 'fc1'``; built only when a message needs it (this runs on every edit)."""
+        return self._node.title
+
+    @property
+    def sources(self) -> list[str]:
+        return [node.title for node in self._source_nodes]
 
     @property
     def x(self) -> TensorSpec:
@@ -247,7 +256,8 @@ def pool(n: int, has_dilation: bool) -> Rule:
         spatial = []
         for i, size in enumerate(x.features[1:]):
             span = dilation[i] * (kernel[i] - 1) + 1
-            limit = span // 2 if has_dilation else kernel[i] // 2
+            # torch bounds padding by the kernel itself, not by its dilated span.
+            limit = kernel[i] // 2
             if padding[i] > limit:
                 ctx.fail(
                     f"has padding {padding[i]}, but padding may be at most half the window "
