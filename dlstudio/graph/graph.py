@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import keyword
 import linecache
 import os
+import re
 import sys
 import types
 from typing import Any
@@ -127,7 +129,7 @@ class Graph:
         """
         taken = {node.id for node in self.nodes}
         if id is None:
-            base, number = to_identifier(op, "node"), 1
+            base, number = re.sub(r"[^a-z0-9]", "", op.lower()) or "node", 1
             while f"{base}{number}" in taken:
                 number += 1
             id = f"{base}{number}"
@@ -189,8 +191,10 @@ class Graph:
 
     def generate(self, class_name: str = "Net", sequential: bool = True) -> Generated:
         """Source plus the node → module-name map; see ``to_code``."""
-        name = to_identifier(class_name, "Net")
-        name = "".join(part[:1].upper() + part[1:] for part in name.split("_")) or "Net"
+        name = class_name if class_name.isidentifier() and class_name[:1].isupper() else ""
+        if not name or keyword.iskeyword(name):
+            words = to_identifier(class_name, "net").split("_")
+            name = "".join(word[:1].upper() + word[1:] for word in words)
         return generate(self.nodes, self.validate(), name, sequential)
 
     def to_code(self, class_name: str = "Net", sequential: bool = True) -> str:
