@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from dlstudio.datasets.augment import AugmentSpec
 from dlstudio.datasets.bundle import DataBundle
-from dlstudio.datasets.memory import split_indices
+from dlstudio.datasets.memory import split_indices, stats_from_sums
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 _EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif"}
@@ -144,7 +144,8 @@ def from_folder(
     paths = [path for path, _, _ in files]
     targets = torch.tensor([i for _, i, _ in files], dtype=torch.long)
     train_idx, val_idx = split_indices(len(files), val_fraction, seed, targets.numpy())
-    mean, std = _channel_stats(np.stack([files[i][2] for i in train_idx]), size[0] * size[1])
+    sums = torch.from_numpy(np.stack([files[i][2] for i in train_idx]).sum(axis=0))
+    mean, std = stats_from_sums(sums[0], sums[1], len(train_idx) * size[0] * size[1])
 
     def split(indices: np.ndarray) -> ImageFiles:
         return ImageFiles(
@@ -196,13 +197,3 @@ def _check(path: str, size: tuple[int, int], channels: int) -> np.ndarray | str:
     except Exception as error:  # noqa: BLE001 -- PIL raises many kinds for broken files
         return f"unreadable image ({type(error).__name__}: {error})"
     return np.stack([image.sum(dim=(1, 2)).numpy(), (image**2).sum(dim=(1, 2)).numpy()])
-
-
-def _channel_stats(stats: np.ndarray, pixels_per_image: int) -> tuple[list[float], list[float]]:
-    """Mean and std per channel from per-image (sum, sum of squares), shape (N, 2, C)."""
-    totals = stats.sum(axis=0)
-    count = len(stats) * pixels_per_image
-    mean = totals[0] / count
-    std = np.sqrt(np.maximum(totals[1] / count - mean**2, 0.0))
-    std = np.where(std > 1e-6, std, 1.0)  # a blank channel must not divide by zero
-    return mean.tolist(), std.tolist()

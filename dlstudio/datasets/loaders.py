@@ -12,15 +12,42 @@ import os
 
 import torch
 from torch.utils.data import (
-    BatchSampler,
     DataLoader,
     Dataset,
     RandomSampler,
+    Sampler,
     SequentialSampler,
     TensorDataset,
 )
 
 from dlstudio.datasets.memory import ImageTensors
+
+
+class IndexBatches(Sampler[torch.Tensor]):
+    """Batches of indices as tensors: one permutation per epoch from ``generator``, cut in slices.
+
+    Tensors index a TensorDataset several times faster than lists of ints do.
+
+    Example:
+        >>> [b.tolist() for b in IndexBatches(5, 2, shuffle=False)]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(
+        self, size: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+    ) -> None:
+        self.size, self.batch_size = size, batch_size
+        self.shuffle, self.generator = shuffle, generator
+
+    def __len__(self) -> int:
+        return -(-self.size // self.batch_size)
+
+    def __iter__(self):
+        if self.shuffle:
+            order = torch.randperm(self.size, generator=self.generator)
+        else:
+            order = torch.arange(self.size)
+        yield from order.split(self.batch_size)
 
 
 def make_loaders(
@@ -57,19 +84,19 @@ def _loader(
     pin_memory: bool,
     num_workers: int | None,
 ) -> DataLoader:
-    sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
     if num_workers is None:
         num_workers = default_workers(dataset)
     if _reads_whole_batches(dataset) and num_workers == 0:
-        # batch_size=None turns off per-item collation: each list from the BatchSampler is one
-        # dataset[indices] call that returns the batch already stacked.
+        # batch_size=None turns off per-item collation: each index tensor from the sampler is
+        # one dataset[indices] call that returns the batch already stacked.
         return DataLoader(
             dataset,
             batch_size=None,
-            sampler=BatchSampler(sampler, batch_size, drop_last=False),
+            sampler=IndexBatches(len(dataset), batch_size, shuffle, generator),
             pin_memory=pin_memory,
             generator=generator,
         )
+    sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
     return DataLoader(
         dataset,
         batch_size=batch_size,

@@ -61,6 +61,8 @@ class ImageTensors(Dataset):
         return images.float() / 255 if images.dtype == torch.uint8 else images.float()
 
     def __getitem__(self, index: Index) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(index, list | tuple):
+            index = torch.as_tensor(index, dtype=torch.long)  # far faster to index with
         images = self.raw(index)
         if self.transform is not None:
             # v2 transforms draw one set of random parameters per call: augment images one by one.
@@ -121,6 +123,34 @@ def fit_scale(train: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor,
     std = train.double().std(dim=dims, keepdim=True, unbiased=False)
     std = torch.where(std > 1e-12, std, torch.ones_like(std))
     return mean.float(), std.float()
+
+
+def image_stats(images: torch.Tensor, chunk: int = 2048) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of images (N, C, H, W) in [0, 1] units (uint8 counts as /255).
+
+    Works through the images in chunks: converting all of CIFAR10 to float64 at once would
+    take over a gigabyte.
+    """
+    channels = images.shape[1]
+    total = torch.zeros(channels, dtype=torch.float64)
+    total_sq = torch.zeros(channels, dtype=torch.float64)
+    scale = 255.0 if images.dtype == torch.uint8 else 1.0
+    for start in range(0, len(images), chunk):
+        part = images[start : start + chunk].double() / scale
+        total += part.sum(dim=(0, 2, 3))
+        total_sq += (part * part).sum(dim=(0, 2, 3))
+    count = images.numel() // channels
+    return stats_from_sums(total, total_sq, count)
+
+
+def stats_from_sums(
+    total: torch.Tensor, total_sq: torch.Tensor, count: int
+) -> tuple[list[float], list[float]]:
+    """Mean and std per channel from sums of values and of squares over ``count`` values each."""
+    mean = total / count
+    std = (total_sq / count - mean * mean).clamp(min=0).sqrt()
+    std = torch.where(std > 1e-6, std, torch.ones_like(std))  # a blank channel: no division by 0
+    return mean.tolist(), std.tolist()
 
 
 def as_targets(y: np.ndarray | torch.Tensor, task: Task) -> torch.Tensor:
@@ -193,8 +223,7 @@ def image_bundle(
         images, y = images[train_idx], y[train_idx]
     channels = images.shape[1]
     if standardize:
-        mean, std = fit_scale(ImageTensors(images, y).raw(slice(None)), dims=(0, 2, 3))
-        mean_list, std_list = mean.flatten().tolist(), std.flatten().tolist()
+        mean_list, std_list = image_stats(images)
     else:
         mean_list, std_list = [0.0] * channels, [1.0] * channels
     return DataBundle(
