@@ -72,6 +72,10 @@ def from_csv(
                 f"The columns are: {', '.join(map(str, frame.columns))}."
             )
     notes = []
+    if task != "classification":
+        # A numeric target with a few "?" or "n/a" cells: those rows lack a target.
+        for column in targets:
+            frame[column] = _maybe_numeric(frame[column])
     missing_target = frame[targets].isna().any(axis=1)
     if missing_target.all():
         raise ValueError(f"Every row of {path.name} lacks a value in {', '.join(targets)}.")

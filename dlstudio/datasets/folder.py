@@ -107,7 +107,9 @@ def from_folder(
     """Images in ``root/<class>/<image file>``, resized to ``image_size``, one class per folder.
 
     Images that cannot be read are left out and listed in ``bundle.skipped`` as (path, reason).
-    ``grayscale=True`` gives 1-channel images, otherwise 3 (RGB).
+    ``grayscale=True`` gives 1-channel images, otherwise 3 (RGB). A root already split into
+    ``train/<class>/`` and ``val/<class>/`` (or ``valid``, ``validation``, ``test``) keeps that
+    split, and ``val_fraction`` does not apply.
 
     Example:
         >>> from dlstudio import datasets
@@ -122,29 +124,48 @@ def from_folder(
     if len(size) != 2 or min(size) < 1:
         raise ValueError(f"image_size must be a positive int or (height, width): {image_size!r}.")
     channels = 1 if grayscale else 3
-    candidates, skipped = _scan(root)
+    presplit = _presplit(root)
+    if presplit:
+        train_files, skipped = _scan(presplit[0])
+        val_files, skipped_val = _scan(presplit[1])
+        candidates = [(*c, True) for c in train_files] + [(*c, False) for c in val_files]
+        skipped += skipped_val
+    else:
+        found, skipped = _scan(root)
+        candidates = [(*c, True) for c in found]
     # Decoding releases the GIL, so threads check many files at once.
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
         results = list(pool.map(lambda item: _check(item[0], size, channels), candidates))
-    valid: dict[str, list[tuple[str, np.ndarray]]] = {}
-    for (path, label), result in zip(candidates, results, strict=True):
+    readable = []
+    for (path, label, is_train), result in zip(candidates, results, strict=True):
         if isinstance(result, str):
             skipped.append((path, result))
         else:
-            valid.setdefault(label, []).append((path, result))
-    classes = sorted(valid)
-    for label in sorted({label for _, label in candidates} - set(classes)):
-        skipped.append((str(root / label), "no readable images in this class folder"))
+            readable.append((path, label, is_train, result))
+    classes = sorted({label for _, label, is_train, _ in readable if is_train})
+    for label in sorted({label for _, label, is_train in candidates if is_train} - set(classes)):
+        train_root = presplit[0] if presplit else root
+        skipped.append((str(train_root / label), "no readable images in this class folder"))
     if len(classes) < 2:
         raise ValueError(
             f"{root} needs at least two class folders with readable images; found "
             f"{classes or 'none'}. Put each class's images in its own sub-folder."
         )
-    files = [(path, i, stats) for i, label in enumerate(classes) for path, stats in valid[label]]
-    paths = [path for path, _, _ in files]
-    targets = torch.tensor([i for _, i, _ in files], dtype=torch.long)
-    train_idx, val_idx = split_indices(len(files), val_fraction, seed, targets.numpy())
-    sums = torch.from_numpy(np.stack([files[i][2] for i in train_idx]).sum(axis=0))
+    index = {label: i for i, label in enumerate(classes)}
+    for path, label, _, _ in readable:
+        if label not in index:
+            skipped.append((path, f"class {label!r} has no images in the training folder"))
+    files = [(p, index[label], t, stats) for p, label, t, stats in readable if label in index]
+    paths = [path for path, _, _, _ in files]
+    targets = torch.tensor([i for _, i, _, _ in files], dtype=torch.long)
+    if presplit:
+        train_idx = np.array([i for i, f in enumerate(files) if f[2]], dtype=np.int64)
+        val_idx = np.array([i for i, f in enumerate(files) if not f[2]], dtype=np.int64)
+        if len(val_idx) == 0:
+            raise ValueError(f"{presplit[1]} holds no readable images of the training classes.")
+    else:
+        train_idx, val_idx = split_indices(len(files), val_fraction, seed, targets.numpy())
+    sums = torch.from_numpy(np.stack([files[i][3] for i in train_idx]).sum(axis=0))
     mean, std = stats_from_sums(sums[0], sums[1], len(train_idx) * size[0] * size[1])
 
     def split(indices: np.ndarray) -> ImageFiles:
@@ -174,6 +195,13 @@ def from_folder(
         skipped=skipped,
     )
     return bundle.with_augmentation(augment) if augment else bundle
+
+
+def _presplit(root: Path) -> tuple[Path, Path] | None:
+    """(train, validation) folders when ``root`` is already split into train/ and val/."""
+    folders = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
+    val = next((folders[n] for n in ("val", "valid", "validation", "test") if n in folders), None)
+    return (folders["train"], val) if "train" in folders and val is not None else None
 
 
 def _scan(root: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -85,23 +85,44 @@ def cifar_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def write_pngs(folder: Path, n: int, brightness: int, seed: int = 0) -> None:
+    """``n`` PNGs of mixed sizes around ``brightness``; the last one grayscale."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for i in range(n):
+        size = (20 + 3 * i, 16 + 2 * i)
+        pixels = np.clip(rng.normal(brightness, 10, size=(size[1], size[0], 3)), 0, 255)
+        image = Image.fromarray(pixels.astype(np.uint8), "RGB")
+        if i == n - 1:
+            image = image.convert("L")  # a grayscale file among colour ones
+        image.save(folder / f"{folder.name}{i}.png")
+
+
+def write_corrupt_png(path: Path) -> None:
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really an image" * 10)
+
+
 @pytest.fixture
 def image_tree(tmp_path: Path) -> Path:
-    """root/cat and root/dog with 6 PNGs each (mixed sizes and modes), one corrupt PNG and a
-    stray text file."""
-    rng = np.random.default_rng(0)
+    """root/cat (dark) and root/dog (bright) with 6 PNGs each, one corrupt PNG and a stray
+    text file."""
     root = tmp_path / "pets"
-    for label, base in (("cat", 40), ("dog", 200)):
-        (root / label).mkdir(parents=True)
-        for i in range(6):
-            size = (20 + 3 * i, 16 + 2 * i)
-            pixels = np.clip(rng.normal(base, 10, size=(size[1], size[0], 3)), 0, 255)
-            image = Image.fromarray(pixels.astype(np.uint8), "RGB")
-            if i == 5:
-                image = image.convert("L")  # a grayscale file among colour ones
-            image.save(root / label / f"{label}{i}.png")
-    (root / "dog" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really an image" * 10)
+    write_pngs(root / "cat", 6, brightness=40)
+    write_pngs(root / "dog", 6, brightness=200)
+    write_corrupt_png(root / "dog" / "broken.png")
     (root / "cat" / "notes.txt").write_text("a file that is not an image")
+    return root
+
+
+@pytest.fixture
+def split_tree(tmp_path: Path) -> Path:
+    """root/train/{cat,dog} (4 PNGs each, one corrupt extra) and root/val/{cat,dog,bird}."""
+    root = tmp_path / "split"
+    for split, n in (("train", 4), ("val", 2)):
+        write_pngs(root / split / "cat", n, brightness=40)
+        write_pngs(root / split / "dog", n, brightness=200)
+    write_pngs(root / "val" / "bird", 1, brightness=120)  # no such class in train/
+    write_corrupt_png(root / "train" / "dog" / "broken.png")
     return root
 
 

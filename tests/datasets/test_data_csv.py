@@ -97,6 +97,17 @@ def test_rows_without_a_target_are_dropped_and_noted(tmp_path: Path) -> None:
     assert "dropped 1 rows with no target" in bundle.description
 
 
+def test_numeric_target_with_a_gap_marker_stays_regression(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    rows = ["area,price"] + [f"{i},{i * 1.5 + 0.25}" for i in range(40)]
+    rows[7] = "6,?"
+    path.write_text("\n".join(rows))
+    bundle = datasets.from_csv(path, target="price")
+    assert bundle.task == "regression"
+    assert len(bundle.train) + len(bundle.val) == 39
+    assert "dropped 1 rows with no target" in bundle.description
+
+
 def test_semicolon_separator_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "semi.csv"
     path.write_text("x;y;z\n" + "\n".join(f"{i};{i * 2};{i % 2}" for i in range(20)))

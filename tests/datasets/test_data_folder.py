@@ -57,3 +57,14 @@ def test_folder_errors_are_clear(tmp_path: Path, image_tree: Path) -> None:
         datasets.from_folder(flat)
     with pytest.raises(ValueError, match="image_size"):
         datasets.from_folder(image_tree, image_size=0)
+
+
+def test_a_root_split_into_train_and_val_keeps_its_split(split_tree: Path) -> None:
+    bundle = datasets.from_folder(split_tree, image_size=8, val_fraction=0.5)
+    assert bundle.classes == ["cat", "dog"]
+    assert (len(bundle.train), len(bundle.val)) == (8, 4)
+    reasons = dict(bundle.skipped)
+    bird = str(split_tree / "val" / "bird" / "bird0.png")
+    assert reasons[bird] == "class 'bird' has no images in the training folder"
+    broken = str(split_tree / "train" / "dog" / "broken.png")
+    assert reasons[broken].startswith("unreadable image")
