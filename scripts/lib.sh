@@ -101,6 +101,12 @@ pip_install() {
     (cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install --quiet -e "$1")
 }
 
+# npm_has_script NAME: does widgets/package.json define that script?
+npm_has_script() {
+    (cd "$REPO_ROOT/widgets" &&
+        node -e 'process.exit(require("./package.json").scripts?.[process.argv[1]] ? 0 : 1)' "$1")
+}
+
 npm_ci() {
     (cd "$REPO_ROOT/widgets" && npm ci --no-audit --no-fund --loglevel=error)
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything (see scripts/setup.sh --dev) and run the whole test suite: the widgets'
-# unit tests (vitest), ruff (lint + format check) and pytest, browser tests included.
+# unit tests (vitest) and type check, ruff (lint + format check) and pytest, browser tests included.
 #
 #   bash scripts/test.sh [PYTEST ARGS...]     e.g. bash scripts/test.sh -k smoke
 #
@@ -16,11 +16,22 @@ install_all 1 # an install failure stops the run here (set -e)
 
 failed=()
 if [ -f widgets/package.json ]; then
-    phase "vitest (widgets)" bash -c 'cd widgets && npm test' || failed+=("vitest")
+    if npm_has_script test; then
+        phase "vitest (widgets)" bash -c 'cd widgets && npm test' || failed+=("vitest")
+    else
+        phase "vitest (widgets)" bash -c 'cd widgets && npx --no-install vitest run' ||
+            failed+=("vitest")
+    fi
+    if npm_has_script typecheck; then
+        phase "tsc --noEmit (widgets)" bash -c 'cd widgets && npm run --silent typecheck' ||
+            failed+=("typecheck")
+    fi
 fi
 phase "ruff check" "$VENV/bin/ruff" check . || failed+=("ruff check")
 phase "ruff format --check" "$VENV/bin/ruff" format --check . || failed+=("ruff format")
 
+# Artefacts (screenshots, console and server logs, junit.xml) describe this run only.
+rm -rf test-artifacts
 mkdir -p test-artifacts
 pytest_status=0
 phase "pytest" "$VENV/bin/python" -m pytest tests -q -ra -p no:cacheprovider \
