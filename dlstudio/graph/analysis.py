@@ -8,13 +8,16 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlstudio.graph import layers
 from dlstudio.graph.document import Edge, Node
 from dlstudio.graph.errors import Problem, ShapeFailure
 from dlstudio.graph.rules import RuleContext
 from dlstudio.graph.tensors import TensorSpec
+
+if TYPE_CHECKING:
+    from dlstudio.graph.blocks import BlockDefinition
 
 DEFAULT_MAX_PARAMS = 1_000_000_000
 
@@ -32,6 +35,8 @@ class Analysis:
     problems: list[Problem] = field(default_factory=list)
     inputs: dict[str, list[str | None]] = field(default_factory=dict)
     """For each node, the source node id feeding each input port."""
+    blocks: dict[str, BlockUse] = field(default_factory=dict)
+    """For each node using a named block, the block's own analysis for that use."""
 
     @property
     def ok(self) -> bool:
@@ -46,6 +51,16 @@ class Analysis:
         return sum(self.weights.values())
 
 
+@dataclass
+class BlockUse:
+    """One use of a named block: its layers with this use's input shapes, analysed."""
+
+    block: str
+    nodes: list[Node]
+    edges: list[Edge]
+    analysis: Analysis
+
+
 def port_count(spec: layers.LayerSpec, params: dict[str, Any]) -> int:
     if spec.variadic:
         value = params.get("inputs", spec.inputs)
@@ -56,7 +71,14 @@ def port_count(spec: layers.LayerSpec, params: dict[str, Any]) -> int:
 class Analyzer:
     """One pass over a graph; see ``analyze``."""
 
-    def __init__(self, nodes: list[Node], edges: list[Edge], max_params: int):
+    def __init__(
+        self,
+        nodes: list[Node],
+        edges: list[Edge],
+        max_params: int,
+        blocks: dict[str, BlockDefinition] | None = None,
+    ):
+        self.blocks = blocks or {}
         self.nodes = {node.id: node for node in nodes}
         self.edges = edges
         self.max_params = max_params
@@ -82,15 +104,48 @@ class Analyzer:
     def _check_nodes(self) -> dict[str, layers.LayerSpec]:
         specs = {}
         for node in self.nodes.values():
-            spec = layers.get(node.op)
+            spec = layers.get(node.op) or self._block_spec(node.op)
             if spec is None:
-                close = difflib.get_close_matches(node.op, layers.names(), n=1)
+                close = difflib.get_close_matches(node.op, [*layers.names(), *self.blocks], n=1)
                 hint = f"Did you mean {close[0]}?" if close else "Pick a layer from the palette."
                 self.add(node.id, f"{node.title} uses an unknown layer type.", hint)
                 continue
             specs[node.id] = spec
             self.result.params[node.id] = self._resolve_params(node, spec)
         return specs
+
+    def _block_spec(self, name: str) -> layers.LayerSpec | None:
+        definition = self.blocks.get(name)
+        if definition is None:
+            return None
+        max_params = self.max_params
+
+        from dlstudio.graph.blocks import block_problems, instance_nodes
+
+        def rule(ctx: RuleContext) -> TensorSpec:
+            for message in block_problems(definition):
+                ctx.fail(f"cannot run: {message}", "Open the block and fix its Input/Output.")
+            nodes = instance_nodes(definition, ctx.inputs)
+            inner = analyze(nodes, definition.edges, max_params)
+            if inner.problems:
+                first = inner.problems[0]
+                ctx.fail(f"contains a problem: {first.message}", first.hint)
+            output = next(node.id for node in nodes if node.op == "Output")
+            ctx.weights = inner.param_count
+            ctx.block_use = BlockUse(name, nodes, list(definition.edges), inner)
+            return inner.specs[output]
+
+        count = len(definition.nodes)
+        return layers.LayerSpec(
+            name,
+            "block",
+            f"Block of {count} nodes.",
+            (),
+            rule,
+            emit="block",
+            inputs=max(1, len(definition.port_ids)),
+            accepts_long=True,
+        )
 
     def _resolve_params(self, node: Node, spec: layers.LayerSpec) -> dict[str, Any]:
         resolved: dict[str, Any] = {}
@@ -279,13 +334,17 @@ class Analyzer:
                         "Add an Embedding layer first, or set the Input's dtype to float.",
                     )
                 out = spec.rule(ctx)
-                weights = spec.weights(params)
+                weights = getattr(ctx, "weights", None)
+                if weights is None:
+                    weights = spec.weights(params)
             except ShapeFailure as failure:
                 self.add(node_id, failure.message, failure.hint, failure.fix)
                 continue
             self.result.params[node_id] = params
             self.result.specs[node_id] = out
             self.result.weights[node_id] = weights
+            if spec.emit == "block":
+                self.result.blocks[node_id] = ctx.block_use
 
     def _only_reachability(self, node_id: str) -> bool:
         """A node whose only problem is that it leads nowhere still gets its shape drawn."""
@@ -306,7 +365,12 @@ class Analyzer:
         )
 
 
-def analyze(nodes: list[Node], edges: list[Edge], max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
+def analyze(
+    nodes: list[Node],
+    edges: list[Edge],
+    max_params: int = DEFAULT_MAX_PARAMS,
+    blocks: dict[str, BlockDefinition] | None = None,
+) -> Analysis:
     """Check everything about a graph and infer every shape it can.
 
     Example:
@@ -314,4 +378,4 @@ def analyze(nodes: list[Node], edges: list[Edge], max_params: int = DEFAULT_MAX_
         >>> analyze([Node("in", "Input", {"shape": [3]})], []).problems[0].message
         'The graph has no Output node.'
     """
-    return Analyzer(nodes, edges, max_params).run()
+    return Analyzer(nodes, edges, max_params, blocks).run()

@@ -93,7 +93,7 @@ class DocumentReader:
             self.problem(
                 f"This graph uses format version {str(version)[:20]!r}; dlstudio reads version 1."
             )
-        unknown = set(data) - {"version", "nodes", "edges", "metadata"}
+        unknown = set(data) - {"version", "nodes", "edges", "metadata", "blocks"}
         if unknown:
             self.problem(f"Unknown top-level keys: {', '.join(sorted(map(str, unknown))[:5])}.")
         nodes = self._nodes(data.get("nodes", []))
@@ -214,13 +214,19 @@ class DocumentReader:
         return edges
 
 
-def parse_document(data: Any) -> tuple[list[Node], list[Edge], dict[str, str]]:
-    """Read a graph document; raises GraphError listing every malformed part."""
+def parse_document(data: Any) -> tuple[list[Node], list[Edge], dict[str, str], dict[str, Any]]:
+    """Read a graph document; raises GraphError listing every malformed part.
+
+    Returns nodes, edges, metadata and the named block definitions.
+    """
+    from dlstudio.graph.blocks import read_blocks  # blocks build on this module
+
     reader = DocumentReader()
     nodes, edges, metadata = reader.read(data)
+    blocks = read_blocks(data.get("blocks"), reader) if isinstance(data, dict) else {}
     if reader.problems:
         raise GraphError(reader.problems)
-    return nodes, edges, metadata
+    return nodes, edges, metadata, blocks
 
 
 def parse_json(text: str | bytes) -> Any:

@@ -15,6 +15,9 @@ from typing import Any
 from torch import nn
 
 from dlstudio.graph.analysis import DEFAULT_MAX_PARAMS, Analysis, analyze
+from dlstudio.graph.blocks import BlockDefinition
+from dlstudio.graph.blocks import group as group_block
+from dlstudio.graph.blocks import ungroup as ungroup_block
 from dlstudio.graph.codegen import Generated, generate
 from dlstudio.graph.document import (
     SCHEMA_VERSION,
@@ -50,11 +53,14 @@ class Graph:
         edges: list[Edge] | None = None,
         max_params: int = DEFAULT_MAX_PARAMS,
         metadata: dict[str, str] | None = None,
+        blocks: dict[str, BlockDefinition] | None = None,
     ):
         self.nodes: list[Node] = list(nodes or [])
         self.edges: list[Edge] = list(edges or [])
         self.max_params = max_params
         self.metadata: dict[str, str] = dict(metadata or {})
+        self.blocks: dict[str, BlockDefinition] = dict(blocks or {})
+        """Named blocks used by nodes whose op is the block's name (see ``group``)."""
         self._cache: tuple[str, Analysis] | None = None
         """Free text about the graph (title, description), never interpreted."""
 
@@ -64,14 +70,14 @@ class Graph:
     def from_dict(cls, data: Any, max_params: int = DEFAULT_MAX_PARAMS) -> Graph:
         """Read a graph document; GraphError lists every malformed part."""
         try:
-            nodes, edges, metadata = parse_document(data)
+            nodes, edges, metadata, blocks = parse_document(data)
         except GraphError:
             raise
         except (TypeError, ValueError, AttributeError, RecursionError) as error:
             raise GraphError(
                 [Problem(None, f"This graph document is malformed: {error}")]
             ) from None
-        return cls(nodes, edges, max_params, metadata)
+        return cls(nodes, edges, max_params, metadata, blocks)
 
     @classmethod
     def from_json(cls, text: str | bytes, max_params: int = DEFAULT_MAX_PARAMS) -> Graph:
@@ -94,6 +100,8 @@ class Graph:
             data["metadata"] = dict(self.metadata)
         data["nodes"] = [node.to_dict() for node in self.nodes]
         data["edges"] = [edge.to_dict() for edge in self.edges]
+        if self.blocks:
+            data["blocks"] = {name: block.to_dict() for name, block in self.blocks.items()}
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -143,6 +151,18 @@ class Graph:
     def connect(self, source: str, target: str, port: int = 0) -> None:
         self.edges.append(Edge(source, target, port))
 
+    def group(self, node_ids: list[str], name: str) -> str:
+        """Turn the given layers into a named block used by one new node; returns its id.
+
+        The block becomes its own ``nn.Module`` subclass in the generated code; duplicate the
+        node to reuse it.
+        """
+        return group_block(self, list(node_ids), name)
+
+    def ungroup(self, node_id: str) -> list[str]:
+        """Put a block node's layers back into the graph; returns the new node ids."""
+        return ungroup_block(self, node_id)
+
     def remove(self, node_id: str) -> None:
         self.nodes = [node for node in self.nodes if node.id != node_id]
         self.edges = [e for e in self.edges if node_id not in (e.source, e.target)]
@@ -157,13 +177,14 @@ class Graph:
         """
         key = self._fingerprint()
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, analyze(self.nodes, self.edges, self.max_params))
+            self._cache = (key, analyze(self.nodes, self.edges, self.max_params, self.blocks))
         return self._cache[1]
 
     def _fingerprint(self) -> str:
         content = [(n.id, n.op, n.label, n.params) for n in self.nodes]
         wiring = [(e.source, e.target, e.target_port) for e in self.edges]
-        return json.dumps([content, wiring, self.max_params], sort_keys=True, default=str)
+        blocks = {name: block.to_dict() for name, block in self.blocks.items()}
+        return json.dumps([content, wiring, blocks, self.max_params], sort_keys=True, default=str)
 
     def validate(self) -> Analysis:
         """Raise GraphError listing every problem at once; return the analysis when fine."""

@@ -185,6 +185,19 @@ def _too_small(ctx: RuleContext, sizes: tuple[int, ...]) -> NoReturn:
     )
 
 
+def _check_border(ctx: RuleContext, sides: tuple[int, int], size: int) -> None:
+    """Reflect padding needs more values than it pads; circular padding may wrap once."""
+    mode, widest = ctx.p["padding_mode"], max(sides)
+    limit = {"reflect": size - 1, "circular": size}.get(mode)
+    if limit is not None and widest > limit:
+        ctx.fail(
+            f"pads {widest} values on one side with padding_mode '{mode}', but its input "
+            f"{format_shape(ctx.x.shape)} has only {size} along that axis.",
+            f"Pad at most {limit} there (a smaller padding or kernel_size), "
+            "or use padding_mode 'zeros' or 'replicate'.",
+        )
+
+
 def conv(n: int) -> Rule:
     def rule(ctx: RuleContext) -> TensorSpec:
         x = ctx.require_rank(n + 2)
@@ -198,14 +211,15 @@ def conv(n: int) -> Rule:
         for i, size in enumerate(x.features[1:]):
             span = dilation[i] * (kernel[i] - 1) + 1
             if padding == "same":
-                if span > size and ctx.p["padding_mode"] != "zeros":
-                    _too_small(ctx, kernel)
-                spatial.append(size)
-                continue
-            out = (size + 2 * padding[i] - span) // stride[i] + 1
-            if size + 2 * padding[i] < span:
+                # torch pads span - 1 in all, the odd value on the right.
+                sides = ((span - 1) // 2, span - 1 - (span - 1) // 2)
+            else:
+                sides = (padding[i], padding[i])
+            _check_border(ctx, sides, size)
+            if size + sum(sides) < span:
                 _too_small(ctx, kernel)
-            spatial.append(out)
+            out = (size + sum(sides) - span) // stride[i] + 1
+            spatial.append(size if padding == "same" else out)
         return TensorSpec((None, ctx.p["out_channels"], *spatial))
 
     return rule
