@@ -39,7 +39,12 @@ def augmentations() -> dict[str, str]:
 
 
 def normalize_spec(spec: AugmentSpec) -> dict[str, dict[str, Any]]:
-    """Turn a list or mapping of augmentation names into ``{name: options}``, checking names."""
+    """Turn a list or mapping of augmentation names into ``{name: options}``, checking names.
+
+    Example:
+        >>> normalize_spec({"hflip": {}, "rotation": {"degrees": 30}})
+        {'flip': {}, 'rotation': {'degrees': 30}}
+    """
     if spec is None:
         return {}
     if isinstance(spec, str):

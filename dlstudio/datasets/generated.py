@@ -20,7 +20,13 @@ def _check(n_samples: int, noise: float, minimum: int = 4) -> None:
 def moons(
     n_samples: int = 1000, noise: float = 0.1, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles, two classes."""
+    """Two interleaving half circles, two classes.
+
+    Example:
+        >>> x, y = moons(n_samples=100, noise=0.1, seed=0)
+        >>> x.shape, sorted(set(y.tolist()))
+        ((100, 2), [0, 1])
+    """
     from sklearn.datasets import make_moons
 
     _check(n_samples, noise)
@@ -30,7 +36,13 @@ def moons(
 def circles(
     n_samples: int = 1000, noise: float = 0.05, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A small circle inside a large one, two classes."""
+    """A small circle inside a large one, two classes.
+
+    Example:
+        >>> x, y = circles(n_samples=100, noise=0.0)
+        >>> round(float(abs(x[y == 0]).max()), 2)
+        1.0
+    """
     from sklearn.datasets import make_circles
 
     _check(n_samples, noise)
@@ -42,7 +54,13 @@ def circles(
 def spirals(
     n_samples: int = 1000, noise: float = 0.05, seed: int = 0, turns: float = 1.5
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two spiral arms wound around each other, two classes."""
+    """Two spiral arms wound around each other, two classes.
+
+    Example:
+        >>> x, y = spirals(n_samples=10, turns=2)
+        >>> x.shape, y.tolist()[:4]
+        ((10, 2), [0, 1, 0, 1])
+    """
     _check(n_samples, noise)
     rng = np.random.default_rng(seed)
     y = np.arange(int(n_samples)) % 2
@@ -53,7 +71,13 @@ def spirals(
 
 
 def xor(n_samples: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Points in the four quadrants; class 1 where x and y have the same sign."""
+    """Points in the four quadrants; class 1 where x and y have the same sign.
+
+    Example:
+        >>> x, y = xor(n_samples=200, noise=0.0)
+        >>> bool(((x[:, 0] * x[:, 1] > 0) == (y == 1)).all())
+        True
+    """
     _check(n_samples, noise)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, size=(int(n_samples), 2))
@@ -66,7 +90,13 @@ def xor(n_samples: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple[np.n
 def blobs(
     n_samples: int = 1000, noise: float = 0.3, seed: int = 0, centers: int = 3
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian clusters, one class each; ``noise`` is the cluster spread."""
+    """Gaussian clusters, one class each; ``noise`` is the cluster spread.
+
+    Example:
+        >>> x, y = blobs(n_samples=90, centers=3)
+        >>> sorted(set(y.tolist()))
+        [0, 1, 2]
+    """
     from sklearn.datasets import make_blobs
 
     _check(n_samples, noise)
@@ -88,6 +118,11 @@ def sine(
 
     Each window has its own frequency and phase, so a model must read the rhythm from the
     sequence rather than memorise one wave.
+
+    Example:
+        >>> x, y = sine(n_samples=8, length=20)
+        >>> x.shape, y.shape
+        ((8, 20, 1), (8, 1))
     """
     _check(n_samples, noise)
     if int(length) < 2:

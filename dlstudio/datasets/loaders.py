@@ -109,7 +109,12 @@ def _loader(
 
 
 def default_workers(dataset: Dataset) -> int:
-    """Worker processes for ``dataset``: some for file decoding, none for in-memory tensors."""
+    """Worker processes for ``dataset``: some for file decoding, none for in-memory tensors.
+
+    Example:
+        >>> default_workers(TensorDataset(torch.zeros(3, 2)))
+        0
+    """
     if not getattr(dataset, "decodes_files", False):
         return 0
     # Leave one core to the training loop itself.

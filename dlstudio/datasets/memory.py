@@ -95,7 +95,14 @@ def check_val_fraction(val_fraction: float) -> float:
 def split_indices(
     n: int, val_fraction: float, seed: int, labels: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffled train and validation indices; stratified by ``labels`` when every class allows."""
+    """Sorted train and validation indices of a seeded shuffle; stratified by ``labels`` when
+    every class has enough members.
+
+    Example:
+        >>> train, val = split_indices(10, 0.2, seed=0, labels=np.array([0, 1] * 5))
+        >>> len(train), len(val), sorted(np.array([0, 1] * 5)[val].tolist())
+        (8, 2, [0, 1])
+    """
     from sklearn.model_selection import train_test_split
 
     val_fraction = check_val_fraction(val_fraction)
@@ -130,6 +137,10 @@ def image_stats(images: torch.Tensor, chunk: int = 2048) -> tuple[list[float], l
 
     Works through the images in chunks: converting all of CIFAR10 to float64 at once would
     take over a gigabyte.
+
+    Example:
+        >>> image_stats(torch.full((2, 1, 4, 4), 255, dtype=torch.uint8))
+        ([1.0], [1.0])
     """
     channels = images.shape[1]
     total = torch.zeros(channels, dtype=torch.float64)
