@@ -98,6 +98,10 @@ class Batches:
 
     def _gather(self, index_lists: list[Tensor]) -> Iterator[tuple[Tensor, Tensor]]:
         x, y = self._tensors[0], self._tensors[1]  # type: ignore[index]
+        if self.device.type == "cpu":
+            for idx in index_lists:
+                yield x[idx], y[idx]
+            return
         on_device = x.device == self.device
         for idx in index_lists:
             if on_device:
@@ -111,8 +115,12 @@ class Batches:
 
     def _index(self, index_lists: list[Tensor]) -> Iterator[tuple[Tensor, Tensor]]:
         # ImageTensors answers a list of indices with a stacked batch (augmenting per image).
+        on_cpu = self.device.type == "cpu"
         for idx in index_lists:
             x, y = self.dataset[idx]
+            if on_cpu:
+                yield x, y
+                continue
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
     def _load(self, index_lists: list[Tensor], epoch: int) -> Iterator[tuple[Tensor, Tensor]]:

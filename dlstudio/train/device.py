@@ -50,8 +50,10 @@ class Precision:
             self.dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
             if self.dtype == torch.float16:
                 self.scaler = torch.amp.GradScaler("cuda")
+        # nullcontext is reusable: one shared instance saves an allocation per step.
+        no_op = nullcontext()
         self.autocast: Callable[[], AbstractContextManager] = (
             partial(torch.autocast, device_type="cuda", dtype=self.dtype)
             if self.enabled
-            else nullcontext
+            else lambda: no_op
         )

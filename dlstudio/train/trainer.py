@@ -289,18 +289,22 @@ class Trainer:
             self._end_epoch()
 
     def _train_step(self, x: Tensor, y: Tensor) -> None:
+        # The hot path: every attribute read and call here is paid once per batch.
         control = self._control
         if control.pause_requested or control.stop_requested:
             self._check_control()
-        callbacks, optimizer, scaler = self.callbacks, self.optimizer, self.precision.scaler
+        optimizer, scaler, hooks = self.optimizer, self.precision.scaler, self.callbacks.callers
+        size = len(y)
         info: dict[str, Any] = {
             "step": self.step + 1, "epoch": self.epoch, "batch": self._batch_index,
-            "batch_size": len(y),
+            "batch_size": size, "loss": math.nan, "lr": optimizer.param_groups[0]["lr"],
+            "seconds": 0.0,
         }  # fmt: skip
         self.batch = (x, y)
         try:
             with self._lock:
-                callbacks("on_step_start", self, info)
+                for hook in hooks["on_step_start"]:
+                    hook(self, info)
                 with self.precision.autocast():
                     out = self.model(x)
                     loss = self.loss_fn(out, y)
@@ -308,9 +312,9 @@ class Trainer:
                 (loss if scaler is None else scaler.scale(loss)).backward()
                 self.output = out
                 info["loss"] = value = loss.item()
-                info["lr"] = optimizer.param_groups[0]["lr"]
                 info["seconds"] = self._elapsed + time.perf_counter() - self._clock
-                callbacks("on_after_backward", self, info)
+                for hook in hooks["on_after_backward"]:
+                    hook(self, info)
                 if scaler is None:
                     optimizer.step()
                 else:
@@ -324,10 +328,11 @@ class Trainer:
             return
         self.step += 1
         self._batch_index += 1
-        self._epoch_loss += value * info["batch_size"]
-        self._epoch_samples += info["batch_size"]
+        self._epoch_loss += value * size
+        self._epoch_samples += size
         self.history.steps.append(info)
-        callbacks("on_step_end", self, info)
+        for hook in hooks["on_step_end"]:
+            hook(self, info)
 
     def _end_epoch(self) -> None:
         lr = self.lr_now

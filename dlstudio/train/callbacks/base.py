@@ -82,7 +82,8 @@ class Callback:
 class CallbackList:
     """Dispatches each hook to the callbacks that override it.
 
-    Hooks nobody overrides cost nothing per step: the list of callers is computed once.
+    Hooks nobody overrides cost nothing per step: ``callers[hook]`` (the bound methods to call,
+    in order) is computed once.
     """
 
     def __init__(self, callbacks: Iterable[Callback]):
@@ -94,7 +95,7 @@ class CallbackList:
                     "the hooks you need."
                 )
         self.callbacks = sorted(callbacks, key=lambda cb: cb.order)
-        self._callers: dict[str, list[Any]] = {
+        self.callers: dict[str, list[Any]] = {
             hook: [
                 getattr(cb, hook)
                 for cb in self.callbacks
@@ -105,10 +106,10 @@ class CallbackList:
 
     def has(self, hook: str) -> bool:
         """Whether any callback overrides ``hook``."""
-        return bool(self._callers[hook])
+        return bool(self.callers[hook])
 
     def __call__(self, hook: str, *args: Any) -> None:
-        for method in self._callers[hook]:
+        for method in self.callers[hook]:
             method(*args)
 
     def __iter__(self):
