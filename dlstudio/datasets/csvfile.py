@@ -130,17 +130,13 @@ def _read(path: Path, sep: str | None) -> pd.DataFrame:
         head = file.read(65536)
     if not head.strip():
         raise ValueError(f"{path.name} is empty: a CSV file needs a header row and data rows.")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut at the end of the sample is fine; anything else is binary.
-        text = None if error.start < len(head) - 4 else head[: error.start].decode("utf-8")
-    if text is None or "\x00" in text:
+    text, encoding = _decode(head)
+    if text is None:
         raise ValueError(f"{path.name} is not a CSV file: it holds binary data, not lines of text.")
     if sep is None:
         sep = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
     try:
-        frame = pd.read_csv(path, sep=sep, skipinitialspace=True)
+        frame = pd.read_csv(path, sep=sep, skipinitialspace=True, encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(f"{path.name} could not be read as CSV: {error}") from error
     if frame.empty:
@@ -152,6 +148,25 @@ def _read(path: Path, sep: str | None) -> pd.DataFrame:
             "If it uses another separator, pass sep=..."
         )
     return frame
+
+
+def _decode(head: bytes) -> tuple[str | None, str]:
+    """The start of the file as text and its encoding, or None when it is binary."""
+    if b"\x00" in head:
+        return None, ""
+    try:
+        # utf-8-sig also drops the byte-order mark Excel writes, which would rename column 1.
+        return head.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError as error:
+        if error.start >= len(head) - 4:  # a multi-byte character cut off by the sample
+            return head[: error.start].decode("utf-8-sig"), "utf-8-sig"
+    # Not UTF-8: a Windows/Latin-1 export is text, unless control bytes say otherwise.
+    controls = sum(b < 32 and b not in b"\t\r\n" for b in head)
+    return (
+        (head.decode("cp1252", errors="replace"), "cp1252")
+        if controls < len(head) / 100
+        else (None, "")
+    )
 
 
 def _sniff(text: str) -> str:

@@ -159,3 +159,17 @@ def test_csv_bundle_loads_in_batches(csv_path: Path) -> None:
     x, y = next(iter(train_loader))
     assert x.shape == (32, 7) and y.shape == (32,)
     assert sum(len(y) for _, y in val_loader) == 40
+
+
+def test_excel_byte_order_mark_and_latin1_text(tmp_path: Path) -> None:
+    rows = ["city,temp,label"] + [
+        f"{'Besançon' if i % 2 else 'Zürich'},{i},{i % 2}" for i in range(20)
+    ]
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(rows).encode("utf-8"))
+    bundle = datasets.from_csv(bom, target="label")
+    assert bundle.feature_names == ["city=Besançon", "city=Zürich", "temp"]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("\n".join(rows).encode("latin-1"))
+    bundle = datasets.from_csv(latin, target="label")
+    assert bundle.feature_names == ["city=Besançon", "city=Zürich", "temp"]
