@@ -1,0 +1,116 @@
+"""InspectionCallback: capture every layer's statistics every N training steps."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from dlstudio.inspect.capture import Capture, tracked_layers
+from dlstudio.inspect.diagnose import Diagnosis, diagnose
+from dlstudio.inspect.history import HeatmapOverSteps, heatmap_over_steps
+from dlstudio.inspect.report import Report
+from dlstudio.train.callbacks.base import Callback
+
+if TYPE_CHECKING:
+    from dlstudio.train.trainer import Trainer
+
+
+class InspectionCallback(Callback):
+    """Capture outputs, gradients, weights and update ratios on step 1 and every ``every``
+    steps after, keeping the last ``keep`` reports and their diagnoses.
+
+    Hooks are attached only for the captured step, so the other steps run at full speed.
+    ``listeners`` (or ``on_capture(fn)``) are called in the training thread with each new
+    Report; a widget should only hand the report over to its own thread there.
+
+    Example:
+        >>> from dlstudio.train import Trainer
+        >>> inspection = InspectionCallback(every=50)
+        >>> t = Trainer(graph, bundle, callbacks=[inspection])  # doctest: +SKIP
+        >>> t.fit()  # doctest: +SKIP
+        >>> [d.message for d in inspection.diagnoses]  # doctest: +SKIP
+    """
+
+    order = 20  # after the built-in guards (NaNGuard -100), before loggers
+
+    def __init__(self, every: int = 50, keep: int = 200):
+        self.every = max(1, int(every))
+        self.keep = max(1, int(keep))
+        self.reports: list[Report] = []
+        self.diagnoses: list[Diagnosis] = []
+        self.node_ids: dict[str, str] = {}
+        self._listeners: list[Callable[[Report], None]] = []
+        self._capture: Capture | None = None
+        self._layers: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def last_report(self) -> Report | None:
+        with self._lock:
+            return self.reports[-1] if self.reports else None
+
+    def on_capture(self, listener: Callable[[Report], None]) -> None:
+        """Call ``listener(report)`` after each capture (in the training thread)."""
+        self._listeners.append(listener)
+
+    def heatmap(self, layer: str, kind: str = "output", param: str = "weight") -> HeatmapOverSteps:
+        """Histograms of ``layer`` over the kept captures (see ``heatmap_over_steps``)."""
+        with self._lock:
+            reports = list(self.reports)
+        return heatmap_over_steps(reports, layer, kind, param)
+
+    def _due(self, step: int) -> bool:
+        return step == 1 or step % self.every == 0
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self._layers = tracked_layers(trainer.model)
+        self.node_ids = dict(getattr(trainer, "node_ids", {}) or {})
+
+    def on_step_start(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
+        self._drop()  # a step skipped by CancelStep never reached on_step_end
+        if self._due(step_info["step"]):
+            self._capture = Capture(trainer.model, self._layers).attach()
+
+    def on_after_backward(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
+        capture = self._capture
+        if capture is None:
+            return
+        capture.detach()  # the forward and backward passes are over
+        capture.record_params()
+        capture.snapshot_weights()
+
+    def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
+        capture, self._capture = self._capture, None
+        if capture is None:
+            return
+        capture.record_updates()
+        self._publish(capture.collect(step=step_info["step"], loss=step_info.get("loss")))
+
+    def _publish(self, report: Report) -> None:
+        found = diagnose(report, self.node_ids)
+        with self._lock:
+            self.reports = (
+                [*self.reports[-(self.keep - 1) :], report] if self.keep > 1 else [report]
+            )
+            self.diagnoses = found
+        for listener in list(self._listeners):
+            listener(report)
+
+    def _drop(self) -> None:
+        if self._capture is not None:
+            self._capture.detach()
+            self._capture = None
+
+    def on_exception(self, trainer: Trainer, error: BaseException) -> None:
+        capture, self._capture = self._capture, None
+        if capture is None:
+            return
+        # A run that failed mid-capture (NaNGuard, most often) still says where it broke.
+        capture.detach()
+        capture.record_params()
+        self._publish(capture.collect(step=trainer.step + 1))
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        # A step cancelled or stopped mid-capture must not leave hooks on the model.
+        self._drop()
