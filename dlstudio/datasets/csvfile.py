@@ -162,11 +162,9 @@ def _decode(head: bytes) -> tuple[str | None, str]:
             return head[: error.start].decode("utf-8-sig"), "utf-8-sig"
     # Not UTF-8: a Windows/Latin-1 export is text, unless control bytes say otherwise.
     controls = sum(b < 32 and b not in b"\t\r\n" for b in head)
-    return (
-        (head.decode("cp1252", errors="replace"), "cp1252")
-        if controls < len(head) / 100
-        else (None, "")
-    )
+    if controls >= len(head) / 100:
+        return None, ""
+    return head.decode("cp1252", errors="replace"), "cp1252"
 
 
 def _sniff(text: str) -> str:
