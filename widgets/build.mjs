@@ -5,7 +5,7 @@ import { build } from "esbuild";
 const watch = process.argv.includes("--watch");
 
 const options = {
-  entryPoints: { builder: "src/builder.tsx" },
+  entryPoints: { builder: "src/builder.tsx", plots: "src/plots.ts" },
   outdir: "../dlstudio/ui/static",
   bundle: true,
   format: "esm",

@@ -1,0 +1,89 @@
+/**
+ * Pure helpers for the curves: EMA smoothing (TensorBoard's debiased form), bounded arrays
+ * and a throttle. No DOM here, so they are easy to reason about and test.
+ */
+
+export type Value = number | null;
+
+/** Running state of a debiased exponential moving average, extendable point by point. */
+export interface Ema {
+  last: number;
+  count: number;
+}
+
+export function newEma(): Ema {
+  return { last: 0, count: 0 };
+}
+
+/**
+ * Smooth `ys` with weight `w` (0 = raw, 0.99 = very smooth), continuing from `state`.
+ * Gaps (null, NaN) stay gaps and do not disturb the average, as in TensorBoard.
+ */
+export function smooth(ys: Value[], w: number, state: Ema = newEma()): Value[] {
+  const out: Value[] = new Array(ys.length);
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i];
+    if (y === null || !Number.isFinite(y)) {
+      out[i] = null;
+      continue;
+    }
+    state.last = state.last * w + (1 - w) * y;
+    state.count += 1;
+    const debias = w === 0 ? 1 : 1 - Math.pow(w, state.count);
+    out[i] = state.last / debias;
+  }
+  return out;
+}
+
+/** Halve the older half of a curve by pair means (the page's twin of Python's Series). */
+export function compact(xs: number[], ys: Value[], capacity: number): void {
+  while (xs.length > capacity) {
+    const half = Math.floor(xs.length / 2) & ~1;
+    const mx: number[] = [];
+    const my: Value[] = [];
+    for (let i = 0; i < half; i += 2) {
+      mx.push(xs[i + 1]);
+      const a = ys[i];
+      const b = ys[i + 1];
+      my.push(a === null ? b : b === null ? a : (a + b) / 2);
+    }
+    xs.splice(0, half, ...mx);
+    ys.splice(0, half, ...my);
+  }
+}
+
+/** Run `fn` at most once per `ms`, always ending with a call after the last request. */
+export function throttle(fn: () => void, ms: number): { request(): void; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let last = 0;
+  return {
+    request() {
+      if (timer !== null) return;
+      const wait = Math.max(0, last + ms - performance.now());
+      timer = setTimeout(() => {
+        timer = null;
+        last = performance.now();
+        fn();
+      }, wait);
+    },
+    cancel() {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
+/** "val_accuracy" -> "val accuracy", "epoch_loss" -> "train loss (epoch mean)". */
+export function label(name: string): string {
+  if (name === "loss") return "train loss";
+  if (name === "epoch_loss") return "train loss (epoch mean)";
+  return name.replace(/_/g, " ");
+}
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+
+/** A stable colour per curve name, the same on every redraw. */
+export function colour(name: string, order: string[]): string {
+  const index = order.indexOf(name);
+  return PALETTE[(index < 0 ? order.length : index) % PALETTE.length];
+}
