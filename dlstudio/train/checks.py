@@ -17,6 +17,14 @@ def graph_inputs(graph: Any) -> list[dict[str, Any]]:
     return [node for node in doc.get("nodes", []) if node.get("op") == "Input"]
 
 
+def graph_output_source(graph: Any) -> str | None:
+    """The id of the node that feeds the graph's Output node (the layer that sets the output size)."""
+    doc = json.loads(graph.to_json())
+    outputs = {node["id"] for node in doc.get("nodes", []) if node.get("op") == "Output"}
+    sources = [edge["source"] for edge in doc.get("edges", []) if edge.get("target") in outputs]
+    return sources[0] if len(sources) == 1 else None
+
+
 def check_graph_input(graph: Any, input_shape: tuple[int, ...], input_dtype: str) -> None:
     """The graph's single Input node must take the data's sample shape and dtype.
 

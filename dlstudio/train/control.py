@@ -36,7 +36,7 @@ class RunControl:
 
     @property
     def active(self) -> bool:
-        return self.state in ("running", "paused")
+        return self.state in ("starting", "running", "paused")
 
     def in_loop_thread(self) -> bool:
         return self._owner == threading.get_ident()
@@ -44,7 +44,8 @@ class RunControl:
     def begin(self) -> None:
         """Mark the calling thread as the one running the loop."""
         with self._cond:
-            if self.active:
+            starting = self.state == "starting" and self.thread is threading.current_thread()
+            if self.active and not starting:
                 raise RuntimeError("This trainer is already running; stop() or wait() first.")
             self.pause_requested = self.stop_requested = False
             self._owner = threading.get_ident()
@@ -64,10 +65,10 @@ class RunControl:
 
     def start_thread(self, target: Callable[[], None]) -> None:
         """Run ``target`` (which calls ``begin``) in a daemon thread; return once it has begun."""
-        if self.active:
-            raise RuntimeError("This trainer is already running; stop() or wait() first.")
-        self.thread = threading.Thread(target=target, name="dlstudio-trainer", daemon=True)
         with self._cond:
+            if self.active:
+                raise RuntimeError("This trainer is already running; stop() or wait() first.")
+            self.thread = threading.Thread(target=target, name="dlstudio-trainer", daemon=True)
             self.state = "starting"
             self.thread.start()
             self._cond.wait_for(lambda: self.state != "starting", timeout=30)

@@ -114,7 +114,7 @@ def locate_divergence(
                 name = bad_outputs[0]
                 label = describe_module(name, model.get_submodule(name), node_ids)
                 return Divergence("output", name, f"the output of {label} went non-finite first")
-            if not math.isfinite(float(loss)):
+            if not math.isfinite(loss.item()):
                 return Divergence(
                     "loss",
                     None,
@@ -129,7 +129,12 @@ def locate_divergence(
     if bad_grads:
         name = bad_grads[0]
         label = describe_module(name, model.get_submodule(name), node_ids)
-        return Divergence("gradient", name, f"the gradient of {label} went non-finite first")
+        return Divergence(
+            "gradient",
+            name,
+            f"the gradient of the output of {label} went non-finite first "
+            "(made by the backward pass of the layer that uses that output)",
+        )
     return Divergence(
         "loss",
         None,

@@ -17,7 +17,12 @@ from torch import Tensor, nn
 from dlstudio.train.batches import Batches
 from dlstudio.train.callbacks.base import Callback, CallbackList
 from dlstudio.train.callbacks.nan_guard import NaNGuard
-from dlstudio.train.checks import check_graph_input, output_features, probe_output
+from dlstudio.train.checks import (
+    check_graph_input,
+    graph_output_source,
+    output_features,
+    probe_output,
+)
 from dlstudio.train.control import RunControl, StopRequested
 from dlstudio.train.device import Precision, resolve_device
 from dlstudio.train.errors import CancelEpoch, CancelFit, CancelStep, TrainingSetupError
@@ -158,6 +163,9 @@ class Trainer:
             target_size = int(y[0].numel()) if y.ndim > 1 else 1
             problem = check_output_size(built.name, task, features, num_classes, target_size)
             if problem:
+                last = graph_output_source(self.graph) if self.graph is not None else None
+                if last is not None:
+                    problem += f" The last layer is graph node '{last}'."
                 raise TrainingSetupError(problem)
         if features == 1 and task == "classification":
             predict = lambda out: (out.reshape(-1) > 0).long()  # noqa: E731 - one logit, class 1 if > 0
@@ -214,7 +222,11 @@ class Trainer:
         return self
 
     def pause(self, timeout: float | None = 60.0) -> None:
-        """Pause after the current step; returns once paused. Model and history stay usable."""
+        """Pause after the current step; returns once paused. Model and history stay usable.
+
+        From a callback it pauses without waiting; in a blocking ``fit()`` the caller then waits
+        until another thread calls ``resume()`` or ``stop()``.
+        """
         self._control.request_pause(timeout)
 
     def resume(self) -> None:

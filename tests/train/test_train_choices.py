@@ -189,3 +189,8 @@ def test_device_auto_resolves_here(blobs):
     expected = "cuda" if torch.cuda.is_available() else trainer.device.type
     assert trainer.device.type == expected
     assert trainer.precision.enabled == (trainer.device.type == "cuda")
+
+
+def test_output_size_error_names_the_graph_node(blobs):
+    with pytest.raises(TrainingSetupError, match="3 classes.*graph node 'fc3'"):
+        Trainer(mlp_graph(4, 8, 5), blobs, device="cpu")

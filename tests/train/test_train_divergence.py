@@ -10,6 +10,7 @@ from torch import nn
 from train_helpers import mlp_graph
 
 from dlstudio.train import DivergenceError, Trainer
+from dlstudio.train.divergence import locate_divergence
 
 
 class Log(nn.Module):
@@ -62,3 +63,32 @@ def test_nan_in_the_data_is_blamed_on_the_input(blobs):
     with pytest.raises(DivergenceError, match="input batch itself") as caught:
         trainer.fit()
     assert caught.value.where == "input" and caught.value.layer is None
+
+
+class RootAbs(nn.Module):
+    """sqrt(|x|): finite at 0, but its gradient there is not."""
+
+    def forward(self, x):
+        return x.abs().sqrt()
+
+
+def test_locate_divergence_finds_a_non_finite_gradient():
+    model = nn.Sequential()
+    model.add_module("encoder", nn.Linear(4, 4))
+    model.add_module("root", RootAbs())
+    model.add_module("head", nn.Linear(4, 1))
+    with torch.no_grad():
+        model.encoder.weight.zero_()
+        model.encoder.bias.zero_()
+    found = locate_divergence(model, torch.ones(2, 4), torch.ones(2, 1), nn.MSELoss())
+    assert found.where == "gradient" and found.layer == "encoder"
+    assert all(p.grad is None for p in model.parameters())  # the probe leaves no gradients
+
+
+def test_non_finite_weights_are_reported_as_such():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 1))
+    with torch.no_grad():
+        model[1].weight[0, 0] = float("inf")
+    found = locate_divergence(model, torch.ones(2, 4), torch.ones(2, 1), nn.MSELoss())
+    assert found.where == "weights" and found.layer == "1"
+    assert "no longer finite" in found.description
