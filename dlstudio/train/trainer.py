@@ -12,29 +12,24 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from dlstudio.train.batches import Batches
 from dlstudio.train.callbacks.base import Callback, CallbackList
 from dlstudio.train.callbacks.nan_guard import NaNGuard
-from dlstudio.train.checks import (
-    check_graph_input,
-    graph_output_source,
-    output_features,
-    probe_output,
-)
 from dlstudio.train.control import RunControl, StopRequested
 from dlstudio.train.device import Precision, resolve_device
 from dlstudio.train.errors import CancelEpoch, CancelFit, CancelStep, TrainingSetupError
 from dlstudio.train.history import History
-from dlstudio.train.losses import Loss, LossSpec, check_output_size
-from dlstudio.train.metrics import Metric, build_metrics
+from dlstudio.train.losses import LossSpec
+from dlstudio.train.metrics import Metric
 from dlstudio.train.optim import (
     OptimizerSpec,
     SchedulerSpec,
     make_optimizer,
     make_schedule,
 )
+from dlstudio.train.setup import build_model, loss_and_metrics, node_ids
 
 
 class Trainer:
@@ -77,25 +72,25 @@ class Trainer:
         if int(epochs) < 1 or int(batch_size) < 1 or not lr > 0:
             raise TrainingSetupError("epochs and batch_size must be at least 1, and lr above 0.")
         self.data = data
-        self.lr, self.epochs, self.batch_size, self.seed = (
-            float(lr),
-            int(epochs),
-            int(batch_size),
-            seed,
-        )
+        self.lr = float(lr)
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size)
+        self.seed = seed
         self.config: dict[str, Any] = {
             "loss": loss, "optimizer": optimizer, "scheduler": scheduler,
             "metrics": list(metrics), "mixed_precision": mixed_precision,
         }  # fmt: skip
         torch.manual_seed(seed)
-        self.graph, self.model = self._build_model(model)
-        self.node_ids = self._node_ids()
+        self.graph, self.model = build_model(model, data)
+        self.node_ids = node_ids(self.graph)
         self.device = resolve_device(device)
         self.model.to(self.device)
         self.precision = Precision(self.device, mixed_precision)
         self._train_batches = Batches(data.train, batch_size, seed, True, self.device)
         self._val_batches = Batches(data.val, batch_size, seed, False, self.device)
-        self.loss_fn, self.metrics = self._setup_loss_and_metrics(loss, metrics)
+        self.loss_fn, self.metrics = loss_and_metrics(
+            self.model, self.graph, data, self._train_batches.sample(2), loss, metrics
+        )
         self.optimizer = make_optimizer(optimizer, self.model.parameters(), self.lr)
         self.schedule = make_schedule(
             scheduler, self.optimizer, self.lr, self.epochs, self._train_batches.steps
@@ -123,55 +118,6 @@ class Trainer:
         self._rng_state = torch.get_rng_state()
         self._control = RunControl()
         self._lock = threading.RLock()
-
-    # ---- setup --------------------------------------------------------------------------
-
-    def _build_model(self, model: Any) -> tuple[Any, nn.Module]:
-        if isinstance(model, nn.Module):
-            return None, model
-        if hasattr(model, "build") and hasattr(model, "to_json"):
-            check_graph_input(
-                model, tuple(self.data.input_shape), getattr(self.data, "input_dtype", "float")
-            )
-            return model, model.build()
-        raise TrainingSetupError(
-            f"model must be a dlstudio Graph or a torch nn.Module, not {type(model).__name__}."
-        )
-
-    def _node_ids(self) -> dict[str, str]:
-        names = getattr(self.graph, "module_names", None)
-        if names is None:
-            return {}
-        return {module: node for node, module in names().items()}
-
-    def _setup_loss_and_metrics(
-        self, loss: LossSpec, metrics: Sequence[str | Metric]
-    ) -> tuple[Loss, list[Metric]]:
-        task, num_classes = self.data.task, getattr(self.data, "num_classes", None)
-        x, y = self._train_batches.sample(2)
-        if task == "classification" and y.is_floating_point():
-            raise TrainingSetupError(
-                "This data set is marked as classification but its targets are decimal numbers; "
-                "load it as regression (task='regression') or give integer class labels."
-            )
-        if task == "regression" and isinstance(loss, nn.CrossEntropyLoss | nn.NLLLoss):
-            loss = "cross_entropy"  # same refusal as the named loss, with the same message
-        out = probe_output(self.model, x, tuple(self.data.input_shape))
-        features = output_features(out, task)
-        built = Loss.build(loss, task, features, num_classes)
-        if isinstance(loss, str):
-            target_size = int(y[0].numel()) if y.ndim > 1 else 1
-            problem = check_output_size(built.name, task, features, num_classes, target_size)
-            if problem:
-                last = graph_output_source(self.graph) if self.graph is not None else None
-                if last is not None:
-                    problem += f" The last layer is graph node '{last}'."
-                raise TrainingSetupError(problem)
-        if features == 1 and task == "classification":
-            predict = lambda out: (out.reshape(-1) > 0).long()  # noqa: E731 - one logit, class 1 if > 0
-        else:
-            predict = lambda out: out.argmax(dim=1)  # noqa: E731
-        return built, build_metrics(metrics, task, num_classes, predict)
 
     # ---- progress -----------------------------------------------------------------------
 
