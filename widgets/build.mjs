@@ -3,16 +3,18 @@
 import { build } from "esbuild";
 
 const watch = process.argv.includes("--watch");
+// --dev: readable React errors and stacks (React's development build), no minifying.
+const dev = watch || process.argv.includes("--dev");
 
 const options = {
   entryPoints: { builder: "src/builder.tsx", plots: "src/plots.ts" },
   outdir: "../dlstudio/ui/static",
   bundle: true,
   format: "esm",
-  minify: !watch,
+  minify: !dev,
   jsx: "automatic",
   loader: { ".css": "text" },
-  define: { "process.env.NODE_ENV": watch ? '"development"' : '"production"' },
+  define: { "process.env.NODE_ENV": dev ? '"development"' : '"production"' },
   target: ["es2022"],
   legalComments: "none",
   logLevel: "info",

@@ -109,8 +109,12 @@ class ModelBuilder(anywidget.AnyWidget):
     _esm = LOADER_ESM
     _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
 
-    graph = GraphTrait().tag(sync=True, to_json=_graph_to_json, from_json=_graph_from_json)
-    selection = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    # No echo of the page's own edits: an echo arriving after a newer local edit (a drag, an
+    # auto-layout) would put the older document back on the canvas.
+    graph = GraphTrait().tag(
+        sync=True, echo_update=False, to_json=_graph_to_json, from_json=_graph_from_json
+    )
+    selection = traitlets.List(traitlets.Unicode()).tag(sync=True, echo_update=False)
     catalog = traitlets.List().tag(sync=True)
     templates = traitlets.List(traitlets.Unicode()).tag(sync=True)
     shapes = traitlets.Dict().tag(sync=True)

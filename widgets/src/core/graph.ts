@@ -156,12 +156,3 @@ export function freshId(op: string, taken: Set<string>): string {
     if (!taken.has(id)) return id;
   }
 }
-
-/** Default params of a new node: only the required ones the catalog gives a default for. */
-export function defaultParams(spec: LayerSpec): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
-  for (const p of spec.params) {
-    if (p.default !== null && p.default !== undefined) params[p.name] = p.default;
-  }
-  return params;
-}

@@ -33,6 +33,8 @@ import { useShortcuts, useTheme } from "./useShortcuts";
 // Declared once at module scope: a new object per render would remount every node.
 const NODE_TYPES = { layer: LayerNode };
 const EDGE_TYPES = { shape: ShapeEdge };
+// Never zoom in past 100%: a lone Input node would otherwise fill the canvas.
+const FIT = { padding: 0.15, maxZoom: 1 };
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -67,18 +69,40 @@ function Editor() {
   const selected = useMemo(() => nodes.filter((n) => n.selected), [nodes]);
   const selectedIds = useMemo(() => selected.map((n) => n.id), [selected]);
 
-  // Selection goes to Python (for b.selection) and comes back from it.
+  // Selection goes to Python (for b.selection) and comes back when Python sets it. The last
+  // value either way is remembered, so our own echo never fights a newer local selection.
+  const lastSelection = useRef(JSON.stringify(selection ?? []));
   useEffect(() => {
-    if (JSON.stringify(selectedIds) !== JSON.stringify(selection ?? [])) setSelection(selectedIds);
+    const json = JSON.stringify(selectedIds);
+    if (json === lastSelection.current) return;
+    lastSelection.current = json;
+    setSelection(selectedIds);
   }, [selectedIds]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
+    const json = JSON.stringify(selection ?? []);
+    if (json === lastSelection.current) return;
+    lastSelection.current = json;
     const wanted = new Set(selection ?? []);
-    if (JSON.stringify([...wanted].sort()) === JSON.stringify([...selectedIds].sort())) return;
-    editor.setNodes((ns) => ns.map((n) => (Boolean(n.selected) === wanted.has(n.id) ? n : { ...n, selected: wanted.has(n.id) })));
+    editor.setNodes((ns) =>
+      ns.map((n) => (Boolean(n.selected) === wanted.has(n.id) ? n : { ...n, selected: wanted.has(n.id) })),
+    );
   }, [selection]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // A click elsewhere on the page takes the keyboard away from us: JupyterLab keeps focus
+  // where it is when the click lands inside its notebook, so its own shortcuts ("b", "d d")
+  // would otherwise keep arriving here, where they are suppressed.
   useEffect(() => {
-    if (editor.replacedCount > 0) requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+    const onPointerDown = (e: PointerEvent) => {
+      const root = wrapper.current;
+      const active = document.activeElement as HTMLElement | null;
+      if (root && active && root.contains(active) && !root.contains(e.target as Node)) active.blur();
+    };
+    document.addEventListener("pointerdown", onPointerDown, true);
+    return () => document.removeEventListener("pointerdown", onPointerDown, true);
+  }, []);
+
+  useEffect(() => {
+    if (editor.replacedCount > 0) requestAnimationFrame(() => void flow.fitView(FIT));
   }, [editor.replacedCount, flow]);
 
   const ask = useCallback(
@@ -104,9 +128,9 @@ function Editor() {
     layout: () => {
       const boxes = nodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height }));
       editor.setPositions(autoLayout(boxes, edges));
-      requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
+      requestAnimationFrame(() => void flow.fitView(FIT));
     },
-    fit: () => void flow.fitView({ padding: 0.15 }),
+    fit: () => void flow.fitView(FIT),
     help: () => setHelp((h) => !h),
     template: (name) => void ask({ type: "apply_template", name }, true),
     load: (text) => void ask({ type: "load_json", text }, true),
@@ -202,8 +226,8 @@ function Editor() {
               multiSelectionKeyCode={["Control", "Meta"]}
               colorMode={colorMode}
               fitView
+              fitViewOptions={FIT}
               minZoom={0.05}
-              proOptions={{ hideAttribution: true }}
             >
               <Background />
               <MiniMap pannable zoomable />

@@ -18,7 +18,6 @@ import {
   type Catalog,
   decorateEdges,
   decorateNodes,
-  defaultParams,
   edgeId,
   flowFromGraph,
   freshId,
@@ -189,7 +188,8 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
         type: "layer",
         position: place,
         selected: true,
-        data: { op, params: defaultParams(spec) },
+        // Defaults stay implied: the document holds only what the learner set.
+        data: { op, params: {} },
       };
       setNodes([...current.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
       const anchorSpec = anchor && catalog.get(anchor.data.op);

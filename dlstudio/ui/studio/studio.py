@@ -1,0 +1,183 @@
+"""``Studio``: build, train and watch a model learn, in one widget.
+
+Tabs: Data, Model, Train, Code, Inspect, Explain and Session. The state lives in Python objects
+and synced traits, so a reloaded page (while the kernel lives) draws the same Studio again.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from dlstudio.export.script import training_script
+from dlstudio.export.spec import DataSpec, TrainSettings
+from dlstudio.graph import Graph, GraphError
+from dlstudio.ui.studio.code import CodePanel
+from dlstudio.ui.studio.data import DataPanel
+from dlstudio.ui.studio.model import ModelPanel, data_fit
+from dlstudio.ui.studio.session import SessionPanel
+from dlstudio.ui.studio.slots import explain_slot, inspect_slot
+from dlstudio.ui.studio.train import TrainPanel
+
+log = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
+TABS = ("Data", "Model", "Train", "Code", "Inspect", "Explain", "Session")
+
+
+def data_root(data_dir: str | os.PathLike | None = None) -> Path:
+    """The allowed data folder: ``data_dir``, else ``$DLSTUDIO_DATA_DIR``, else the working
+    directory. The page can pick files only inside it."""
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV) or os.getcwd()
+    return Path(chosen).expanduser().resolve()
+
+
+class Studio(w.VBox):
+    """The whole dlstudio workflow in one widget: data, model, training, code, session.
+
+    Example:
+        >>> from dlstudio import Studio
+        >>> studio = Studio()                     # digits and a small MLP, ready to train
+        >>> studio.model.use_template("lenet5")   # fitted to 1x8x8 digits, 10 classes
+        >>> trainer = studio.train.controls.train()  # what the Train button does
+        >>> trainer.wait().epochs[-1]["val_accuracy"] > 0.5  # doctest: +SKIP
+        True
+    """
+
+    def __init__(
+        self,
+        data: str | DataSpec = "digits",
+        template: str = "mlp",
+        *,
+        data_dir: str | os.PathLike | None = None,
+        session_dir: str | os.PathLike | None = None,
+        settings: TrainSettings | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.root = data_root(data_dir)
+        spec = DataSpec("builtin", data) if isinstance(data, str) else data
+        self.header = w.HTML()
+        self.header.add_class("dls-studio-header")
+        self.data = DataPanel(self.root, spec)
+        self.model = ModelPanel(template)
+        self.train = TrainPanel(self._for_training, settings)
+        self.code = CodePanel()
+        self.inspect = inspect_slot()
+        self.explain = explain_slot()
+        sessions = Path(session_dir).expanduser().resolve() if session_dir else self.root
+        self.session = SessionPanel(self, sessions / "dlstudio-sessions")
+        self.tabs = w.Tab(
+            [self.data, self.model, self.train, self.code, self.inspect, self.explain,
+             self.session],
+            titles=TABS,
+        )  # fmt: skip
+        super().__init__([self.header, self.tabs], **kwargs)
+        self.add_class("dls-studio")
+        self._data_changed()
+        self.data.observe(lambda _: self._data_changed(), "bundle")
+        self.model.builder.on_change(lambda _graph: self._model_changed())
+        for field in self.train.controls.fields.values():
+            field.observe(lambda _: self._update_script(), "value")
+        self.train.seed.observe(lambda _: self._update_script(), "value")
+        self.tabs.observe(self._tab_changed, "selected_index")
+
+    # -- what the panels share --------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        """The model on screen (a copy)."""
+        return self.model.graph
+
+    @property
+    def trainer(self) -> Any:
+        """The trainer of the last or current run (None before the first Train)."""
+        return self.train.trainer
+
+    def _for_training(self) -> tuple[Graph, Any]:
+        if self.data.bundle is None:
+            raise ValueError("Choose a data set first (Data tab).")
+        return self.model.graph, self.data.bundle
+
+    def script(self) -> str:
+        """The complete training script for what is on screen (the Code tab shows it).
+
+        Raises GraphError while the model has problems.
+        """
+        bundle = self.data.bundle
+        return training_script(
+            self.model.graph,
+            self.data.spec,
+            self.train.settings(),
+            data_dir=self.root,
+            task=bundle.task,
+            num_classes=bundle.num_classes,
+        )
+
+    def restore(
+        self, spec: DataSpec, settings: TrainSettings, graph: Graph, template: str | None
+    ) -> None:
+        """Show a saved state: data, settings and model (what loading a session does)."""
+        self.data.select(spec)
+        self.train.apply(settings)
+        if template and template != self.model.templates.value:
+            self.model.templates.unobserve_all("value")
+            self.model.templates.value = template
+            self.model.templates.observe(self.model._template_changed, "value")
+        self.model.builder.graph = graph
+
+    # -- keeping the panels in step -----------------------------------------------------------
+
+    def _data_changed(self) -> None:
+        bundle = self.data.bundle
+        if bundle is None:
+            return
+        self.model.set_data(data_fit(bundle))
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        self.train.forget(self.data.bundle)
+        self.code.show_model(self.model.graph)
+        self._update_script()
+        self._update_header()
+
+    def _update_script(self) -> None:
+        try:
+            source, problem = self.script(), None
+        except GraphError as error:
+            source, problem = None, f"The model has problems; fix them first:\n{error}"
+        except (ValueError, TypeError) as error:
+            source, problem = None, f"No training script yet: {error}"
+        self.code.show_script(source, problem)
+
+    def _update_header(self) -> None:
+        bundle, graph = self.data.bundle, self.model.graph
+        analysis = graph.analyze()
+        model = (
+            f"{len(graph.nodes)} layers, {analysis.param_count:,} parameters"
+            if analysis.ok
+            else f"{len(analysis.problems)} problem(s) to fix in the Model tab"
+        )
+        data = f"{bundle.name} ({len(bundle.train):,} training samples)" if bundle else "no data"
+        self.header.value = (
+            '<div style="display:flex;gap:16px;align-items:baseline">'
+            '<span style="font-size:18px;font-weight:600">dlstudio Studio</span>'
+            f"<span>Data: <b>{html.escape(data)}</b></span>"
+            f"<span>Model: <b>{html.escape(model)}</b></span></div>"
+        )
+
+    def _tab_changed(self, change: dict[str, Any]) -> None:
+        index = change["new"]
+        if index is None:
+            return
+        name = TABS[index]
+        if name == "Inspect":
+            self.inspect.fill(self.trainer)
+        elif name == "Explain":
+            self.explain.fill(self.trainer)
+        elif name == "Session":
+            self.session.refresh()

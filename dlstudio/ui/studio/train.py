@@ -1,0 +1,161 @@
+"""The Train panel: the live TrainingControls, LossPlot and results views, driving Trainers
+built from what the Studio shows (the builder's graph, the chosen data, the seed).
+
+A summary line under the plot says the latest validation numbers in words.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from dlstudio.export.spec import LIMITS, TrainSettings
+from dlstudio.train.callbacks.base import Callback
+
+SettingsSource = Callable[[], tuple[Any, Any]]  # () -> (graph, bundle) for the next trainer
+
+
+def summarise(record: dict[str, Any], epochs: int) -> str:
+    """One line about the latest epoch, e.g. "Epoch 3/5: validation accuracy 96.1 %".
+
+    Example:
+        >>> summarise({"epoch": 2, "val_loss": 0.1, "val_accuracy": 0.961}, 5)
+        'Epoch 3/5: validation accuracy 96.1 %, validation loss 0.1000'
+    """
+    parts = []
+    for key, value in record.items():
+        if not key.startswith("val_") or key == "val_loss" or not isinstance(value, int | float):
+            continue
+        label = key[4:].replace("_", " ")
+        shown = f"{value * 100:.1f} %" if key == "val_accuracy" else f"{value:.4g}"
+        parts.append(f"validation {label} {shown}")
+    if isinstance(record.get("val_loss"), int | float):
+        parts.append(f"validation loss {record['val_loss']:.4f}")
+    return f"Epoch {record.get('epoch', 0) + 1}/{epochs}: " + ", ".join(parts)
+
+
+class _Summary(Callback):
+    """Writes the latest epoch's numbers into the panel's summary line."""
+
+    order = 55
+
+    def __init__(self, show: Callable[[str], None]):
+        self.show = show
+
+    def on_fit_start(self, trainer: Any) -> None:
+        if not trainer.history.epochs:
+            self.show("Training… the first numbers come at the end of the first epoch.")
+
+    def on_epoch_end(self, trainer: Any, epoch_info: dict[str, Any]) -> None:
+        self.show(summarise(epoch_info, trainer.epochs))
+
+
+class TrainPanel(w.VBox):
+    """Controls + live plot + results for Trainers made from ``source()``.
+
+    Example:
+        >>> panel = TrainPanel(lambda: (graph, bundle))  # doctest: +SKIP
+        >>> panel.controls.train().wait()  # doctest: +SKIP
+    """
+
+    def __init__(self, source: SettingsSource, settings: TrainSettings | None = None, **kwargs):
+        from dlstudio.ui.live import LossPlot, TrainingControls
+
+        self.source = source
+        start = settings or TrainSettings()
+        low, high = LIMITS["seed"]
+        self.seed = w.BoundedIntText(start.seed, min=low, max=high, description="Seed")
+        self.seed.add_class("dls-seed")
+        self.plot = LossPlot(title="Loss and accuracy")
+        self.summary = w.HTML("<i>Press Train to start.</i>")
+        self.summary.add_class("dls-accuracy")
+        self.results_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.results: list[Any] = []
+        self._summary = _Summary(self._show_summary)
+        first = {k: v for k, v in start.trainer_kwargs().items() if k != "seed"}
+        first["scheduler"] = first["scheduler"] or "none"
+        self.controls = TrainingControls(
+            self._make_trainer, callbacks=[self.plot, self._summary], settings=first
+        )
+        super().__init__(
+            [self.controls, self.seed, self.summary, self.plot, self.results_box], **kwargs
+        )
+        self.add_class("dls-train-panel")
+
+    # -- trainers -------------------------------------------------------------------------------
+
+    def _make_trainer(self, **settings: Any) -> Any:
+        from dlstudio.train import Trainer
+
+        graph, bundle = self.source()
+        graph.validate()  # a GraphError lists every problem before any weight is made
+        return Trainer(graph, bundle, seed=int(self.seed.value), **settings)
+
+    @property
+    def trainer(self) -> Any:
+        """The trainer the controls drive now (None before the first Train)."""
+        return self.controls.trainer
+
+    @property
+    def busy(self) -> bool:
+        trainer = self.trainer
+        return trainer is not None and trainer.state in ("running", "paused")
+
+    def settings(self) -> TrainSettings:
+        """The settings on screen as checked TrainSettings."""
+        values = dict(self.controls.settings)
+        return TrainSettings(
+            epochs=values["epochs"],
+            batch_size=values["batch_size"],
+            lr=values["lr"],
+            optimizer=values["optimizer"],
+            loss=values["loss"],
+            scheduler=values["scheduler"] or "none",
+            seed=int(self.seed.value),
+        )
+
+    def apply(self, settings: TrainSettings) -> None:
+        """Show ``settings`` in the controls (a session load)."""
+        values = settings.trainer_kwargs()
+        self.seed.value = values.pop("seed")
+        values["scheduler"] = values["scheduler"] or "none"
+        self.controls.set(**values)
+
+    def forget(self, bundle: Any) -> None:
+        """The model or the data changed: the next Train starts from fresh weights, and the
+        results views fit the new data. A running run is stopped first."""
+        from dlstudio.ui.live import results_for
+
+        if self.busy:
+            self.trainer.stop(timeout=10.0)
+        for view in self.results:
+            view.close()
+        self.results = results_for(bundle) if bundle is not None else []
+        self.controls.callbacks[:] = [self.plot, self._summary, *self.results]
+        self.results_box.children = tuple(self.results)
+        self.plot.clear()
+        self.controls.trainer = None
+        # TrainingControls has no public "forget the trainer"; _refresh redraws its buttons.
+        self.controls._refresh()
+        self.summary.value = "<i>Press Train to start.</i>"
+
+    def adopt(self, trainer: Any) -> None:
+        """Drive an existing trainer (a loaded session): plot its history, show its numbers."""
+        self.controls._adopt(trainer)
+        self.controls._refresh()
+        history = trainer.history
+        for record in history.steps:
+            self.plot.log(step=record["step"], loss=record["loss"])
+        for record in history.epochs:
+            values = {k: v for k, v in record.items() if k.startswith("val_") or k == "loss"}
+            self.plot.log_epoch(step=trainer.steps_per_epoch * (record["epoch"] + 1), **values)
+        if history.epochs:
+            self._show_summary(summarise(history.epochs[-1], trainer.epochs))
+        for view in self.results:
+            view.update(trainer)
+
+    def _show_summary(self, text: str) -> None:
+        self.summary.value = f"<b>{html.escape(text)}</b>"

@@ -1,0 +1,76 @@
+"""Driving a ModelBuilder in a page the way a person does: mouse drags, clicks and typing.
+
+Shared by the builder's browser tests and its benchmark (benchmarks/bench_builder.py).
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+
+class BuilderPage:
+    """One ModelBuilder on a page (JupyterLab or Voila), found inside ``scope``."""
+
+    def __init__(self, page: Page, scope: Locator | Page | None = None):
+        self.page = page
+        self.root = (scope or page).locator("[data-testid=model-builder]").first
+
+    def wait_ready(self, timeout_ms: float = 90_000) -> BuilderPage:
+        expect(self.root).to_be_visible(timeout=timeout_ms)
+        expect(self.root.locator(".react-flow__node").first).to_be_visible(timeout=timeout_ms)
+        # The whole widget in the viewport, so the mouse can reach every part of it.
+        self.root.evaluate("el => el.scrollIntoView({block: 'start'})")
+        return self
+
+    def node(self, node_id: str) -> Locator:
+        return self.root.locator(f".react-flow__node[data-id='{node_id}']")
+
+    def shape(self, node_id: str) -> Locator:
+        return self.root.get_by_test_id(f"node-shape-{node_id}")
+
+    def error(self, node_id: str) -> Locator:
+        return self.root.get_by_test_id(f"node-error-{node_id}")
+
+    def param(self, name: str) -> Locator:
+        return self.root.get_by_test_id(f"param-{name}")
+
+    def button(self, name: str) -> Locator:
+        return self.root.get_by_test_id(f"tb-{name}")
+
+    @property
+    def code(self) -> Locator:
+        return self.root.get_by_test_id("code-panel")
+
+    def drag_from_palette(self, op: str, x: float, y: float) -> None:
+        """Drop ``op`` at (x, y), measured from the canvas's top-left corner."""
+        item = self.root.get_by_test_id(f"palette-item-{op}")
+        canvas = self.root.get_by_test_id("canvas")
+        item.drag_to(canvas, target_position={"x": x, "y": y})
+
+    def connect(self, source: str, target: str, port: int = 0) -> None:
+        """Drag from ``source``'s output handle to ``target``'s input ``port``."""
+        start = self._centre(self.root.get_by_test_id(f"handle-{source}-out"))
+        end = self._centre(self.root.get_by_test_id(f"handle-{target}-in{port}"))
+        mouse = self.page.mouse
+        mouse.move(*start)
+        mouse.down()
+        mouse.move(*end, steps=15)
+        mouse.up()
+
+    def select(self, node_id: str) -> None:
+        # Click the node's title, away from handles and buttons.
+        self.node(node_id).locator(".dls-node-head").click()
+
+    def set_param(self, name: str, value: str) -> None:
+        field = self.param(name)
+        field.fill(value)
+
+    def press(self, keys: str) -> None:
+        """A shortcut with the focus inside the builder (after a click on the canvas)."""
+        self.page.keyboard.press(keys)
+
+    def _centre(self, locator: Locator) -> tuple[float, float]:
+        locator.wait_for(state="visible")
+        box = locator.bounding_box()
+        assert box is not None, "the element has no box on the page"
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

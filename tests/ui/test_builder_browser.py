@@ -1,0 +1,143 @@
+"""The ModelBuilder in a real browser, used as a person would: in JupyterLab and in Voila.
+
+Drag a Linear from the palette, connect it, read the shape label, type a wrong parameter and
+see the error on that node, fix it with one click, undo and redo; then ask the kernel
+whether ``b.graph`` and ``b.code`` followed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from .builder_page import BuilderPage
+from .conftest import Snap, VoilaFactory
+from .servers import LabServer, write_notebook
+
+BUILDER_CELL = """
+import ipywidgets
+from dlstudio import ModelBuilder
+
+b = ModelBuilder()
+# Written by the kernel: seeing it change proves the edit reached Python.
+seen = ipywidgets.Label("kernel: waiting", _dom_classes=["kernel-seen"])
+
+def show(graph):
+    seen.value = f"kernel: {len(graph.nodes)} nodes, {len(graph.edges)} edges, {b.param_count} params"
+
+b.on_change(show)
+display(b, seen)
+"""
+
+
+def build_mlp_by_hand(ui: BuilderPage, snap: Snap) -> None:
+    """Input(20) → Linear → Output, made with the mouse and the keyboard."""
+    ui.select("input")
+    ui.set_param("shape", "20")
+    expect(ui.shape("input")).to_have_text("N×20")
+
+    ui.drag_from_palette("Linear", 60, 40)
+    expect(ui.node("linear1")).to_be_visible()
+    ui.button("layout").click()
+    ui.connect("input", "linear1")
+    # The shape comes from Python: 20 features in, the default 10 out.
+    expect(ui.shape("linear1")).to_have_text("N×10")
+    expect(ui.root.get_by_test_id("edge-shape-input-linear1")).to_have_text("N×20")
+    snap("linear-connected")
+
+    ui.drag_from_palette("Output", 60, 40)
+    ui.button("layout").click()
+    ui.connect("linear1", "output1")
+    expect(ui.root.get_by_test_id("problem-count")).to_have_text("0 problems")
+    expect(ui.code).to_contain_text("nn.Linear(20, 10)")
+    snap("valid-model")
+
+
+def break_fix_undo(ui: BuilderPage, snap: Snap) -> None:
+    """A wrong in_features shows on the node; Fix it; undo brings the error back; redo."""
+    ui.select("linear1")
+    ui.set_param("in_features", "5")
+    expect(ui.node("linear1").locator(".dls-node.error")).to_be_visible()
+    expect(ui.error("linear1")).to_contain_text("20")
+    snap("error-shown")
+
+    ui.root.get_by_test_id("node-fix-linear1").click()
+    expect(ui.error("linear1")).to_have_count(0)
+    expect(ui.code).to_contain_text("nn.Linear(20, 10)")
+    snap("fixed")
+
+    ui.node("output1").locator(".dls-node-head").click()
+    ui.press("Control+z")
+    expect(ui.error("linear1")).to_be_visible()
+    ui.press("Control+Shift+z")
+    expect(ui.error("linear1")).to_have_count(0)
+    expect(ui.code).to_contain_text("nn.Linear(20, 10)")
+    snap("undo-redo")
+
+
+def test_builder_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
+    panel = jupyter_lab.run_notebook(page, "builder.ipynb", [BUILDER_CELL])
+    ui = BuilderPage(page, panel).wait_ready()
+    snap("rendered")
+    cells_before = panel.locator(".jp-Cell").count()
+
+    build_mlp_by_hand(ui, snap)
+    break_fix_undo(ui, snap)
+    expect(panel.locator(".kernel-seen")).to_have_text("kernel: 3 nodes, 2 edges, 210 params")
+
+    # Notebook shortcuts must not leak out of the widget: "d d" on a focused node would
+    # otherwise delete the cell.
+    ui.select("linear1")
+    ui.press("d")
+    ui.press("d")
+    assert panel.locator(".jp-Cell").count() == cells_before
+
+    # Ask the kernel, as a user would: a new cell below, typed and run.
+    panel.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(
+        "print('params:', b.graph.node('linear1').params, 'code ok:', "
+        "'nn.Linear(20, 10)' in b.code, 'built:', sum(p.numel() for p in b.build().parameters()))"
+    )
+    page.keyboard.press("Shift+Enter")
+    snap("asked-kernel")
+    answer = panel.locator(".jp-OutputArea-output").filter(has_text="params:")
+    expect(answer).to_have_text("params: {} code ok: True built: 210")
+    snap("kernel-agrees")
+
+
+def test_builder_in_voila(voila_server: VoilaFactory, page: Page, snap: Snap, tmp_path: Path):
+    url = voila_server(write_notebook(tmp_path / "builder.ipynb", [BUILDER_CELL]))
+    page.goto(url)
+    ui = BuilderPage(page).wait_ready(timeout_ms=120_000)
+    snap("rendered")
+    build_mlp_by_hand(ui, snap)
+    break_fix_undo(ui, snap)
+    expect(page.locator(".kernel-seen")).to_have_text("kernel: 3 nodes, 2 edges, 210 params")
+
+
+def test_refused_connection_and_template(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
+    """A second edge into a filled input is refused while dragging; a template loads."""
+    panel = jupyter_lab.run_notebook(page, "refuse.ipynb", [BUILDER_CELL])
+    ui = BuilderPage(page, panel).wait_ready()
+    ui.drag_from_palette("ReLU", 60, 40)
+    ui.drag_from_palette("Tanh", 60, 40)
+    ui.button("layout").click()
+    ui.connect("input", "relu1")
+    ui.connect("input", "tanh1")
+    ui.connect("relu1", "tanh1")  # tanh1's only input is taken
+    expect(ui.root.locator(".react-flow__edge")).to_have_count(2)
+    expect(ui.root.get_by_test_id("builder-notice")).to_contain_text("already connected")
+    snap("refused")
+
+    ui.root.get_by_test_id("tb-template").select_option("lenet5")
+    expect(ui.node("conv1")).to_be_visible()
+    expect(ui.root.get_by_test_id("param-count")).to_have_text("61,706 parameters")
+    expect(ui.code).to_contain_text("nn.Conv2d(1, 6, 5, padding=2)")
+    snap("template")
+    ui.node("conv1").locator(".dls-node-head").click()
+    ui.press("Control+z")
+    expect(ui.node("conv1")).to_have_count(0)
+    expect(ui.node("relu1")).to_be_visible()
