@@ -144,6 +144,9 @@ def load_trainer(
     load_model(trainer.model, str(directory / "model.safetensors"), device=str(trainer.device))
     tensors = load_file(str(directory / "state.safetensors"))
     trainer.optimizer.load_state_dict(join_state(manifest["optimizer_state"], tensors))
+    if "lr" in overrides:  # the saved param groups carry the old rate; the caller asked for another
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = trainer.lr
     if trainer.schedule is not None and manifest["scheduler_state"] is not None:
         trainer.schedule.load_state_dict(join_state(manifest["scheduler_state"], tensors))
     if trainer.precision.scaler is not None and manifest["scaler_state"] is not None:

@@ -267,7 +267,11 @@ class Trainer:
                     out = self.model(x)
                     loss = self.loss_fn(out, y)
                 optimizer.zero_grad(set_to_none=True)
-                (loss if scaler is None else scaler.scale(loss)).backward()
+                if scaler is None:
+                    loss.backward()
+                else:
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(optimizer)  # hooks below see true gradients
                 self.output = out
                 info["loss"] = value = loss.item()
                 info["seconds"] = self._elapsed + time.perf_counter() - self._clock

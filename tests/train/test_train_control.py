@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from train_helpers import blob_bundle, chain
 
-from dlstudio.train import Callback, Trainer
+from dlstudio.train import Callback, CancelFit, Trainer
 
 
 def dropout_mlp():
@@ -173,8 +173,9 @@ def test_module_checkpoint_needs_the_model_back(tmp_path, blobs):
     with pytest.raises(ValueError, match="model=MyModel"):
         Trainer.load(tmp_path / "ckpt", blobs)
     fresh = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    loaded = Trainer.load(tmp_path / "ckpt", blobs, model=fresh, epochs=2)
+    loaded = Trainer.load(tmp_path / "ckpt", blobs, model=fresh, epochs=2, lr=5e-4)
     assert_same_weights(trainer.model, loaded.model)
+    assert loaded.lr_now == 5e-4
     assert loaded.state == "stopped" and loaded.epoch == 1
     loaded.fit()
     assert loaded.epoch == 2 and len(loaded.history.epochs) == 2
@@ -201,3 +202,36 @@ def test_predict_single_sample_and_batch(blobs):
     x = blob_bundle().val.tensors[0]
     assert trainer.predict(x).shape == (len(x), 3)
     assert trainer.predict(x[0].tolist()).shape == (3,)
+
+
+def test_stop_during_validation_revalidates_on_resume(blobs):
+    class StopAtFirstValidation(Callback):
+        def __init__(self):
+            self.fired = False
+
+        def on_validation_end(self, trainer, metrics):
+            if not self.fired:
+                self.fired = True
+                raise CancelFit("stopped before the epoch was recorded")
+
+    full = make_trainer(blobs)
+    full.fit()
+    part = make_trainer(blobs, callbacks=[StopAtFirstValidation()])
+    part.fit()
+    assert part.state == "stopped" and part.epoch == 0 and part.history.epochs == []
+    assert part.step == part.steps_per_epoch  # training of epoch 0 is done, validation is not
+    part.fit()
+    assert_same_weights(full.model, part.model)
+    assert [e["val_loss"] for e in part.history.epochs] == [
+        e["val_loss"] for e in full.history.epochs
+    ]
+
+
+def test_the_graph_is_snapshotted_when_training_starts(tmp_path, blobs):
+    graph = dropout_mlp()
+    trainer = Trainer(graph, blobs, epochs=1, device="cpu")
+    graph.remove("drop")  # the editor keeps changing the graph while training runs
+    trainer.fit()
+    trainer.save(tmp_path / "ckpt")
+    assert '"drop"' in (tmp_path / "ckpt" / "graph.json").read_text()
+    assert_same_weights(trainer.model, Trainer.load(tmp_path / "ckpt", blobs).model)
