@@ -90,25 +90,22 @@ def xor(n_samples: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple[np.n
 def blobs(
     n_samples: int = 1000, noise: float = 0.3, seed: int = 0, centers: int = 3
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian clusters, one class each; ``noise`` is the cluster spread.
+    """Gaussian clusters, one class each, centred evenly on the unit circle (turned by a random
+    angle); ``noise`` is the cluster spread, so it alone sets how much classes overlap.
 
     Example:
         >>> x, y = blobs(n_samples=90, centers=3)
         >>> sorted(set(y.tolist()))
         [0, 1, 2]
     """
-    from sklearn.datasets import make_blobs
-
     _check(n_samples, noise)
     if int(centers) < 2:
         raise ValueError(f"blobs needs at least 2 centers; got {centers!r}.")
-    return make_blobs(
-        n_samples=int(n_samples),
-        centers=int(centers),
-        cluster_std=float(noise),
-        center_box=(-1.5, 1.5),
-        random_state=seed,
-    )
+    rng = np.random.default_rng(seed)
+    y = np.arange(int(n_samples)) % int(centers)
+    angles = 2 * np.pi * np.arange(int(centers)) / int(centers) + rng.uniform(0, 2 * np.pi)
+    middles = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return middles[y] + rng.normal(0, noise, size=(len(y), 2)), y
 
 
 def sine(

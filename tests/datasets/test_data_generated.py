@@ -32,7 +32,7 @@ def test_n_samples_sets_the_size(name: str) -> None:
     assert (len(bundle.train), len(bundle.val)) == (200, 50)
 
 
-@pytest.mark.parametrize("name", ["moons", "circles", "spirals", "xor", "sine"])
+@pytest.mark.parametrize("name", ["moons", "circles", "spirals", "xor", "blobs", "sine"])
 @pytest.mark.parametrize("noise", [0.02, 0.2])
 def test_noise_is_the_std_of_the_jitter(name: str, noise: float) -> None:
     make = getattr(generated, name)
