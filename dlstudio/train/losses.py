@@ -76,6 +76,7 @@ class Loss:
         >>> loss = Loss.build("auto", "classification", out_features=3, num_classes=3)
         >>> loss.name
         'cross_entropy'
+        >>> import torch
         >>> float(loss(torch.zeros(2, 3), torch.tensor([0, 2]))) > 0
         True
     """
