@@ -103,7 +103,9 @@ class DataBundle:
         """``n`` training samples as the model sees them after augmentation, for display.
 
         Images come back in [0, 1] (N, C, H, W), ready to show; other data as the model's input.
-        The same ``seed`` gives the same samples and the same random augmentations.
+        The same ``seed`` gives the same samples and the same random augmentations. torchvision
+        draws them from torch's global RNG, which this saves and restores: a training run in
+        another thread at that moment may see its random stream disturbed.
 
         Example:
             >>> from dlstudio import datasets
