@@ -1,0 +1,114 @@
+"""The widget protocol is written twice (Python and TypeScript); these tests keep the two in step.
+
+They parse ``widgets/src/protocol.ts`` as text and compare it with ``dlstudio/ui/protocol.py``
+and with the traits the ModelBuilder really syncs, in both directions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import get_args, get_type_hints
+
+import anywidget
+import pytest
+
+from dlstudio.ui import protocol
+from dlstudio.ui.builder import ModelBuilder
+
+PROTOCOL_TS = Path(__file__).resolve().parents[2] / "widgets" / "src" / "protocol.ts"
+
+
+def _ts() -> str:
+    return PROTOCOL_TS.read_text(encoding="utf-8")
+
+
+def _ts_const_list(name: str) -> list[str]:
+    match = re.search(rf"export const {name} = \[(.*?)\] as const;", _ts(), re.S)
+    assert match, f"protocol.ts has no `export const {name} = [...] as const;`"
+    return re.findall(r'"([^"]+)"', match.group(1))
+
+
+def _ts_interfaces() -> dict[str, dict[str, str]]:
+    """interface name -> {field: TypeScript type}."""
+    out = {}
+    for name, body in re.findall(r"export interface (\w+) \{(.*?)\n\}", _ts(), re.S):
+        fields = re.findall(r"^\s*(\w+)\??:\s*([^;]+);", body, re.M)
+        out[name] = dict(fields)
+    return out
+
+
+def _ts_requests() -> dict[str, set[str]]:
+    """request type -> its fields, from every interface whose `type` is a string literal."""
+    out = {}
+    for name, fields in _ts_interfaces().items():
+        literal = re.fullmatch(r'"(\w+)"', fields.get("type", ""))
+        if literal and name.endswith("Request"):
+            out[literal.group(1)] = set(fields)
+    return out
+
+
+def test_trait_names_match_both_ways() -> None:
+    assert _ts_const_list("TRAIT_NAMES") == list(protocol.TRAIT_NAMES)
+    assert set(_ts_interfaces()["BuilderTraits"]) == set(protocol.TRAIT_NAMES)
+
+
+def test_trait_names_are_the_widgets_synced_traits() -> None:
+    base = set(anywidget.AnyWidget.class_trait_names(sync=True))
+    synced = {
+        name
+        for name in ModelBuilder.class_trait_names(sync=True)
+        if name not in base and not name.startswith("_")
+    }
+    assert synced == set(protocol.TRAIT_NAMES)
+
+
+def test_request_types_match_both_ways() -> None:
+    assert _ts_const_list("REQUEST_TYPES") == list(protocol.REQUEST_TYPES)
+    assert set(_ts_requests()) == set(protocol.REQUEST_CLASSES) == set(protocol.REQUEST_TYPES)
+
+
+@pytest.mark.parametrize("kind", protocol.REQUEST_TYPES)
+def test_request_fields_match_both_ways(kind: str) -> None:
+    python_cls = protocol.REQUEST_CLASSES[kind]
+    hints = get_type_hints(python_cls)
+    assert set(hints) == _ts_requests()[kind]
+    assert get_args(hints["type"]) == (kind,)
+    # Python can answer every request type.
+    assert callable(getattr(ModelBuilder, f"_request_{kind}", None))
+
+
+def test_reply_and_fix_fields_match_both_ways() -> None:
+    interfaces = _ts_interfaces()
+    assert set(interfaces["Reply"]) == set(get_type_hints(protocol.Reply))
+    assert set(interfaces["Fix"]) == set(get_type_hints(protocol.Fix))
+    assert re.search(rf'export const REPLY_TYPE = "{protocol.REPLY_TYPE}";', _ts())
+
+
+def test_parse_request_accepts_good_and_names_what_is_wrong() -> None:
+    assert (
+        protocol.parse_request({"type": "apply_template", "id": 1, "name": "mlp"})["name"] == "mlp"
+    )
+    cases = [
+        ("not a dict", "JSON object"),
+        ({"type": "run_code", "id": 1}, "Unknown request type 'run_code'"),
+        ({"type": "load_json", "id": 1}, "lacks its 'text' field"),
+        ({"type": "load_json", "id": "1", "text": "{}"}, "'id' field has the wrong type"),
+        ({"type": "save_json", "id": True}, "'id' field has the wrong type"),
+        ({"type": "save_json", "id": 1, "code": "x"}, "unexpected fields: ['code']"),
+    ]
+    for message, expected in cases:
+        with pytest.raises(protocol.ProtocolError, match=re.escape(expected)):
+            protocol.parse_request(message)
+
+
+def test_make_reply_carries_the_request_id() -> None:
+    reply = protocol.make_reply({"type": "save_json", "id": 7}, error="No.")
+    assert reply == {
+        "type": "reply",
+        "id": 7,
+        "request": "save_json",
+        "ok": False,
+        "error": "No.",
+        "result": None,
+    }
