@@ -74,7 +74,7 @@ install_chromium() {
     command -v apt-get >/dev/null 2>&1 ||
         die "the browser tests need Chromium at $CHROMIUM and there is no apt-get to install it; install Chromium and set DLSTUDIO_CHROMIUM to its path."
     as_root apt-get update -q
-    as_root apt-get install -y -q --no-install-recommends chromium
+    as_root apt-get install -y -q chromium
     [ -x "$CHROMIUM" ] || die "apt-get installed chromium but $CHROMIUM is still missing."
 }
 
