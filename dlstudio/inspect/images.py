@@ -109,3 +109,20 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55) -> np.ndar
     strength = np.abs(np.nan_to_num(heat)) / (np.abs(np.nan_to_num(heat)).max() or 1.0)
     weight = (alpha * strength)[..., None]
     return (base * (1 - weight) + colours * weight).round().astype(np.uint8)
+
+
+def bars(counts: np.ndarray, height: int = 72, bar: int = 5, colour=(59, 81, 139)) -> np.ndarray:
+    """A histogram as an image: one ``bar``-pixel column per bin, tallest bin ``height`` high.
+
+    Example:
+        >>> bars(np.array([1, 2]), height=4, bar=2).shape
+        (4, 4, 3)
+    """
+    counts = np.nan_to_num(np.asarray(counts, dtype=np.float64))
+    out = np.full((height, len(counts) * bar, 3), 250, np.uint8)
+    top = counts.max(initial=0.0) or 1.0
+    for index, count in enumerate(counts):
+        filled = int(round(count / top * (height - 1)))
+        if filled:
+            out[height - filled :, index * bar : (index + 1) * bar - 1] = colour
+    return out
