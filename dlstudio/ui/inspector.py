@@ -208,7 +208,7 @@ class TensorInspector(widgets.VBox):
 
     def _title(self, name: str) -> str:
         node = self.node_of_layer.get(name)
-        return f"{node} ({name})" if node else name
+        return f"{node} ({name})" if node and node != name else name
 
     def _layer(self) -> LayerReport | None:
         if self.report is None or self.layer_list.value is None:
