@@ -75,7 +75,11 @@ def browser(playwright_session: Playwright) -> Iterator[Browser]:
     try:
         chromium = launch_chromium(playwright_session)
     except ChromiumMissingError as err:
-        pytest.fail(str(err), pytrace=False)
+        missing = str(err)
+    else:
+        missing = ""
+    if missing:  # failing outside the except block keeps the report to the one message
+        pytest.fail(missing, pytrace=False)
     yield chromium
     chromium.close()
 
