@@ -143,6 +143,22 @@ class Trainer:
         return self._elapsed + (time.perf_counter() - self._clock if running else 0.0)
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held by the training thread for each step and validation batch: hold it to use the
+        model from another thread while a run is going (as ``evaluate`` and ``predict`` do)."""
+        return self._lock
+
+    def add_callback(self, callback: Callback) -> None:
+        """Add a callback, also while running (it takes part from its next hook on).
+
+        Example:
+            >>> t.add_callback(EarlyStopping(patience=5))  # doctest: +SKIP
+        """
+        if all(cb is not callback for cb in self.callbacks):
+            # The loop reads self.callbacks afresh at each hook; swapping it is atomic.
+            self.callbacks = CallbackList([*self.callbacks, callback])
+
+    @property
     def lr_now(self) -> float:
         """The learning rate of the next step."""
         return float(self.optimizer.param_groups[0]["lr"])

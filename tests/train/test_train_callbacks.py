@@ -159,3 +159,13 @@ def test_progress_tracker_reports_rate_and_eta(blobs):
     assert last["step"] == last["total_steps"] == 9 and last["fraction"] == 1.0
     assert last["state"] == "finished" and last["steps_per_second"] > 0
     assert updates[0]["eta_seconds"] is not None and updates[0]["eta_seconds"] > 0
+
+
+def test_add_callback_joins_once(blobs):
+    tracker = ProgressTracker()
+    trainer = make(blobs, [])
+    trainer.add_callback(tracker)
+    trainer.add_callback(tracker)
+    assert sum(cb is tracker for cb in trainer.callbacks) == 1
+    trainer.fit()
+    assert tracker.snapshot()["step"] == trainer.total_steps
