@@ -41,13 +41,23 @@ class RunControl:
     def in_loop_thread(self) -> bool:
         return self._owner == threading.get_ident()
 
+    def _finish_previous(self) -> None:
+        # A run's state is final before its on_fit_end hooks have run; a new run waits for
+        # them, so two loops never overlap (Stop then Resume, clicked quickly).
+        thread = self.thread
+        if thread is not None and thread is not threading.current_thread() and not self.active:
+            thread.join(timeout=60)
+
     def begin(self) -> None:
         """Mark the calling thread as the one running the loop."""
+        if self.state != "starting":
+            self._finish_previous()
         with self._cond:
             starting = self.state == "starting" and self.thread is threading.current_thread()
             if self.active and not starting:
                 raise RuntimeError("This trainer is already running; stop() or wait() first.")
-            self.pause_requested = self.stop_requested = False
+            if not starting:  # start_thread cleared them; a stop() asked meanwhile must count
+                self.pause_requested = self.stop_requested = False
             self._owner = threading.get_ident()
             self.state = "running"
             self._cond.notify_all()
@@ -65,10 +75,12 @@ class RunControl:
 
     def start_thread(self, target: Callable[[], None]) -> None:
         """Run ``target`` (which calls ``begin``) in a daemon thread; return once it has begun."""
+        self._finish_previous()
         with self._cond:
             if self.active:
                 raise RuntimeError("This trainer is already running; stop() or wait() first.")
             self.thread = threading.Thread(target=target, name="dlstudio-trainer", daemon=True)
+            self.pause_requested = self.stop_requested = False
             self.state = "starting"
             self.thread.start()
             self._cond.wait_for(lambda: self.state != "starting", timeout=30)

@@ -235,3 +235,28 @@ def test_the_graph_is_snapshotted_when_training_starts(tmp_path, blobs):
     trainer.save(tmp_path / "ckpt")
     assert '"drop"' in (tmp_path / "ckpt" / "graph.json").read_text()
     assert_same_weights(trainer.model, Trainer.load(tmp_path / "ckpt", blobs).model)
+
+
+def test_quick_stop_and_resume_never_overlap_two_loops(blobs):
+    class Overlap(Callback):
+        def __init__(self):
+            self.running = 0
+            self.most = 0
+
+        def on_fit_start(self, trainer):
+            self.running += 1
+            self.most = max(self.most, self.running)
+
+        def on_fit_end(self, trainer):
+            time.sleep(0.05)  # slow end-of-run work, e.g. a widget redrawing
+            self.running -= 1
+
+    overlap = Overlap()
+    trainer = make_trainer(blobs, epochs=500, callbacks=[overlap])
+    for _ in range(5):
+        trainer.resume()
+        wait_for(lambda: trainer.step > 0)
+        trainer.stop()
+        assert trainer.state == "stopped"
+    trainer.wait()
+    assert overlap.most == 1 and overlap.running == 0
