@@ -415,6 +415,12 @@ def upsample(ctx: RuleContext) -> TensorSpec:
             {"align_corners": None},
         )
     n = x.rank - 2
+    if isinstance(size, tuple) and len(size) != n:
+        ctx.fail(
+            f"gives size {list(size)}, but its input {format_shape(x.shape)} has {n} "
+            f"dimension{'s' if n != 1 else ''} to resize.",
+            f"Give size as one number or a list of {n}.",
+        )
     if size is not None:
         spatial = as_tuple(size, n)
     else:
