@@ -4,6 +4,7 @@ Example:
     $ dlstudio check model.json
     $ dlstudio code model.json --class-name LeNet
     $ dlstudio summary lenet5          # a shipped example by name
+    $ dlstudio app                     # the Studio web app; dlstudio lab opens JupyterLab
 """
 
 from __future__ import annotations
@@ -60,7 +61,34 @@ def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParse
         if name == "code":
             command.add_argument("--class-name", default="Net", help="name of the nn.Module")
         command.set_defaults(handler=handler)
+    _add_app_commands(sub)
     return parser
+
+
+def _app(args: argparse.Namespace) -> int:
+    from dlstudio.app.launch import run_app
+
+    return run_app(port=args.port, open_browser=not args.no_browser, data_dir=args.data_dir)
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from dlstudio.app.launch import run_lab
+
+    return run_lab(port=args.port, open_browser=not args.no_browser)
+
+
+def _add_app_commands(sub: argparse._SubParsersAction) -> None:
+    app = sub.add_parser("app", help="open the Studio web app (Voila on 127.0.0.1)")
+    app.add_argument("--port", type=int, default=8866, help="port to serve on (default 8866)")
+    app.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    app.add_argument(
+        "--data-dir", default=None, help="folder the app may read data from (default: here)"
+    )
+    app.set_defaults(handler=_app)
+    lab = sub.add_parser("lab", help="open JupyterLab with the tutorials")
+    lab.add_argument("--port", type=int, default=None, help="port to serve on")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.set_defaults(handler=_lab)
 
 
 GRAPH_COMMANDS = {

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dlstudio.ui.builder import ModelBuilder
+    from dlstudio.ui.studio import Studio
 
 # name -> module holding it; other widgets (Studio, live) add their line here.
 _LAZY = {
     "ModelBuilder": "dlstudio.ui.builder",
+    "Studio": "dlstudio.ui.studio",
 }
 
-__all__ = ["ModelBuilder"]
+__all__ = ["ModelBuilder", "Studio"]
 
 
 def __getattr__(name: str) -> Any:

@@ -65,9 +65,16 @@ class ModelPanel(w.VBox):
         self.builder.layout.height = "560px"
         self.note = w.HTML()
         self.note.add_class("dls-model-note")
-        super().__init__([self.templates, self.note, self.builder], **kwargs)
+        # The builder joins the panel when its tab is first shown: React Flow measures its
+        # container once, and a view drawn inside a hidden tab measures zero and shows nothing.
+        super().__init__([self.templates, self.note], **kwargs)
         self.add_class("dls-model-panel")
         self.templates.observe(self._template_changed, "value")
+
+    def show_builder(self) -> None:
+        """Put the builder on the panel (call when the panel becomes visible)."""
+        if self.builder not in self.children:
+            self.children = (*self.children, self.builder)
 
     @property
     def graph(self) -> Graph:

@@ -144,7 +144,9 @@ class SessionPanel(w.VBox):
     def refresh(self) -> None:
         """List the saved sessions."""
         found = sorted(p.parent.name for p in self.root.glob(f"*/{MANIFEST}"))
+        current = self.saved.value
         self.saved.options = found
+        self.saved.value = current if current in found else (found[0] if found else None)
 
     def folder_for(self, name: str) -> Path:
         """The session folder for a name typed on the page (checked: a plain name inside the

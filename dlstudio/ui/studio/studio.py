@@ -175,7 +175,9 @@ class Studio(w.VBox):
         if index is None:
             return
         name = TABS[index]
-        if name == "Inspect":
+        if name == "Model":
+            self.model.show_builder()
+        elif name == "Inspect":
             self.inspect.fill(self.trainer)
         elif name == "Explain":
             self.explain.fill(self.trainer)

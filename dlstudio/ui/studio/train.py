@@ -150,7 +150,9 @@ class TrainPanel(w.VBox):
         for record in history.steps:
             self.plot.log(step=record["step"], loss=record["loss"])
         for record in history.epochs:
-            values = {k: v for k, v in record.items() if k.startswith("val_") or k == "loss"}
+            # The same names LossPlot gives a live run's epoch records.
+            values = {k: v for k, v in record.items() if k.startswith("val_")}
+            values["epoch_loss"] = record["loss"]
             self.plot.log_epoch(step=trainer.steps_per_epoch * (record["epoch"] + 1), **values)
         if history.epochs:
             self._show_summary(summarise(history.epochs[-1], trainer.epochs))

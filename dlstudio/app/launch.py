@@ -1,0 +1,128 @@
+"""Start the Studio web app (Voila) or JupyterLab, on 127.0.0.1 only.
+
+Voila serves ``studio.ipynb`` from this package: one code cell, hidden, that shows the
+Studio. The page can only talk to the widgets (Voila refuses execute requests from the page),
+and the widgets check everything they receive, so the page has no way to run code.
+
+Speed: the notebook is executed in a preheated kernel as soon as the server starts, so the
+first visitor gets a Studio that is already built instead of waiting for ``import torch``;
+only the two JupyterLab extensions the Studio needs are loaded into the page.
+
+Example:
+    >>> voila_command(8866, open_browser=False)[-1].endswith("studio.ipynb")
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+NOTEBOOK = Path(__file__).resolve().parent / "studio.ipynb"
+DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
+DEFAULT_PORT = 8866
+# Lab extensions the Studio page does not use: plotly's 5 MB extension (our plots bundle their
+# own plotly.js), the Lab preview button and the pygments theme. (An allow-list would also
+# drop Voila's own widget-manager plugin, and no widget would render.)
+UNUSED_EXTENSIONS = (
+    "jupyterlab-plotly",
+    "@voila-dashboards/jupyterlab-preview",
+    "jupyterlab_pygments",
+)
+
+
+def app_studio(**kwargs: Any) -> Any:
+    """Build and display the Studio for the app (runs inside the Voila kernel).
+
+    The data folder comes from ``$DLSTUDIO_DATA_DIR`` (set by ``dlstudio app``).
+    """
+    from IPython.display import display
+
+    from dlstudio.ui.studio import Studio
+
+    studio = Studio(**kwargs)
+    display(studio)
+    return studio
+
+
+def voila_command(
+    port: int = DEFAULT_PORT, open_browser: bool = True, extra: Sequence[str] = ()
+) -> list[str]:
+    """The Voila command line that serves the Studio on 127.0.0.1:``port``."""
+    argv = [
+        sys.executable,
+        "-m",
+        "voila",
+        f"--port={int(port)}",
+        "--Voila.ip=127.0.0.1",
+        "--Voila.port_retries=0",
+        "--preheat_kernel=True",
+        "--pool_size=1",
+        "--show_tracebacks=False",
+        "--theme=light",
+        *(f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_EXTENSIONS),
+        *extra,
+    ]
+    if not open_browser:
+        argv.append("--no-browser")
+    argv.append(str(NOTEBOOK))
+    return argv
+
+
+def lab_command(
+    port: int | None = None, open_browser: bool = True, root: Path | None = None
+) -> list[str]:
+    """The JupyterLab command line, opened on the tutorials folder (or ``root``)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={root or tutorials_dir()}",
+    ]
+    if port is not None:
+        argv += [f"--port={int(port)}", "--ServerApp.port_retries=0"]
+    if not open_browser:
+        argv.append("--no-browser")
+    return argv
+
+
+def tutorials_dir() -> Path:
+    """The repository's tutorials folder when running from a checkout, else the current one."""
+    checkout = Path(__file__).resolve().parents[2] / "tutorials"
+    return checkout if checkout.is_dir() else Path.cwd()
+
+
+def _run(argv: list[str], env: dict[str, str]) -> int:
+    try:
+        return subprocess.call(argv, env=env)
+    except KeyboardInterrupt:  # Ctrl+C: the server shuts down on the same signal
+        return 0
+
+
+def run_app(
+    port: int = DEFAULT_PORT,
+    open_browser: bool = True,
+    data_dir: str | os.PathLike | None = None,
+) -> int:
+    """Serve the Studio with Voila until Ctrl+C; returns the server's exit status.
+
+    ``data_dir`` (default: the current folder) is the only place the page may read CSV files
+    and image folders from, and where sessions are saved.
+    """
+    folder = Path(data_dir or os.getcwd()).expanduser().resolve()
+    if not folder.is_dir():
+        print(f"error: the data folder {folder} does not exist.", file=sys.stderr)
+        return 2
+    env = {**os.environ, DATA_DIR_ENV: str(folder)}
+    print(f"dlstudio Studio: http://127.0.0.1:{port}/  (data folder: {folder}; Ctrl+C stops it)")
+    return _run(voila_command(port, open_browser), env)
+
+
+def run_lab(port: int | None = None, open_browser: bool = True) -> int:
+    """Start JupyterLab on the tutorials folder until Ctrl+C."""
+    return _run(lab_command(port, open_browser), dict(os.environ))

@@ -1,0 +1,247 @@
+"""The Studio in Python: panels stay in step, training runs from the Train panel, sessions
+round-trip, and whatever the page can send is checked before it is used."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dlstudio.export.spec import DataSpec, TrainSettings
+from dlstudio.graph import examples
+from dlstudio.ui.studio import Studio, load_session, save_session
+from dlstudio.ui.studio.data import DataPanel, list_files
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Studio:
+    return Studio(data_dir=tmp_path)
+
+
+def _train(studio: Studio, epochs: int = 1):
+    studio.train.controls.set(epochs=epochs, batch_size=64)
+    trainer = studio.train.controls.train()
+    trainer.wait(timeout=300)
+    assert trainer.state == "finished", trainer.error
+    return trainer
+
+
+def test_defaults_digits_and_a_fitted_model(studio: Studio) -> None:
+    assert studio.data.spec == DataSpec("builtin", "digits")
+    assert studio.data.bundle.input_shape == (1, 8, 8)
+    graph = studio.graph
+    assert graph.infer_shapes()["output"] == (None, 10)
+    assert "digits" in studio.header.value and "parameters" in studio.header.value
+    assert studio.data.samples.value.count("<img") == 16
+    assert "class Net(nn.Module)" in studio.code.model_view.code
+    assert "def main():" in studio.code.script_view.code
+
+
+def test_templates_and_data_changes_refit_the_model(studio: Studio) -> None:
+    studio.model.use_template("lenet5")
+    assert studio.graph.infer_shapes()["output"] == (None, 10)
+    assert "nn.Conv2d(1, 6, 5" in studio.code.model_view.code
+    # The builder's own toolbar asks for templates by message: they arrive fitted too.
+    studio.model.builder._on_message(None, {"type": "apply_template", "id": 1, "name": "mlp"}, [])
+    assert studio.graph.infer_shapes()["output"] == (None, 10)
+
+    studio.data.builtin.value = "iris"  # what picking it on the page does
+    assert studio.data.bundle.name == "iris"
+    assert studio.graph.infer_shapes()["output"] == (None, 3)
+    assert studio.graph.node("input").params["shape"] == [4]
+
+    studio.model.use_template("lenet5")  # convolutions cannot take 4 numbers: the builder says so
+    assert studio.model.builder.problems
+    assert "problem(s) to fix" in studio.header.value
+    assert "fix them first" in studio.code.script_view.code
+    studio.train.controls._press("Train")
+    assert "conv1" in studio.train.controls.message.value  # the GraphError, in words
+    assert studio.trainer is None
+
+
+def test_train_stop_and_read_the_accuracy(studio: Studio) -> None:
+    studio.model.use_template("lenet5")
+    studio.train.controls.set(epochs=500, batch_size=32)
+    trainer = studio.train.controls.train()
+    while trainer.step < 5 and trainer.state == "running":
+        trainer.wait(timeout=0.05)
+    studio.train.controls._press("Stop")
+    assert trainer.state == "stopped"
+    step = trainer.step
+    trainer.wait(timeout=0.5)
+    assert trainer.step == step
+
+    trainer = _train(studio, epochs=2)
+    assert trainer.history.epochs[-1]["val_accuracy"] > 0.3
+    assert "validation accuracy" in studio.train.summary.value
+    assert studio.train.plot.snapshot()["series"]["loss"]["y"]
+
+
+def test_changing_the_model_forgets_the_run(studio: Studio) -> None:
+    _train(studio)
+    assert studio.trainer is not None
+    studio.model.use_template("lenet5")
+    assert studio.trainer is None
+    assert studio.train.plot.snapshot()["series"] == {}
+
+
+def test_studio_run_and_exported_script_agree(studio: Studio, tmp_path: Path) -> None:
+    trainer = _train(studio, epochs=2)
+    source = studio.script()
+    assert "EPOCHS = 2" in source and "BATCH_SIZE = 64" in source
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(source, "train.py", "exec"), namespace)  # our own generated script
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        namespace["main"]()
+    expected = trainer.history.epochs[-1]["val_accuracy"]
+    assert f"final val_accuracy: {expected:.4f}" in out.getvalue()
+
+
+def test_session_round_trip(studio: Studio, tmp_path: Path) -> None:
+    studio.model.use_template("lenet5")
+    studio.train.seed.value = 3
+    trainer = _train(studio, epochs=1)
+    folder = save_session(studio, tmp_path / "sessions" / "one")
+    assert sorted(p.name for p in folder.iterdir()) == ["graph.json", "studio.json", "trainer"]
+    assert (folder / "trainer" / "model.safetensors").is_file()
+
+    other = Studio(data="iris", data_dir=tmp_path)
+    load_session(other, folder)
+    assert other.data.spec == studio.data.spec
+    assert other.train.settings() == studio.train.settings()
+    assert other.graph.to_dict() == studio.graph.to_dict()
+    assert other.model.templates.value == "lenet5"
+    loaded = other.trainer
+    assert loaded.history.epochs == trainer.history.epochs
+    for name, tensor in trainer.model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[name], tensor)
+    assert "validation accuracy" in other.train.summary.value
+
+    # Saving again replaces the session; a folder holding other files is never replaced.
+    save_session(other, folder)
+    busy = tmp_path / "sessions" / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="other files"):
+        save_session(studio, busy)
+    assert (busy / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not [p for p in (tmp_path / "sessions").iterdir() if p.name.startswith(".")]
+
+
+def test_session_panel_checks_names_and_files(studio: Studio, tmp_path: Path) -> None:
+    panel = studio.session
+    for bad in ("../escape", "/etc", "a/b", "", ".hidden", "x" * 80):
+        panel.name.value = bad
+        panel.save.click()
+        assert "not a usable session name" in panel.message.value
+    assert not (tmp_path / "escape").exists()
+    panel.name.value = "good-1"
+    panel.save.click()
+    assert "Saved to" in panel.message.value
+    assert panel.saved.options == ("good-1",)
+    manifest = tmp_path / "dlstudio-sessions" / "good-1" / "studio.json"
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    doc["settings"]["lr"] = 1e9  # a hand-edited file is checked like the page
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+    panel.load.click()
+    assert "lr must be between" in panel.message.value
+
+
+def test_what_the_page_sends_is_checked(studio: Studio) -> None:
+    builder = studio.model.builder
+    before = studio.graph.to_dict()
+    builder.set_state({"graph": {"version": 1, "nodes": [{"id": 3}], "edges": "x"}})
+    assert builder.error and studio.graph.to_dict() == before
+    fields = studio.train.controls.fields
+    fields["epochs"].set_state({"value": 10**9})  # numbers outside the range are clamped
+    assert fields["epochs"].value == fields["epochs"].max
+    studio.train.seed.set_state({"value": -4})
+    assert studio.train.seed.value == 0
+    with pytest.raises(Exception):  # noqa: B017 - traitlets refuses an option not offered
+        studio.data.builtin.set_state({"index": 999})
+    studio.data._choose(DataSpec("csv", path="../../etc/passwd", target="x"))
+    assert "outside the data folder" in studio.data.message.value
+    assert studio.data.spec == DataSpec("builtin", "digits")
+
+
+def test_csv_and_image_folders_inside_the_data_folder(tmp_path: Path) -> None:
+    rows = ["width,height,kind"] + [f"{i % 7},{i % 5},{'big' if i % 7 > 3 else 'small'}"
+                                    for i in range(60)]  # fmt: skip
+    (tmp_path / "boxes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    rng = np.random.default_rng(0)
+    for label in ("dark", "light"):
+        folder = tmp_path / "shapes" / label
+        folder.mkdir(parents=True)
+        for i in range(6):
+            base = 40 if label == "dark" else 200
+            pixels = (base + rng.integers(0, 30, (12, 12, 3))).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i}.png")
+    assert list_files(tmp_path) == (["boxes.csv"], ["shapes"])
+
+    studio = Studio(data_dir=tmp_path)
+    panel = studio.data
+    panel.source.value = "csv"
+    panel.csv_file.value = "boxes.csv"
+    assert panel.csv_target.value == "kind"
+    panel.use.click()
+    assert panel.bundle.input_shape == (2,) and panel.bundle.classes == ["big", "small"]
+    assert studio.graph.infer_shapes()["output"] == (None, 2)
+    assert "<table" in panel.samples.value
+
+    panel.source.value = "folder"
+    panel.folder.value = "shapes"
+    panel.image_size.value = 16
+    panel.use.click()
+    assert panel.bundle.input_shape == (3, 16, 16)
+    assert studio.graph.node("input").params["shape"] == [3, 16, 16]
+    panel.augment.value = ("flip", "noise")
+    assert panel.spec.augment == ("flip", "noise")
+    assert "With augmentation" in panel.preview.value
+    assert panel.preview.value.count("<img") == 8
+
+
+def test_augmentation_preview_for_built_in_images(tmp_path: Path) -> None:
+    panel = DataPanel(tmp_path)
+    panel.augment.value = ("rotation",)
+    assert panel.bundle.augment == {"rotation": {}}
+    assert "With augmentation" in panel.preview.value
+    panel.builtin.value = "iris"  # not images: augmentation does not apply
+    assert panel.spec.augment == () and panel.augment.disabled
+
+
+def test_inspect_and_explain_slots(studio: Studio) -> None:
+    for slot in (studio.inspect, studio.explain):
+        slot.fill(None)
+        assert "Train the model" in slot.message.value or "not installed" in slot.message.value
+    _train(studio)
+    studio.tabs.selected_index = 4
+    studio.tabs.selected_index = 5
+    for slot in (studio.inspect, studio.explain):
+        if slot.panel_class() is None:
+            assert "not installed" in slot.message.value
+        else:
+            assert slot.children[0] is not slot.message, slot.message.value
+
+
+def test_templates_are_the_shipped_examples(studio: Studio) -> None:
+    assert [value for _label, value in studio.model.templates.options] == examples.names()
+    assert studio.model.builder not in studio.model.children
+    studio.tabs.selected_index = 1  # the builder appears when its tab is first shown
+    assert studio.model.builder in studio.model.children
+
+
+def test_train_settings_round_trip_through_the_controls(studio: Studio) -> None:
+    settings = TrainSettings(epochs=7, batch_size=16, lr=0.01, optimizer="sgd", scheduler="step",
+                             seed=5)  # fmt: skip
+    studio.train.apply(settings)
+    assert studio.train.settings() == settings
+    assert "EPOCHS = 7" in studio.code.script_view.code
+    assert "StepLR" in studio.code.script_view.code
