@@ -74,12 +74,8 @@ class Batcher:
     def _loop(self) -> None:
         while True:
             self._wake.wait()
-            if self._closed:
-                self._run_flush()
-                self._idle.set()
-                return
             delay = self._last + self.interval - time.monotonic()
-            if delay > 0:
+            if delay > 0 and not self._closed:
                 time.sleep(delay)
             self._wake.clear()  # pokes from now on wake the next round
             self._run_flush()
@@ -87,6 +83,9 @@ class Batcher:
             with self._state_lock:
                 if not self._wake.is_set():
                     self._idle.set()
+            # Checked after the flush: a close() that came at any point above got flushed.
+            if self._closed:
+                return
 
     def _run_flush(self) -> None:
         try:

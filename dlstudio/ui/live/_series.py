@@ -1,9 +1,10 @@
-"""Bounded curves: recent points at full resolution, older ones merged in pairs.
+"""Bounded curves: the newest points at full resolution, the older ones evenly downsampled.
 
-A 100,000-step run keeps at most ``capacity`` points per curve. Each time a curve fills up,
-its older half is halved by averaging neighbouring pairs, so the oldest points end up
-averaging many steps while the newest stay exact (a cheap relative of TensorBoard's
-reservoir sampling that also keeps the curve's mean honest). Amortised cost per point: O(1).
+A 100,000-step run keeps at most ``capacity`` points per curve. The newest quarter stays
+exact (what you watch while training); points leaving it are averaged into buckets of
+``stride`` steps, and when the older part fills up, neighbouring buckets merge and the stride
+doubles. So the whole run stays evenly covered, each old point is the mean of the steps it
+stands for (the curve's level stays honest), and the cost per point is O(1) amortised.
 """
 
 from __future__ import annotations
@@ -25,40 +26,73 @@ class Series:
         (True, 99)
     """
 
-    __slots__ = ("capacity", "x", "y")
+    __slots__ = ("_acc", "_old_x", "_old_y", "_recent", "_tail_x", "_tail_y", "capacity", "stride")
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY):
-        if capacity < 4:
-            raise ValueError(f"A curve needs a capacity of at least 4 points, not {capacity}.")
+        if capacity < 8:
+            raise ValueError(f"A curve needs a capacity of at least 8 points, not {capacity}.")
         self.capacity = int(capacity)
-        self.x: list[float] = []
-        self.y: list[float] = []
+        self._recent = self.capacity // 4
+        self.stride = 1
+        """How many steps each older point averages."""
+        self._old_x: list[float] = []
+        self._old_y: list[float] = []
+        self._tail_x: list[float] = []
+        self._tail_y: list[float] = []
+        self._acc = [0.0, 0, 0, 0.0]  # sum of finite values, finite count, steps, last x
+
+    @property
+    def x(self) -> list[float]:
+        partial = [self._acc[3]] if self._acc[2] else []
+        return self._old_x + partial + self._tail_x
+
+    @property
+    def y(self) -> list[float]:
+        partial = [self._bucket_value()] if self._acc[2] else []
+        return self._old_y + partial + self._tail_y
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self._old_x) + (1 if self._acc[2] else 0) + len(self._tail_x)
 
     def append(self, x: float, y: float) -> None:
-        self.x.append(x)
-        self.y.append(y)
-        if len(self.x) > self.capacity:
-            self._compact()
+        self._tail_x.append(x)
+        self._tail_y.append(y)
+        if len(self._tail_x) > self._recent:
+            self._age(self._tail_x.pop(0), self._tail_y.pop(0))
 
     def extend(self, xs: list[float], ys: list[float]) -> None:
         for x, y in zip(xs, ys, strict=True):
             self.append(x, y)
 
-    def _compact(self) -> None:
-        # Merge pairs in the older half; the newer half stays as it came.
-        half = (len(self.x) // 2) & ~1
-        xs, ys = self.x, self.y
-        merged_x = [xs[i + 1] for i in range(0, half, 2)]  # the later step of each pair
-        merged_y = [_mean(ys[i], ys[i + 1]) for i in range(0, half, 2)]
-        self.x = merged_x + xs[half:]
-        self.y = merged_y + ys[half:]
+    def _age(self, x: float, y: float) -> None:
+        acc = self._acc
+        if y is not None and math.isfinite(y):
+            acc[0] += y
+            acc[1] += 1
+        acc[2] += 1
+        acc[3] = x
+        if acc[2] >= self.stride:
+            self._old_x.append(x)
+            self._old_y.append(self._bucket_value())
+            self._acc = [0.0, 0, 0, 0.0]
+            # An even limit: every bucket merges with a partner and all keep the same stride.
+            if len(self._old_x) >= (self.capacity - self._recent - 2) & ~1:
+                self._merge_pairs()
+
+    def _bucket_value(self) -> float:
+        # A bucket of only inf/NaN stays a gap; otherwise the mean of its finite values.
+        total, finite = self._acc[0], self._acc[1]
+        return total / finite if finite else math.nan
+
+    def _merge_pairs(self) -> None:
+        xs, ys = self._old_x, self._old_y
+        self._old_x = xs[1::2]
+        self._old_y = [_mean(ys[i], ys[i + 1]) for i in range(0, len(ys) - 1, 2)]
+        self.stride *= 2
 
     def to_json(self) -> dict[str, list[Any]]:
         """``{"x": [...], "y": [...]}`` with non-finite values as None (JSON has no NaN)."""
-        return {"x": list(self.x), "y": [clean(v) for v in self.y]}
+        return {"x": self.x, "y": [clean(v) for v in self.y]}
 
 
 def _mean(a: float, b: float) -> float:

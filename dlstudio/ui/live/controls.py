@@ -265,13 +265,13 @@ class TrainingControls(ipywidgets.VBox):
     def _refresh(self) -> None:
         trainer = self.trainer
         state = None if trainer is None else trainer.state
+        self.progress.show_trainer(trainer)  # the state in words first: people watch it
         enabled = ENABLED.get(state, {"Reset"})
         for name, button in self.buttons.items():
             button.disabled = name not in enabled
         busy = state in ("running", "paused")
         for field in self.fields.values():
             field.disabled = busy
-        self.progress.show_trainer(trainer)
 
 
 def _log10(value: float) -> float:

@@ -194,6 +194,8 @@ class DecisionBoundary(ResultsView):
     """
 
     kind = "boundary"
+    points = traitlets.Dict().tag(sync=True)
+    """The training points drawn over the boundary: ``{"x", "y", "label"}``."""
 
     def __init__(
         self,
@@ -206,7 +208,6 @@ class DecisionBoundary(ResultsView):
         if not 4 <= resolution <= 200:
             raise ValueError(f"resolution must be between 4 and 200 cells, not {resolution}.")
         self.resolution, self.interval, self.max_points = resolution, interval, max_points
-        self._points: dict[str, Any] | None = None
         self._points_of: Any = None
         self._next = 0.0
         super().__init__(trainer, title="Decision boundary", **kwargs)
@@ -223,10 +224,11 @@ class DecisionBoundary(ResultsView):
                 f"A decision boundary needs 2 input features and classes; {bundle.name!r} has "
                 f"input shape {tuple(bundle.input_shape)} ({bundle.task})."
             )
-        if self._points_of is not bundle:  # the training points are drawn once per data set
+        if self._points_of is not bundle:
+            # The training points change only with the data set: synced once, in `points`.
             _, x, y = take(bundle.train, self.max_points)
             self._bounds = grid_bounds(x.float())
-            self._points = {
+            self.points = {
                 "x": x[:, 0].numpy().round(4).tolist(),
                 "y": x[:, 1].numpy().round(4).tolist(),
                 "label": y.reshape(-1).tolist(),
@@ -234,7 +236,7 @@ class DecisionBoundary(ResultsView):
             self._points_of = bundle
         grid = boundary_grid(lambda x: forward(trainer, x), self._bounds, self.resolution)
         classes = list(bundle.classes) or [str(i) for i in range(bundle.num_classes or 2)]
-        return {**grid, "points": self._points, "classes": classes, "step": trainer.step}
+        return {**grid, "classes": classes, "step": trainer.step}
 
     def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         now = time.monotonic()

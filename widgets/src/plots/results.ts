@@ -19,9 +19,16 @@ interface GalleryItem {
 
 type Payload = { type: string; empty?: boolean } & Record<string, unknown>;
 
+interface Points {
+  x: number[];
+  y: number[];
+  label: number[];
+}
+
 interface ResultsModel {
   [key: string]: unknown;
   payload: Payload;
+  points?: Points;
   title: string;
   height: number;
 }
@@ -70,9 +77,8 @@ function regression(p: Payload, height: number) {
   };
 }
 
-function boundary(p: Payload, height: number) {
+function boundary(p: Payload, height: number, points: Points = { x: [], y: [], label: [] }) {
   const classes = p.classes as string[];
-  const points = p.points as { x: number[]; y: number[]; label: number[] };
   const binary = Boolean(p.binary);
   const n = Math.max(classes.length, 2);
   // Multi-class: one flat colour band per class index.
@@ -107,7 +113,12 @@ function boundary(p: Payload, height: number) {
   };
 }
 
-const BUILDERS: Record<string, (p: Payload, height: number) => { traces: unknown[]; layout: Record<string, unknown> }> = {
+type Builder = (p: Payload, height: number, points?: Points) => {
+  traces: unknown[];
+  layout: Record<string, unknown>;
+};
+
+const BUILDERS: Record<string, Builder> = {
   confusion, regression, boundary,
 };
 
@@ -165,7 +176,7 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
     }
     empty.style.display = "none";
     plot.style.display = "";
-    const { traces, layout } = build(p, model.get("height") || 380);
+    const { traces, layout } = build(p, model.get("height") || 380, model.get("points"));
     void Plotly.react(plot, traces as Record<string, unknown>[], layout, CONFIG);
     drawn = true;
     const items = (p.gallery as GalleryItem[] | undefined) ?? [];
@@ -180,6 +191,7 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
   model.on("change:payload", request);
   model.on("change:title", request);
   model.on("change:height", request);
+  model.on("change:points", request);
   const resize = new ResizeObserver(() => {
     if (drawn && plot.offsetWidth > 0) void Plotly.Plots.resize(plot);
   });
@@ -192,6 +204,7 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
     model.off("change:payload", request);
     model.off("change:title", request);
     model.off("change:height", request);
+    model.off("change:points", request);
     Plotly.purge(plot);
   };
 }
