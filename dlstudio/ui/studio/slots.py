@@ -80,16 +80,23 @@ def inspect_slot() -> PanelSlot:
         if batch is None:
             x, y = next(iter(trainer.data.loaders(batch_size=16)[1]))
             batch = (x, y)
-        return cls(trainer.model, batch)
+        return cls(trainer.model, batch, graph=trainer.graph, lock=trainer.lock)
 
     return PanelSlot("Inspect", "dlstudio.ui.inspector", "TensorInspector", make)
 
 
 def explain_slot() -> PanelSlot:
     """The Explain tab: attributions of the model's predictions (``AttributionPanel``)."""
-    return PanelSlot(
-        "Explain",
-        "dlstudio.ui.attribution",
-        "AttributionPanel",
-        lambda cls, trainer: cls(trainer.model, trainer.data),
-    )
+
+    def make(cls: type, trainer: Any) -> Any:
+        data = trainer.data
+        return cls(
+            trainer.model,
+            data,
+            graph=trainer.graph,
+            classes=list(data.classes) or None,
+            feature_names=data.feature_names,
+            lock=trainer.lock,
+        )
+
+    return PanelSlot("Explain", "dlstudio.ui.attribution", "AttributionPanel", make)

@@ -1,0 +1,99 @@
+"""The newcomer's steps in the Studio, as a user takes them in a browser page.
+
+Shared by the Voila and the JupyterLab tests: ``root`` is the page (Voila) or the notebook's
+output area (JupyterLab), so lookups never match the notebook's own source text.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+# How many points the train-loss curve has, read from plotly's own figure data.
+LOSS_POINTS_JS = """(plot) => {
+    const trace = (plot.data || []).find((t) => t.name === 'train loss');
+    return trace ? trace.x.length : 0;
+}"""
+
+
+@dataclass
+class StudioPage:
+    page: Page
+    root: Locator
+
+    def tab(self, name: str) -> None:
+        self.root.get_by_role("tab", name=name, exact=True).click()
+
+    def header(self) -> Locator:
+        return self.root.locator(".dls-studio-header")
+
+    def pick_data(self, name: str) -> None:
+        self.tab("Data")
+        self.root.locator(".dls-data-panel .widget-dropdown select").first.select_option(name)
+        expect(self.root.locator(".dls-data-info")).to_contain_text(f"{name}:", timeout=60_000)
+
+    def pick_template(self, title: str, parameters: str) -> None:
+        self.tab("Model")
+        self.root.locator(".dls-templates").get_by_role("button", name=title, exact=True).click()
+        expect(self.header()).to_contain_text(f"{parameters} parameters")
+        expect(self.root.locator(".react-flow__node").first).to_be_visible()
+
+    def set_epochs(self, epochs: int) -> None:
+        self.tab("Train")
+        field = self.root.locator(".dls-training-controls .widget-text input").first
+        field.fill(str(epochs))
+        field.press("Enter")
+
+    def state(self) -> Locator:
+        return self.root.locator(".dls-train-state")
+
+    def loss_points(self) -> int:
+        plot = self.root.locator(".dls-train-panel .js-plotly-plot").first
+        if not plot.count():
+            return 0
+        return int(plot.evaluate(LOSS_POINTS_JS))
+
+    def wait_for_growth(self, at_least: int, timeout_s: float = 90.0) -> int:
+        """Wait until the loss curve has more than ``at_least`` points; return the count."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            points = self.loss_points()
+            if points > at_least:
+                return points
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"The loss curve stayed at {self.loss_points()} points.")
+
+    def train_and_watch(self) -> None:
+        """Press Train and see the curve grow while training runs."""
+        self.root.locator(".dls-training-controls .dls-train").click()
+        expect(self.state()).to_have_text("training", timeout=60_000)
+        first = self.wait_for_growth(0)
+        self.wait_for_growth(first)
+        expect(self.state()).to_have_text("training")
+
+    def stop(self) -> None:
+        """Press Stop once an epoch has been validated; the curve stops growing."""
+        expect(self.root.locator(".dls-accuracy")).to_contain_text(
+            "validation accuracy", timeout=90_000
+        )
+        self.root.locator(".dls-training-controls .dls-stop").click()
+        expect(self.state()).to_have_text("stopped")
+        self.page.wait_for_timeout(1000)  # the last batched points arrive
+        settled = self.loss_points()
+        self.page.wait_for_timeout(1500)
+        assert self.loss_points() == settled, "the curve kept growing after Stop"
+
+    def accuracy(self) -> float:
+        text = self.root.locator(".dls-accuracy").inner_text()
+        percent = text.split("validation accuracy", 1)[1].split("%", 1)[0]
+        return float(percent) / 100
+
+    def copy_script(self) -> str:
+        """Press the training script's Copy button; return what the clipboard holds."""
+        self.tab("Code")
+        view = self.root.locator(".dls-script-code")
+        view.locator(".dls-copy").click()
+        expect(view.locator(".dls-copy-status")).to_have_text("Copied to the clipboard.")
+        return self.page.evaluate("navigator.clipboard.readText()")

@@ -1,0 +1,128 @@
+"""The newcomer's path through the Studio in a real browser: in the web app that
+`dlstudio app` serves (Voila) and as `Studio()` in a JupyterLab cell.
+
+Open, pick digits, pick LeNet-5, press Train, watch the loss curve grow, press Stop, read the
+accuracy, copy the training script. Screenshots of each step are kept when a test fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import Snap
+from .servers import LabServer, ServerProcess, free_port, run_server
+from .studio_page import StudioPage
+
+EPOCHS = 300  # long enough that Stop arrives while it trains
+
+
+@pytest.fixture(scope="module")
+def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`dlstudio app --no-browser --port N`, exactly as the README starts it."""
+    work = tmp_path_factory.mktemp("studio-app")
+    data = work / "data"
+    data.mkdir()
+    port = free_port()
+    argv = [sys.executable, "-m", "dlstudio.cli", "app", "--no-browser", "--port", str(port),
+            "--data-dir", str(data)]  # fmt: skip
+    with run_server("studio-app", argv, port, work / "home", cwd=work) as server:
+        yield server
+
+
+def _grant_clipboard(page: Page, url: str) -> None:
+    origin = url.split("/", 3)[:3]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="/".join(origin))
+
+
+def _newcomer_path(studio: StudioPage, snap: Snap) -> None:
+    expect(studio.header()).to_contain_text("digits", timeout=120_000)
+    snap("opened")
+    studio.pick_data("iris")
+    expect(studio.header()).to_contain_text("iris")
+    studio.pick_data("digits")
+    expect(studio.root.locator(".dls-data-samples img")).to_have_count(16)
+    snap("picked-digits")
+    studio.pick_template("LeNet-5", "21,386")
+    snap("picked-lenet")
+    studio.set_epochs(EPOCHS)
+    studio.train_and_watch()
+    snap("training")
+    studio.stop()
+    snap("stopped")
+    accuracy = studio.accuracy()
+    assert 0.1 < accuracy <= 1.0
+    script = studio.copy_script()
+    snap("copied")
+    assert "class Net(nn.Module)" in script and "def main():" in script
+    assert f"EPOCHS = {EPOCHS}" in script and "nn.Conv2d(1, 6, 5" in script
+
+
+def test_newcomer_path_in_the_app(studio_app: ServerProcess, page: Page, snap: Snap) -> None:
+    url = studio_app.base_url + "/"
+    _grant_clipboard(page, url)
+    page.goto(url)
+    studio = StudioPage(page, page.locator("body"))
+    _newcomer_path(studio, snap)
+    # Voila shows outputs only: no code cell, no source.
+    expect(page.locator(".jp-InputArea")).to_have_count(0)
+    assert "app_studio" not in page.locator("body").inner_text()
+
+
+SEND_EXECUTE_JS = """async (code) => {
+    const config = JSON.parse(document.getElementById('jupyter-config-data').textContent);
+    const url = `ws://${location.host}/api/kernels/${config.kernelId}/channels`;
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    const replies = [];
+    ws.onmessage = (event) => replies.push(String(event.data).slice(0, 200));
+    ws.send(JSON.stringify({
+        header: {msg_id: 'attack-1', msg_type: 'execute_request', username: '', session: 'x',
+                 date: new Date().toISOString(), version: '5.3'},
+        parent_header: {}, metadata: {}, channel: 'shell',
+        content: {code, silent: false, store_history: false, user_expressions: {},
+                  allow_stdin: false, stop_on_error: true},
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    ws.close();
+    return replies.filter((r) => r.includes('attack-1'));
+}"""
+
+
+def test_the_app_page_cannot_run_code(studio_app: ServerProcess, page: Page, tmp_path: Path):
+    page.goto(studio_app.base_url + "/")
+    expect(page.locator(".dls-studio-header")).to_contain_text("digits", timeout=120_000)
+    marker = tmp_path / "ran.txt"
+    code = f"open({str(marker)!r}, 'w').write('ran')"
+    answers = page.evaluate(SEND_EXECUTE_JS, code)
+    assert not marker.exists(), "an execute request from the page ran code in the kernel"
+    assert not any("execute_reply" in answer for answer in answers)
+    # The Studio still works after the attempt.
+    StudioPage(page, page.locator("body")).pick_data("iris")
+
+
+def test_newcomer_path_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
+    _grant_clipboard(page, jupyter_lab.base_url)
+    panel = jupyter_lab.run_notebook(
+        page, "studio.ipynb", ["from dlstudio import Studio\n\nstudio = Studio()\nstudio"]
+    )
+    studio = StudioPage(page, panel.locator(".jp-OutputArea"))
+    _newcomer_path(studio, snap)
+
+    # The kernel lives on: a reloaded page draws the same Studio from its state.
+    accuracy = studio.accuracy()
+    page.keyboard.press("Control+s")
+    page.wait_for_timeout(1000)
+    page.reload()
+    outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea")
+    again = StudioPage(page, outputs)
+    expect(again.header()).to_contain_text("21,386 parameters", timeout=90_000)
+    snap("reloaded")
+    again.tab("Train")
+    expect(again.state()).to_have_text("stopped")
+    assert again.accuracy() == pytest.approx(accuracy)
+    assert again.loss_points() > 0 or again.wait_for_growth(0) > 0
