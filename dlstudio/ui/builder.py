@@ -9,6 +9,7 @@ travel as custom messages answered with the same id (see ``protocol.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -42,7 +43,7 @@ def _as_graph(source: Graph | str | dict | None) -> Graph:
     if source is None:
         return starter_graph()
     if isinstance(source, Graph):
-        return source.copy()
+        return clone_graph(source)
     if isinstance(source, str):
         try:
             return examples.load(source)
@@ -75,10 +76,38 @@ class GraphTrait(traitlets.Instance):
 
     def get(self, obj: Any, cls: Any = None) -> Any:
         value = super().get(obj, cls)
-        return value.copy() if isinstance(value, Graph) else value
+        return clone_graph(value) if isinstance(value, Graph) else value
+
+    def set(self, obj: Any, value: Any) -> None:
+        # Any new graph counts as a change: comparing two 500-node graphs (traitlets' default)
+        # costs more than the analysis it would save, and the analysis skips moves anyway.
+        new = self._validate(obj, value)
+        old = obj._trait_values.get(self.name, self.default_value)
+        obj._trait_values[self.name] = new
+        if new is not old:
+            obj._notify_trait(self.name, old, new)
 
     def validate(self, obj: Any, value: Any) -> Graph:
-        return super().validate(obj, value).copy()
+        graph = super().validate(obj, value)
+        # A graph just read from the page is ours alone: no need to copy it again.
+        return graph if graph is getattr(obj, "_from_page", None) else clone_graph(graph)
+
+
+def _clone(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    return value
+
+
+def clone_graph(graph: Graph) -> Graph:
+    """A deep copy of an already-checked graph, without parsing it again (fast at 500 nodes)."""
+    nodes = [
+        dataclasses.replace(node, params=_clone(node.params), position=_clone(node.position))
+        for node in graph.nodes
+    ]
+    return Graph(nodes, list(graph.edges), graph.max_params, dict(graph.metadata))
 
 
 def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
@@ -93,6 +122,7 @@ def _graph_from_json(doc: Any, widget: ModelBuilder) -> Graph:
         widget._refuse(str(error))
         return widget._current
     widget.error = ""
+    widget._from_page = graph
     return graph
 
 
@@ -128,6 +158,7 @@ class ModelBuilder(anywidget.AnyWidget):
         self._callbacks: list[ChangeCallback] = []
         self._structure = ""
         self._refused: str | None = None
+        self._from_page: Graph | None = None
         super().__init__(
             graph=start,
             _bundle=shared_host("builder"),
@@ -194,7 +225,7 @@ class ModelBuilder(anywidget.AnyWidget):
         if notify:
             for callback in list(self._callbacks):
                 try:
-                    callback(graph.copy())
+                    callback(clone_graph(graph))
                 except Exception:  # a learner's callback must not break the editor
                     log.exception("A ModelBuilder on_change callback failed")
 

@@ -126,7 +126,6 @@ class LossPlot(anywidget.AnyWidget, Callback):
         """
         step = self._last_step if step is None else int(step)
         self._add(step, values, EPOCH)
-        self._sync_due = True  # epochs are rare and matter: the next flush refreshes `data`
 
     def _add(self, step: int, values: dict[str, Any], kind: str) -> None:
         if not values:

@@ -52,9 +52,13 @@ class ResultsView(anywidget.AnyWidget, Callback):
     title = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(380).tag(sync=True)
 
+    interval = 1.0
+    """Seconds between two redraws while training runs (epochs can be much shorter)."""
+
     def __init__(self, trainer: Trainer | None = None, **kwargs: Any) -> None:
         super().__init__(_bundle=shared_host("plots"), **kwargs)
         self.trainer = trainer
+        self._next = 0.0
         self.clear()
 
     def compute(self, trainer: Trainer) -> dict[str, Any]:
@@ -74,12 +78,20 @@ class ResultsView(anywidget.AnyWidget, Callback):
         """Show the empty view again (before any training)."""
         self.payload = {"type": self.kind, "empty": True}
 
-    def refresh(self, trainer: Trainer) -> None:
-        """``update`` from a training hook: a failure is logged, never ends the run."""
+    def refresh(self, trainer: Trainer, force: bool = False) -> None:
+        """``update`` from a training hook, at most every ``interval`` seconds unless
+        ``force``; a failure is logged, never ends the run."""
+        now = time.monotonic()
+        if not force and now < self._next:
+            return
         try:
             self.update(trainer)
         except Exception:
             log.exception("dlstudio: %s could not be updated", type(self).__name__)
+        done = time.monotonic()
+        # Short epochs or a big model: keep this view under about 2% of the training time,
+        # and the page's message queue short (a backlog would delay the Stop button's answer).
+        self._next = done + max(self.interval, 50 * (done - now))
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self.trainer = trainer
@@ -89,7 +101,7 @@ class ResultsView(anywidget.AnyWidget, Callback):
 
     def on_fit_end(self, trainer: Trainer) -> None:
         if trainer.step:
-            self.refresh(trainer)
+            self.refresh(trainer, force=True)
 
 
 class ConfusionMatrix(ResultsView):
@@ -201,7 +213,7 @@ class DecisionBoundary(ResultsView):
         self,
         trainer: Trainer | None = None,
         resolution: int = 60,
-        interval: float = 0.3,
+        interval: float = 0.4,
         max_points: int = 600,
         **kwargs: Any,
     ):
@@ -209,7 +221,6 @@ class DecisionBoundary(ResultsView):
             raise ValueError(f"resolution must be between 4 and 200 cells, not {resolution}.")
         self.resolution, self.interval, self.max_points = resolution, interval, max_points
         self._points_of: Any = None
-        self._next = 0.0
         super().__init__(trainer, title="Decision boundary", **kwargs)
 
     @staticmethod
@@ -239,12 +250,7 @@ class DecisionBoundary(ResultsView):
         return {**grid, "classes": classes, "step": trainer.step}
 
     def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
-        now = time.monotonic()
-        if now >= self._next:
-            self.refresh(trainer)
-            done = time.monotonic()
-            # A big model's grid is slow: keep drawing under about 2% of the training time.
-            self._next = done + max(self.interval, 50 * (done - now))
+        self.refresh(trainer)
 
 
 def results_for(data: Any) -> list[ResultsView]:

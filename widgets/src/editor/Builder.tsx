@@ -35,6 +35,9 @@ const NODE_TYPES = { layer: LayerNode };
 const EDGE_TYPES = { shape: ShapeEdge };
 // Never zoom in past 100%: a lone Input node would otherwise fill the canvas.
 const FIT = { padding: 0.15, maxZoom: 1 };
+const NO_LAYERS: LayerSpec[] = [];
+const DELETE_KEYS = ["Delete", "Backspace"];
+const MULTI_SELECT_KEYS = ["Control", "Meta"];
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -71,7 +74,8 @@ function Editor() {
 
   // Selection goes to Python (for b.selection) and comes back when Python sets it. The last
   // value either way is remembered, so our own echo never fights a newer local selection.
-  const lastSelection = useRef(JSON.stringify(selection ?? []));
+  // Starts empty (no node is selected yet), so a selection set in Python before display applies.
+  const lastSelection = useRef("[]");
   useEffect(() => {
     const json = JSON.stringify(selectedIds);
     if (json === lastSelection.current) return;
@@ -105,18 +109,38 @@ function Editor() {
     if (editor.replacedCount > 0) requestAnimationFrame(() => void flow.fitView(FIT));
   }, [editor.replacedCount, flow]);
 
-  const ask = useCallback(
-    async (req: Parameters<typeof request>[0], undoable: boolean) => {
-      if (undoable) editor.record();
-      const reply = await request(req);
-      setNotice(reply.ok ? null : reply.error);
-      return reply;
-    },
-    [editor, request],
-  );
+  // Everything handed to React Flow or to the nodes stays the same function across renders:
+  // a new one would update React Flow's store (and re-render every node) on each edit.
+  const live = useRef({ editor, request, nodes, edges, catalog });
+  live.current = { editor, request, nodes, edges, catalog };
+
+  const ask = useCallback(async (req: Parameters<typeof request>[0], undoable: boolean) => {
+    if (undoable) live.current.editor.record();
+    const reply = await live.current.request(req);
+    setNotice(reply.ok ? null : reply.error);
+    return reply;
+  }, []);
 
   const applyFix = useCallback((fix: Fix) => void ask({ type: "apply_fix", fix }, true), [ask]);
   const context = useMemo(() => ({ catalog, applyFix }), [catalog, applyFix]);
+
+  const isValidConnection = useCallback((conn: Connection | Edge) => {
+    const { nodes: ns, edges: es, catalog: cat } = live.current;
+    const verdict = checkConnection(conn, new Map(ns.map((n) => [n.id, n])), es, cat);
+    refusal.current = verdict.reason;
+    return verdict.ok;
+  }, []);
+  const onConnectEnd = useCallback((_: unknown, state: { isValid: boolean | null; toHandle: unknown }) => {
+    if (!state.isValid && state.toHandle && refusal.current) setNotice(refusal.current);
+  }, []);
+  const onBeforeDelete = useCallback(async () => {
+    live.current.editor.record();
+    live.current.editor.markUrgent();
+    return true;
+  }, []);
+  const onDragStart = useCallback(() => live.current.editor.record(), []);
+  const onDragStop = useCallback(() => live.current.editor.flushSend(), []);
+  const onAdd = useCallback((op: string) => live.current.editor.addNode(op), []);
 
   const actions: ToolbarActions = {
     undo: editor.undo,
@@ -142,15 +166,6 @@ function Editor() {
   };
   const onKeyDown = useShortcuts(actions, editor.selectAll, () => setHelp(false));
   const colorMode = useTheme();
-
-  const isValidConnection = useCallback(
-    (conn: Connection | Edge) => {
-      const verdict = checkConnection(conn, new Map(nodes.map((n) => [n.id, n])), edges, catalog);
-      refusal.current = verdict.reason;
-      return verdict.ok;
-    },
-    [nodes, edges, catalog],
-  );
 
   const onDrop = useCallback(
     (event: React.DragEvent) => {
@@ -199,7 +214,7 @@ function Editor() {
           </div>
         )}
         <div className="dls-body">
-          <Palette layers={layers ?? []} onAdd={(op) => editor.addNode(op)} />
+          <Palette layers={layers ?? NO_LAYERS} onAdd={onAdd} />
           <div className="dls-canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
             <ReactFlow
               nodes={nodes}
@@ -209,21 +224,15 @@ function Editor() {
               onNodesChange={editor.onNodesChange}
               onEdgesChange={editor.onEdgesChange}
               onConnect={editor.connect}
-              onConnectEnd={(_, state) => {
-                if (!state.isValid && state.toHandle && refusal.current) setNotice(refusal.current);
-              }}
+              onConnectEnd={onConnectEnd}
               isValidConnection={isValidConnection}
-              onBeforeDelete={async () => {
-                editor.record();
-                editor.markUrgent();
-                return true;
-              }}
-              onNodeDragStart={() => editor.record()}
-              onSelectionDragStart={() => editor.record()}
-              onNodeDragStop={() => editor.flushSend()}
-              onSelectionDragStop={() => editor.flushSend()}
-              deleteKeyCode={["Delete", "Backspace"]}
-              multiSelectionKeyCode={["Control", "Meta"]}
+              onBeforeDelete={onBeforeDelete}
+              onNodeDragStart={onDragStart}
+              onSelectionDragStart={onDragStart}
+              onNodeDragStop={onDragStop}
+              onSelectionDragStop={onDragStop}
+              deleteKeyCode={DELETE_KEYS}
+              multiSelectionKeyCode={MULTI_SELECT_KEYS}
               colorMode={colorMode}
               fitView
               fitViewOptions={FIT}

@@ -11,7 +11,7 @@ import {
   type EdgeChange,
   type NodeChange,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { cloneWithFreshIds, extract } from "../core/clipboard";
 import { debounce } from "../core/debounce";
 import {
@@ -74,8 +74,9 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
     [model],
   );
 
-  // Every local change goes out; structural ones (marked urgent) without waiting.
-  useEffect(() => {
+  // Every local change goes out; structural ones (marked urgent) without waiting. A layout
+  // effect runs before the browser paints, so an edit leaves in the same task, not a frame later.
+  useLayoutEffect(() => {
     send();
     if (urgent.current) {
       urgent.current = false;
@@ -113,7 +114,8 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
     }
   }, [graph, load]);
 
-  useEffect(() => {
+  // Python's answer is drawn in the same frame it arrives in.
+  useLayoutEffect(() => {
     setNodes((ns) => decorateNodes(ns, shapes, byNode));
     setEdges((es) => decorateEdges(es, shapes));
   }, [shapes, byNode]);
@@ -221,7 +223,11 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
       const node = next.find((n) => n.id === nodeId);
       if (node) {
         const ports = portCount(node.data.op, node.data.params, catalog);
-        setEdges((es) => es.filter((e) => e.target !== nodeId || portOf(e.targetHandle) < ports));
+        setEdges((es) => {
+          const kept = es.filter((e) => e.target !== nodeId || portOf(e.targetHandle) < ports);
+          // The same array when nothing went, so React Flow has no edge update to process.
+          return kept.length === es.length ? es : kept;
+        });
       }
     },
     [catalog, record],

@@ -1,0 +1,189 @@
+"""ModelBuilder in a real browser: edit → updated shapes round trip, first render, notebook size.
+
+A chain of Linear layers of 50, 200 and 500 nodes is shown in JupyterLab (Debian's Chromium
+driven by Playwright). Each trial types a new ``out_features`` into the parameter panel, as a
+person does, and times until the node's shape label shows Python's answer: page → kernel
+(parse, analyse, generate code) → page → React render. Target: p50 under 100 ms at 200 nodes.
+
+First render: from the widget view's start (bundle import included) until every node is drawn.
+Notebook size: notebooks with 1 and 3 builders executed by nbclient with their widget state
+saved; the 0.5 MB bundle must be stored once, not once per builder.
+
+    python benchmarks/bench_builder.py     # prints a table, writes benchmarks/results/builder.json
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from dlstudio.ui._bundle import bundle_path  # noqa: E402
+from tests.ui.browser import lab_open_and_run, launch_chromium  # noqa: E402
+from tests.ui.servers import start_jupyter_lab  # noqa: E402
+
+SIZES = (50, 200, 500)
+TRIALS = 25
+RESULTS = REPO / "benchmarks" / "results" / "builder.json"
+
+CHAIN_CELL = """
+from dlstudio import Graph, ModelBuilder
+
+def chain(n):
+    g = Graph()
+    prev = g.add("Input", id="input", shape=[16])
+    for _ in range(n - 2):
+        prev = g.add("Linear", after=prev, out_features=16)
+    g.add("Output", after=prev)
+    for i, node in enumerate(g.nodes):
+        node.position = {"x": (i // 25) * 240, "y": (i % 25) * 110}
+    return g
+
+b = ModelBuilder(chain(N_NODES))
+b.selection = [LAST_ID]
+b
+"""
+
+ROUND_TRIP_JS = """
+async ([value, expected, nodeId]) => {
+  const root = document.querySelector('[data-testid=model-builder]');
+  const input = root.querySelector('[data-testid=param-out_features]');
+  const shape = root.querySelector(`[data-testid="node-shape-${nodeId}"]`);
+  const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  const start = performance.now();
+  const answered = new Promise((resolve, reject) => {
+    const observer = new MutationObserver(() => {
+      if (shape.textContent === expected) { observer.disconnect(); resolve(performance.now() - start); }
+    });
+    observer.observe(shape, { childList: true, characterData: true, subtree: true });
+    setTimeout(() => reject(new Error(`no answer: shape still ${shape.textContent}`)), 15000);
+  });
+  setValue.call(input, String(value));
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+  return await answered;
+}
+"""
+
+# Polls each frame until every node of the builder is drawn (React Flow shows a node once
+# it has measured it); returns milliseconds since the view started.
+FIRST_RENDER_JS = """
+(expected) => new Promise((resolve) => {
+  const tick = () => {
+    const root = document.querySelector('[data-testid=model-builder]');
+    const host = root && root.closest('[data-dls-render-start]');
+    if (host) {
+      const nodes = root.querySelectorAll('.react-flow__node');
+      const drawn = [...nodes].filter((n) => n.style.visibility !== 'hidden').length;
+      if (nodes.length === expected && drawn === expected) {
+        resolve(performance.now() - Number(host.dataset.dlsRenderStart));
+        return;
+      }
+    }
+    requestAnimationFrame(tick);
+  };
+  tick();
+})
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure_size(page: Page, lab, n_nodes: int) -> dict:
+    last = f"linear{n_nodes - 2}"
+
+    lab.write_notebook(
+        f"bench{n_nodes}.ipynb",
+        [CHAIN_CELL.replace("N_NODES", str(n_nodes)).replace("LAST_ID", repr(last))],
+    )
+    lab_open_and_run(page, lab.notebook_url(f"bench{n_nodes}.ipynb"))
+    first_render = page.evaluate(FIRST_RENDER_JS, n_nodes)
+    page.get_by_test_id("param-out_features").wait_for()
+    times = []
+    for trial in range(TRIALS + 2):
+        value = 8 + trial % 2  # alternate, so every edit changes the shape
+        ms = page.evaluate(ROUND_TRIP_JS, [value, f"N×{value}", last])
+        if trial >= 2:  # the first edits warm up both sides
+            times.append(ms)
+    return {
+        "nodes": n_nodes,
+        "trials": len(times),
+        "round_trip_p50_ms": round(statistics.median(times), 1),
+        "round_trip_p95_ms": round(percentile(times, 0.95), 1),
+        "round_trip_min_ms": round(min(times), 1),
+        "first_render_ms": round(first_render, 1),
+    }
+
+
+def notebook_sizes() -> dict:
+    """Saved size of notebooks showing 1 and 3 builders, widget state included."""
+    marker = bundle_path("builder").read_text(encoding="utf-8")[:120]
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (1, 3):
+            cells = ["from dlstudio import ModelBuilder"]
+            cells += ["ModelBuilder('lenet5')" for _ in range(count)]
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+            NotebookClient(nb, timeout=120, store_widget_state=True, kernel_name="python3").execute(
+                cwd=str(REPO)
+            )
+            path = Path(tmp) / f"nb{count}.ipynb"
+            nbformat.write(nb, path)
+            text = path.read_text(encoding="utf-8")
+            out[f"{count}_builders_bytes"] = len(text.encode())
+            out[f"{count}_builders_bundle_copies"] = text.count(json.dumps(marker)[1:-1][:60])
+    out["bytes_per_extra_builder"] = (out["3_builders_bytes"] - out["1_builders_bytes"]) // 2
+    out["bundle_bytes"] = bundle_path("builder").stat().st_size
+    return out
+
+
+def main() -> None:
+    rows = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        with start_jupyter_lab(Path(tmp), name="bench-builder") as lab:
+            for n_nodes in SIZES:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.set_default_timeout(60_000)
+                rows.append(measure_size(page, lab, n_nodes))
+                page.context.close()
+                lab.shutdown_sessions()
+        browser.close()
+    sizes = notebook_sizes()
+    result = {
+        "benchmark": "ModelBuilder edit → shapes round trip in JupyterLab (Chromium)",
+        "machine": f"{platform.machine()}, {platform.python_version()}, 2-core sandbox",
+        "target": "round-trip p50 < 100 ms at 200 nodes",
+        "sizes": rows,
+        "notebook": sizes,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    print(f"{'nodes':>6} {'p50 ms':>8} {'p95 ms':>8} {'min ms':>8} {'first render ms':>16}")
+    for row in rows:
+        print(
+            f"{row['nodes']:>6} {row['round_trip_p50_ms']:>8} {row['round_trip_p95_ms']:>8} "
+            f"{row['round_trip_min_ms']:>8} {row['first_render_ms']:>16}"
+        )
+    print(json.dumps(sizes, indent=2))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = RESULTS.with_suffix(".json.tmp")
+    tmp_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    tmp_path.replace(RESULTS)
+
+
+if __name__ == "__main__":
+    main()
