@@ -76,7 +76,9 @@ def random_inputs(
     return [torch.randn(BATCH, *shape) for shape in shapes]
 
 
-def _filled(op: str, resolved: dict[str, Any], shapes: tuple[tuple[int, ...], ...]) -> dict:
+def with_inferred_sizes(
+    op: str, resolved: dict[str, Any], shapes: tuple[tuple[int, ...], ...]
+) -> dict:
     """Resolved params with empty inferable sizes taken from the input, as a user would."""
     params = dict(resolved)
     for name, axis in _INFERRED_FROM.items():
@@ -164,7 +166,7 @@ def compare(
                 # Training and inference mode must agree on shape (BatchNorm, fast paths).
                 assert model.eval()(*xs).shape == out.shape
             else:
-                resolved = _filled(op, analysis.params[LAYER], sample_shapes)
+                resolved = with_inferred_sizes(op, analysis.params[LAYER], sample_shapes)
                 out = torch_forward(op, resolved, xs)
     except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as caught:
         if not analysis.problems:

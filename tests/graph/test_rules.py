@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 from dlstudio import layers
 from dlstudio.graph.tensors import product
 from tests.graph.agreement import check
-from tests.graph.helpers import BATCH, LAYER, one_layer, random_inputs
+from tests.graph.helpers import (
+    BATCH,
+    LAYER,
+    one_layer,
+    random_inputs,
+    torch_forward,
+    with_inferred_sizes,
+)
 
 PROPERTY = settings(
     # A deeper hunt: DLSTUDIO_RULE_EXAMPLES=2000 pytest tests/graph/test_rules.py
@@ -424,6 +431,9 @@ def test_shape_keeping_layers(op: str) -> None:
         for shape in SAMPLE_SHAPES:
             for dtype in ("float", "long"):
                 outcome = check(op, params, shape, dtype=dtype)
+                takes_dtype = dtype == "float" or layers.get(op).accepts_long
+                takes_rank = op != "Dropout2d" or len(shape) == 3
+                assert outcome.accepted == (takes_dtype and takes_rank), outcome.problems
                 if outcome.accepted:
                     assert outcome.analysis.shapes[LAYER] == (None, *shape)
 
@@ -487,3 +497,44 @@ def test_one_layer_helper_builds_a_chain() -> None:
     graph = one_layer("Linear", {"out_features": 3}, [4])
     assert graph.infer_shapes() == {"in0": (None, 4), LAYER: (None, 3), "out": (None, 3)}
     assert torch.is_tensor(graph.build()(torch.randn(BATCH, 4)))
+
+
+# ------------------------------------------------------------------------- parameter bounds
+
+OUT_OF_BOUNDS = [
+    # op, params, sample shape, does torch run it?  Refusals torch would run are deliberate:
+    ("Dropout", {"p": 1.5}, [4], False),
+    ("Conv2d", {"out_channels": 2, "kernel_size": 0}, [1, 5, 5], False),
+    ("Conv2d", {"out_channels": 2, "stride": 0}, [1, 5, 5], False),
+    ("MaxPool2d", {"kernel_size": 2, "padding": -1}, [1, 5, 5], False),
+    ("GroupNorm", {"num_groups": 0}, [4, 3], False),
+    ("Softmax", {"dim": 9}, [4], False),
+    # A negative slope or alpha turns the activation upside down: legal in torch, a typo here.
+    ("LeakyReLU", {"negative_slope": -0.1}, [4], True),
+    ("ELU", {"alpha": -1.0}, [4], True),
+    # A layer with no outputs: torch builds it and returns an empty tensor.
+    ("Linear", {"out_features": 0}, [4], True),
+    # momentum above 1 makes the running statistics diverge; torch does not check it.
+    ("BatchNorm1d", {"momentum": 1.5}, [4], True),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors:UserWarning")
+@pytest.mark.parametrize(("op", "params", "shape", "torch_runs"), OUT_OF_BOUNDS)
+def test_out_of_bounds_parameter_is_refused_with_a_fix(
+    op: str, params: dict, shape: list[int], torch_runs: bool
+) -> None:
+    analysis = one_layer(op, params, shape).analyze()
+    (problem,) = analysis.problems
+    (name,) = [key for key in params if key in problem.message]
+    assert problem.node_id == LAYER and problem.message.startswith(f"{op} '{LAYER}': {name}")
+    default = layers.get(op).param(name).default
+    assert problem.fix == {"node_id": LAYER, "params": {name: default}}
+    # The analysis resolved the bad value to its default; torch gets the value as written.
+    raw = with_inferred_sizes(op, {**analysis.params[LAYER], **params}, (tuple(shape),))
+    try:
+        torch_forward(op, raw, random_inputs((tuple(shape),), "float"))
+    except (RuntimeError, ValueError, IndexError, ZeroDivisionError) as error:
+        assert not torch_runs, error
+    else:
+        assert torch_runs, f"torch runs {op}({params})"
