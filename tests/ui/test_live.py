@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import sys
 import time
 from typing import Any
 
@@ -19,7 +20,7 @@ from sklearn.metrics import r2_score
 from torch import nn
 
 from dlstudio import datasets
-from dlstudio.train import Trainer
+from dlstudio.train import Callback, Trainer
 from dlstudio.ui.live import (
     ConfusionMatrix,
     DecisionBoundary,
@@ -32,7 +33,7 @@ from dlstudio.ui.live import (
 from dlstudio.ui.live._batcher import Batcher
 from dlstudio.ui.live._compute import boundary_grid, confusion_matrix, misclassified, png_data_url
 from dlstudio.ui.live._series import Series
-from dlstudio.ui.live._trainers import validate_settings
+from dlstudio.ui.live._trainers import attach, validate_settings
 from dlstudio.ui.live.progress import describe, format_seconds
 
 
@@ -442,3 +443,20 @@ def test_live_attaches_everything_to_the_trainer(moons: Any) -> None:
     assert not view.results[0].payload.get("empty")
     assert set(view.widget.children) >= {view.controls, view.plot}
     view.plot.close()
+
+
+def test_the_gil_switch_interval_is_short_only_while_a_controlled_run_is_active(
+    moons: Any,
+) -> None:
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    class Probe(Callback):
+        def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
+            seen.append(sys.getswitchinterval())
+
+    controls = TrainingControls(Trainer(mlp(), moons, epochs=1, batch_size=200))
+    attach(controls.trainer, [Probe()])
+    controls.train().wait(60)
+    assert seen and max(seen) <= 0.0005 < before
+    assert sys.getswitchinterval() == before

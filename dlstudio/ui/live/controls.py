@@ -17,6 +17,7 @@ import ipywidgets
 from dlstudio.train.callbacks.base import Callback
 from dlstudio.train.errors import TrainingSetupError
 from dlstudio.train.trainer import Trainer
+from dlstudio.ui.live import _responsive
 from dlstudio.ui.live._trainers import (
     DEFAULTS,
     LIMITS,
@@ -49,14 +50,19 @@ _WIDE = {"description_width": "110px"}
 
 
 class _Watcher(Callback):
-    """Tells the controls when the run changes state on its own (ends, fails)."""
+    """Tells the controls when the run changes state on its own (ends, fails), and keeps
+    the kernel responsive while the run is active (see ``_responsive``)."""
 
     order = 60
 
     def __init__(self, changed: Callable[[Trainer], None]):
         self.changed = changed
+        self._entered = False
 
     def on_fit_start(self, trainer: Trainer) -> None:
+        if not self._entered:
+            self._entered = True
+            _responsive.enter()
         self.changed(trainer)
 
     def on_pause(self, trainer: Trainer) -> None:
@@ -66,6 +72,9 @@ class _Watcher(Callback):
         self.changed(trainer)
 
     def on_fit_end(self, trainer: Trainer) -> None:
+        if self._entered:
+            self._entered = False
+            _responsive.leave()
         self.changed(trainer)
 
 
