@@ -31,7 +31,7 @@ from torch import nn
 from dlstudio import Graph, datasets
 from dlstudio.train import Callback, ProgressTracker, Trainer
 
-ROUNDS = 15
+ROUNDS = 31
 SEED = 0
 
 
