@@ -17,11 +17,13 @@ from torch import Tensor
 from dlstudio.train.batches import Batches
 from dlstudio.train.callbacks.base import Callback, CallbackList
 from dlstudio.train.callbacks.nan_guard import NaNGuard
+from dlstudio.train.checkpoint import load_trainer, save_trainer
 from dlstudio.train.control import RunControl, StopRequested
 from dlstudio.train.device import Precision, resolve_device
 from dlstudio.train.errors import CancelEpoch, CancelFit, CancelStep, TrainingSetupError
 from dlstudio.train.history import History
 from dlstudio.train.losses import LossSpec
+from dlstudio.train.lr_finder import LRFinderResult, find_lr
 from dlstudio.train.metrics import Metric
 from dlstudio.train.optim import (
     OptimizerSpec,
@@ -399,7 +401,9 @@ class Trainer:
         result = torch.cat(outputs)
         return result[0] if single else result
 
-    def find_lr(self, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100) -> Any:
+    def find_lr(
+        self, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100
+    ) -> LRFinderResult:
         """Sweep the learning rate upwards on training batches and suggest one (fastai style).
 
         Weights, optimizer and random state are left as they were.
@@ -408,8 +412,6 @@ class Trainer:
             >>> t.find_lr().suggestion  # doctest: +SKIP
             0.003
         """
-        from dlstudio.train.lr_finder import find_lr
-
         if self._control.active:
             raise RuntimeError("Stop or finish the run before searching for a learning rate.")
         return find_lr(self, start_lr, end_lr, num_steps)
@@ -424,8 +426,6 @@ class Trainer:
         Example:
             >>> t.save("runs/digits")  # doctest: +SKIP
         """
-        from dlstudio.train.checkpoint import save_trainer
-
         if self._control.state == "running" and not self._control.in_loop_thread():
             raise RuntimeError("Pause or stop the run before saving (t.pause(); t.save(...)).")
         return save_trainer(self, Path(directory))
@@ -441,8 +441,6 @@ class Trainer:
             >>> t = Trainer.load("runs/digits", datasets.load("digits"))  # doctest: +SKIP
             >>> t.fit()  # doctest: +SKIP
         """
-        from dlstudio.train.checkpoint import load_trainer
-
         return load_trainer(cls, Path(directory), data, overrides)
 
     def current_rng_state(self) -> Tensor:
