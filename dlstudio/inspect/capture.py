@@ -19,11 +19,14 @@ from dlstudio.inspect.stats import (
     TensorStats,
     dead_fraction,
     extra_value,
+    records,
     saturation,
-    tensor_record,
 )
 
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+# Layers whose output holds the same values as their input: watching them costs time and
+# says nothing new.
+RESHAPES = (nn.Flatten, nn.Unflatten, nn.Identity)
 RELUS = (nn.ReLU, nn.ReLU6)
 SQUASHERS = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
 ROOT_NAME = "model"
@@ -31,16 +34,17 @@ ROOT_NAME = "model"
 
 def tracked_layers(model: nn.Module) -> dict[str, nn.Module]:
     """The modules a capture watches, by qualified name: every module except plain containers
-    (a model with no children is watched itself, as ``"model"``).
+    and reshapes (Flatten, Identity); a model with no children is watched itself, as
+    ``"model"``.
 
     Example:
-        >>> list(tracked_layers(nn.Sequential(nn.Linear(2, 3), nn.ReLU())))
-        ['0', '1']
+        >>> list(tracked_layers(nn.Sequential(nn.Flatten(), nn.Linear(2, 3), nn.ReLU())))
+        ['1', '2']
     """
     named = {name: module for name, module in model.named_modules() if name}
     if not named:
         return {ROOT_NAME: model}
-    return {name: m for name, m in named.items() if not isinstance(m, CONTAINERS)}
+    return {name: m for name, m in named.items() if not isinstance(m, CONTAINERS + RESHAPES)}
 
 
 def first_tensor(value: Any) -> Tensor | None:
@@ -69,6 +73,9 @@ class Capture:
     ``record_params()`` once gradients exist, optionally ``snapshot_weights()`` before and
     ``record_updates()`` after an optimizer step, then ``collect()`` (which also detaches).
 
+    Hooks only keep references (outputs are copied, since a later in-place op such as
+    ``ReLU(inplace=True)`` would change them); ``record_params`` reduces everything together.
+
     Example:
         >>> cap = Capture(model).attach()  # doctest: +SKIP
         >>> loss = loss_fn(model(x), y); loss.backward(); cap.record_params()  # doctest: +SKIP
@@ -79,13 +86,15 @@ class Capture:
         self.model = model
         self.layers = tracked_layers(model) if layers is None else layers
         self._handles: list[Any] = []
-        self._records: list[Tensor] = []
-        # (kind, layer, param name or "", shape) per record, in the order of _records.
+        # Tensors waiting to be reduced, with their (kind, layer, param name, shape) keys.
+        self._pending: list[tuple[tuple[str, str, str, tuple[int, ...]], Tensor, Any]] = []
         self._keys: list[tuple[str, str, str, tuple[int, ...]]] = []
+        self._records: list[Tensor] = []
         self._forward: list[str] = []
         self._backward: list[str] = []
-        self._before: dict[tuple[str, str], Tensor] = {}
-        self._updates: list[tuple[str, str, Tensor]] = []
+        self._before: dict[torch.device, Tensor] = {}
+        self._update_keys: list[tuple[str, str]] = []
+        self._updates: list[Tensor] = []
 
     def attach(self) -> Capture:
         for name, module in self.layers.items():
@@ -98,17 +107,15 @@ class Capture:
         self._handles.clear()
 
     def _add(self, kind: str, layer: str, param: str, x: Tensor, extra: Tensor | None = None):
-        self._keys.append((kind, layer, param, tuple(x.shape)))
-        self._records.append(tensor_record(x, extra))
+        self._pending.append(((kind, layer, param, tuple(x.shape)), x.detach(), extra))
 
     def _forward_hook(self, name: str) -> Callable[..., None]:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             out = first_tensor(output)
             if out is None or name in self._forward:
                 return  # a module called twice is described by its first call
-            extra = _extra(module, out)
             self._forward.append(name)
-            self._add("output", name, "", out, extra)
+            self._add("output", name, "", out.detach().clone(), _extra(module, out))
             if out.requires_grad:
                 out.register_hook(self._grad_hook(name))
 
@@ -127,42 +134,70 @@ class Capture:
             for pname, param in module.named_parameters(recurse=False):
                 yield layer, pname, param
 
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        keys, tensors, extras = zip(*self._pending, strict=True)
+        self._records.append(records(tensors, extras))
+        self._keys.extend(keys)
+        self._pending = []
+
     def record_params(self, grads: dict[Tensor, Tensor | None] | None = None) -> None:
-        """Record every parameter and its gradient (``param.grad``, or ``grads[param]``)."""
+        """Record every parameter and its gradient (``param.grad``, or ``grads[param]``), and
+        reduce everything recorded so far in one go."""
         with torch.no_grad():
             for layer, pname, param in self._params():
                 self._add("weight", layer, pname, param)
                 grad = param.grad if grads is None else grads.get(param)
                 if grad is not None:
                     self._add("weight_grad", layer, pname, grad)
+            self._flush()
+
+    def _flat_params(self) -> tuple[list[tuple[str, str]], dict[torch.device, list[Tensor]]]:
+        keys, by_device = [], {}
+        for layer, pname, param in self._params():
+            keys.append((layer, pname))
+            by_device.setdefault(param.device, []).append(param.detach().reshape(-1).float())
+        return keys, by_device
 
     def snapshot_weights(self) -> None:
         """Keep a copy of the weights, so ``record_updates`` can measure the step."""
-        with torch.no_grad():
-            self._before = {(lay, p): w.detach().clone() for lay, p, w in self._params()}
+        _, by_device = self._flat_params()
+        self._before = {device: torch.cat(flat) for device, flat in by_device.items()}
 
     def record_updates(self) -> None:
         """Record ``‖w − w_before‖ / ‖w_before‖`` for every parameter (still on the device)."""
-        with torch.no_grad():
-            for layer, pname, param in self._params():
-                before = self._before.get((layer, pname))
-                if before is None:
-                    continue
-                change = torch.linalg.vector_norm((param.detach() - before).float())
-                size = torch.linalg.vector_norm(before.float()).clamp(min=1e-30)
-                self._updates.append((layer, pname, change / size))
+        keys, by_device = self._flat_params()
+        if not self._before or set(by_device) != set(self._before):
+            return
+        start = 0
+        for device, flat in by_device.items():
+            sizes = [f.numel() for f in flat]
+            seg = torch.repeat_interleave(
+                torch.arange(len(flat), device=device),
+                torch.tensor(sizes, device=device),
+                output_size=sum(sizes),
+            )
+            before = self._before[device]
+            change = (torch.cat(flat) - before).pow(2)
+            moved = torch.zeros(len(flat), device=device).index_add_(0, seg, change)
+            size = torch.zeros(len(flat), device=device).index_add_(0, seg, before.pow(2))
+            self._updates.append((moved.sqrt() / size.sqrt().clamp(min=1e-30)).double())
+            self._update_keys.extend(keys[start : start + len(flat)])
+            start += len(flat)
         self._before = {}
 
     def collect(self, step: int | None = None, loss: Tensor | float | None = None) -> Report:
         """Detach the hooks and bring everything to the host in one copy; return the Report."""
         self.detach()
+        self._flush()
         parts = [r.reshape(-1) for r in self._records]
-        parts += [u.double().reshape(1) for _, _, u in self._updates]
+        parts += [u.to(parts[0].device) if parts else u for u in self._updates]
         if isinstance(loss, Tensor):
-            parts.append(loss.detach().double().reshape(1))
+            parts.append(loss.detach().double().reshape(1).to(parts[0].device if parts else "cpu"))
         host = torch.cat(parts).cpu().numpy() if parts else None  # the one host copy
         report = self._build(host, step, loss)
-        self._records, self._keys, self._updates = [], [], []
+        self._records, self._keys, self._updates, self._update_keys = [], [], [], []
         return report
 
     def _build(self, host: Any, step: int | None, loss: Any) -> Report:
@@ -189,7 +224,7 @@ class Capture:
                 entry.params[pname] = ParamReport(name=pname, weight=stats)
             elif pname in entry.params:
                 entry.params[pname].grad = stats
-        for layer, pname, _ in self._updates:
+        for layer, pname in self._update_keys:
             if pname in layers[layer].params:
                 layers[layer].params[pname].update_ratio = float(host[offset])
             offset += 1

@@ -5,13 +5,15 @@ synchronised once per capture instead of once per number (no per-layer ``.item()
 
 Layout of one record (``RECORD_SIZE`` floats):
 ``[numel, mean, std, min, max, zeros, nans, infs, norm, extra, lo, hi, counts * BINS]``.
-Mean, std, min, max and norm are taken over the finite values only; ``nans`` and ``infs`` count
-the rest. ``extra`` is a layer-specific number (dead-unit or saturation fraction) or NaN.
+Mean, std, min, max, norm and the histogram cover the finite values; ``nans`` and ``infs``
+count the others. ``extra`` is a layer-specific number (dead-unit or saturation fraction) or NaN.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,69 +23,155 @@ from torch import Tensor
 BINS = 32
 FIELDS = ("numel", "mean", "std", "min", "max", "zeros", "nans", "infs", "norm", "extra")
 RECORD_SIZE = len(FIELDS) + 2 + BINS
-# Histograms look at an evenly strided subset of big tensors: the shape of the distribution
-# survives and the capture stays within its time budget.
-HISTOGRAM_SAMPLE = 1 << 16
+# Histograms look at an evenly spaced sample of each tensor: enough for the shape of the
+# distribution, and a capture stays within its time budget whatever the tensor's size.
+HISTOGRAM_SAMPLE = 1024
+# Tensors are concatenated and reduced together, in groups of at most this many values: about
+# twenty kernels per group instead of fifteen per tensor, with bounded extra memory.
+GROUP_VALUES = 1 << 23
+
+
+def records(tensors: Sequence[Tensor], extras: Sequence[Tensor | None] | None = None) -> Tensor:
+    """Statistics and a histogram of each tensor, as an ``(len(tensors), RECORD_SIZE)`` float64
+    tensor on their device, computed without any device-to-host copy.
+
+    ``extras`` (one 0-d tensor or None per tensor) fills the ``extra`` column. Mean, std, norm,
+    min and max cover the finite values; ``nans`` and ``infs`` count the others.
+
+    Example:
+        >>> records([torch.tensor([1.0, -1.0, 0.0])])[0, :3].tolist()
+        [3.0, 0.0, 1.0]
+    """
+    extras = list(extras) if extras is not None else [None] * len(tensors)
+    if not tensors:
+        return torch.zeros((0, RECORD_SIZE), dtype=torch.float64)
+    device = tensors[0].device
+    rows: list[Tensor | None] = [None] * len(tensors)
+    group: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        found = _group_records([tensors[i] for i in group], [extras[i] for i in group])
+        for row, index in enumerate(group):
+            rows[index] = found[row]
+
+    for index, t in enumerate(tensors):
+        if t.numel() == 0:
+            empty = torch.full((RECORD_SIZE,), math.nan, dtype=torch.float64, device=t.device)
+            empty[0] = 0.0  # numel; the rest is undefined
+            rows[index] = empty
+            continue
+        if group and (size + t.numel() > GROUP_VALUES or t.device != tensors[group[0]].device):
+            flush()
+            group, size = [], 0
+        group.append(index)
+        size += t.numel()
+    if group:
+        flush()
+    return torch.stack([r.to(device) for r in rows])  # type: ignore[union-attr]
 
 
 def tensor_record(x: Tensor, extra: Tensor | None = None) -> Tensor:
-    """Statistics and a histogram of ``x`` as one float64 vector on ``x``'s device (no sync).
+    """The record of one tensor (see ``records``).
 
     Example:
         >>> tensor_record(torch.tensor([1.0, -1.0, 0.0]))[:3].tolist()
         [3.0, 0.0, 1.0]
     """
-    # float32 arithmetic: a float64 copy of a big activation would double its memory; torch's
-    # reductions sum pairwise, so float32 keeps about seven significant digits here.
-    x = x.detach().reshape(-1).float()
-    n = x.numel()
-    device = x.device
-    if n == 0:
-        empty = torch.full((RECORD_SIZE,), math.nan, dtype=torch.float64, device=device)
-        empty[0] = 0.0
-        return empty
-    finite = torch.isfinite(x)
-    count = finite.sum().float()
-    clean = torch.where(finite, x, torch.zeros((), dtype=x.dtype, device=device))
-    mean = clean.sum() / count
-    centred = torch.where(finite, x - mean, torch.zeros((), dtype=x.dtype, device=device))
-    # Sample standard deviation (torch's default, correction 1) over the finite values.
-    std = torch.sqrt((centred * centred).sum() / (count - 1).clamp(min=1))
-    lo = torch.where(finite, x, torch.full((), math.inf, dtype=x.dtype, device=device)).amin()
-    hi = torch.where(finite, x, torch.full((), -math.inf, dtype=x.dtype, device=device)).amax()
-    nans = torch.isnan(x).sum().float()
+    return records([x], [extra])[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(sizes: tuple[int, ...], device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Per group shape (cached: a model's captures repeat): segment lengths, the flat indices
+    of each tensor's histogram sample, which of them are real, and how many values each
+    sampled value stands for."""
+    k = HISTOGRAM_SAMPLE
+    index = np.zeros((len(sizes), k), dtype=np.int64)
+    valid = np.zeros((len(sizes), k), dtype=np.float64)
+    weight = np.zeros(len(sizes), dtype=np.float64)
+    start = 0
+    for row, n in enumerate(sizes):
+        taken = min(k, n)
+        index[row, :taken] = start + np.linspace(0, n - 1, taken).round().astype(np.int64)
+        valid[row, :taken] = 1.0
+        weight[row] = n / taken
+        start += n
+    to = functools.partial(torch.as_tensor, device=device)
+    return to(sizes, dtype=torch.long), to(index), to(valid), to(weight)
+
+
+@functools.lru_cache(maxsize=16)
+def _starts(sizes: tuple[int, ...]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
+def _group_records(tensors: list[Tensor], extras: list[Tensor | None]) -> Tensor:
+    device = tensors[0].device
+    sizes = tuple(t.numel() for t in tensors)
+    lengths, sample_index, valid, weight = _plan(sizes, device)
+    starts = _starts(sizes)
+    # float32: each tensor is summed on its own (no cancellation between tensors), and a
+    # float64 copy of big activations would double the memory traffic.
+    x = torch.cat([t.detach().reshape(-1).float() for t in tensors])
+
+    on_cpu = x.device.type == "cpu"
+
+    def per_tensor(values: Tensor, reduce: str = "sum") -> Tensor:
+        if on_cpu:
+            # numpy's reduceat is many times faster than segment_reduce on a CPU; the sums
+            # accumulate in float64.
+            ufunc = {"sum": np.add, "min": np.minimum, "max": np.maximum}[reduce]
+            dtype = np.float64 if reduce == "sum" else None
+            found = ufunc.reduceat(values.numpy(), starts, dtype=dtype)
+            return torch.from_numpy(np.asarray(found, dtype=np.float32))
+        return torch.segment_reduce(values, reduce, lengths=lengths, unsafe=True)
+
+    numel = lengths.float()
+    # On the CPU reading one number costs no device synchronisation, so a finite sum (no NaN,
+    # no Inf anywhere) lets the common case skip the masking passes.
+    if on_cpu and math.isfinite(float(x.sum())):
+        clean, count, nans, lo, hi = x, numel, torch.zeros_like(numel), None, None
+    else:
+        finite = (x - x) == 0  # x - x is NaN for NaN and ±Inf: cheaper than isfinite on a CPU
+        clean = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        count = per_tensor(finite.float())
+        nans = per_tensor((x != x).float())  # NaN is the one value unequal to itself
+        lo = per_tensor(torch.where(finite, x, math.inf), "min")
+        hi = per_tensor(torch.where(finite, x, -math.inf), "max")
+    if lo is None or hi is None:
+        lo, hi = per_tensor(x, "min"), per_tensor(x, "max")
+    total, squares = per_tensor(clean), per_tensor(clean * clean)
+    mean = total / count
+    # Sample variance (correction 1, torch's default) from the sums, in float64 for the
+    # subtraction.
+    var = (squares.double() - total.double() * mean.double()) / (count.double() - 1).clamp(min=1)
+    nan = torch.full((), math.nan, device=device)
+    extra = torch.stack([nan if e is None else e.float().reshape(()) for e in extras])
     head = torch.stack(
-        [
-            torch.tensor(float(n), device=device),
-            mean,
-            std,
-            lo,
-            hi,
-            (x == 0).sum().float() / n,
-            nans,
-            n - count - nans,
-            torch.linalg.vector_norm(clean),
-            extra.float().reshape(())
-            if extra is not None
-            else torch.tensor(math.nan, device=device),
-        ]
-    )
-    return torch.cat([head, _histogram(x, finite, lo, hi)]).double()
+        [numel, mean, var.clamp(min=0).sqrt().float(), lo, hi,
+         per_tensor((x == 0).float()) / numel, nans, numel - count - nans, squares.sqrt(), extra],
+        dim=1,
+    )  # fmt: skip
+    hist = _histograms(x[sample_index], valid, weight, lo, hi)
+    return torch.cat([head.double(), *hist], dim=1)
 
 
-def _histogram(x: Tensor, finite: Tensor, lo: Tensor, hi: Tensor) -> Tensor:
-    step = max(1, x.numel() // HISTOGRAM_SAMPLE)
-    sample, keep = x[::step], finite[::step]
-    # All-NaN tensors give lo=inf, hi=-inf: fall back to [0, 1] so the arithmetic stays finite.
-    lo = torch.where(torch.isfinite(lo), lo, torch.zeros_like(lo))
-    hi = torch.where(torch.isfinite(hi), hi, torch.ones_like(hi))
-    width = (hi - lo).clamp(min=1e-12)
-    scaled = torch.where(keep, (sample - lo) / width * BINS, torch.zeros_like(sample))
-    index = scaled.long().clamp(0, BINS - 1)
-    # scatter_add instead of bincount: bincount's output size depends on the data (a sync).
-    counts = torch.zeros(BINS, device=x.device)
-    counts.scatter_add_(0, index, keep.float())
-    return torch.cat([lo.reshape(1), hi.reshape(1), counts * step])
+def _histograms(sample: Tensor, valid: Tensor, weight: Tensor, lo: Tensor, hi: Tensor):
+    rows = sample.shape[0]
+    # A tensor with no finite values has no range: bin against [0, 1] to keep the maths finite.
+    lo = torch.nan_to_num(lo, nan=0.0, posinf=0.0, neginf=0.0)
+    hi = torch.nan_to_num(hi, nan=1.0, posinf=1.0, neginf=1.0)
+    scale = (hi - lo).clamp(min=1e-12).reciprocal() * BINS
+    scaled = (sample - lo[:, None]) * scale[:, None]
+    keep = valid * ((sample - sample) == 0)
+    bins = torch.nan_to_num(scaled, nan=0.0, posinf=0.0, neginf=0.0).long().clamp_(0, BINS - 1)
+    flat = bins + torch.arange(rows, device=sample.device)[:, None] * BINS
+    # scatter_add, not bincount: bincount's output size depends on the data (a sync).
+    counts = torch.zeros(rows * BINS, device=sample.device)
+    counts.scatter_add_(0, flat.reshape(-1), keep.reshape(-1).float())
+    counts = counts.reshape(rows, BINS).double() * weight[:, None]
+    return lo.double()[:, None], hi.double()[:, None], counts
 
 
 def dead_fraction(output: Tensor) -> Tensor:
