@@ -41,6 +41,12 @@ class Trainer:
     ``fit()`` blocks; ``start()`` trains in a background thread that ``pause()``, ``resume()``
     and ``stop()`` control. Callbacks run in the training thread.
 
+    ``seed`` seeds torch's global generator (a Graph is built after seeding, so its initial
+    weights follow the seed); the run keeps its own random state between steps, so a stopped
+    and resumed run gives the same weights as an uninterrupted one. Progress for widgets:
+    ``state``, ``step``/``total_steps``, ``epoch``/``epochs``, ``history``, ``error``.
+    ``mixed_precision`` (CUDA only) defaults to on there.
+
     Example:
         >>> from dlstudio import datasets
         >>> t = Trainer(graph, datasets.load("digits"), epochs=5)  # doctest: +SKIP
