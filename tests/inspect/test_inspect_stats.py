@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from inspect_models import small_cnn
 from torch import nn
 
-from dlstudio.inspect import Capture, capture_batch, heatmap_over_steps, tracked_layers
-from dlstudio.inspect.stats import BINS, RECORD_SIZE, TensorStats, tensor_record
+from dlstudio.inspect import Capture, capture_batch, heatmap_over_steps, stats, tracked_layers
+from dlstudio.inspect.stats import BINS, RECORD_SIZE, TensorStats, records, tensor_record
 
 
 def stats_of(x: torch.Tensor) -> TensorStats:
@@ -75,6 +75,19 @@ def test_capture_matches_a_direct_forward_and_backward() -> None:
     assert report.backward_order == ["4", "2", "1", "0"]
     assert all(p.grad is None for p in model.parameters())
     assert report.first_nonfinite() is None
+
+
+def test_the_device_path_agrees_and_never_reads_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The path a GPU takes (segment reductions, masks for NaN/Inf) run here on the CPU.
+    torch.manual_seed(2)
+    tensors = [torch.randn(40, 7), torch.rand(300) * 5, torch.zeros(3), torch.randn(1)]
+    broken = [*tensors, torch.tensor([1.0, math.nan, -math.inf, 4.0])]
+    fast, masked = records(tensors).numpy(), records(broken).numpy()  # both CPU branches
+    monkeypatch.setattr(stats, "CPU_FAST_PATH", False)
+    monkeypatch.setattr(torch.Tensor, "item", lambda self: pytest.fail("read a number"))
+    monkeypatch.setattr(torch.Tensor, "__float__", lambda self: pytest.fail("read a number"))
+    np.testing.assert_allclose(records(tensors).numpy(), fast, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(records(broken).numpy(), masked, rtol=1e-5, atol=1e-6)
 
 
 def test_capture_copies_to_the_host_once(monkeypatch: pytest.MonkeyPatch) -> None:
