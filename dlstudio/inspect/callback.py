@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,12 @@ class InspectionCallback(Callback):
             )
             self.diagnoses = found
         for listener in list(self._listeners):
-            listener(report)
+            try:
+                listener(report)
+            except Exception as exc:  # noqa: BLE001 - a broken view must not end the training
+                warnings.warn(
+                    f"An inspection listener failed: {exc!r}", RuntimeWarning, stacklevel=2
+                )
 
     def _drop(self) -> None:
         if self._capture is not None:

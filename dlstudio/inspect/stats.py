@@ -15,6 +15,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,10 +86,9 @@ def tensor_record(x: Tensor, extra: Tensor | None = None) -> Tensor:
 
 
 @functools.lru_cache(maxsize=16)
-def _plan(sizes: tuple[int, ...], device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Per group shape (cached: a model's captures repeat): segment lengths, the flat indices
-    of each tensor's histogram sample, which of them are real, and how many values each
-    sampled value stands for."""
+def _host_plan(sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group shape (cached: a model's captures repeat): the flat indices of each tensor's
+    histogram sample, which of them are real, and how many values each one stands for."""
     k = HISTOGRAM_SAMPLE
     index = np.zeros((len(sizes), k), dtype=np.int64)
     valid = np.zeros((len(sizes), k), dtype=np.float64)
@@ -100,8 +100,21 @@ def _plan(sizes: tuple[int, ...], device: torch.device) -> tuple[Tensor, Tensor,
         valid[row, :taken] = 1.0
         weight[row] = n / taken
         start += n
+    return index, valid, weight
+
+
+@functools.lru_cache(maxsize=4)
+def _plan(sizes: tuple[int, ...], device: torch.device) -> tuple[Any, ...]:
+    """The host plan on ``device``, with segment lengths and each value's tensor index."""
+    index, valid, weight = _host_plan(sizes)
+    lengths = torch.as_tensor(sizes, dtype=torch.long, device=device)
+    segment = None
+    if device.type != "cpu":  # on the CPU (tests only) repeat_interleave is used instead
+        segment = torch.repeat_interleave(
+            torch.arange(len(sizes), device=device), lengths, output_size=sum(sizes)
+        )
     to = functools.partial(torch.as_tensor, device=device)
-    return to(sizes, dtype=torch.long), to(index), to(valid), to(weight)
+    return lengths, segment, to(index), to(valid, dtype=torch.float32), to(weight)
 
 
 @functools.lru_cache(maxsize=16)
@@ -112,69 +125,105 @@ def _starts(sizes: tuple[int, ...]) -> np.ndarray:
 def _group_records(tensors: list[Tensor], extras: list[Tensor | None]) -> Tensor:
     device = tensors[0].device
     sizes = tuple(t.numel() for t in tensors)
-    lengths, sample_index, valid, weight = _plan(sizes, device)
-    starts = _starts(sizes)
-    # float32: each tensor is summed on its own (no cancellation between tensors), and a
+    # float32: each tensor is reduced on its own (no cancellation between tensors), and a
     # float64 copy of big activations would double the memory traffic.
     x = torch.cat([t.detach().reshape(-1).float() for t in tensors])
+    nan = torch.full((), math.nan, device=device)
+    extra = torch.stack([nan if e is None else e.float().reshape(()) for e in extras])
+    if device.type == "cpu" and CPU_FAST_PATH:
+        return torch.from_numpy(_host_group(x.numpy(), sizes, extra.double().numpy()))
+    return _device_group(x, sizes, extra)
 
-    on_cpu = x.device.type == "cpu" and CPU_FAST_PATH
+
+def _host_group(x: np.ndarray, sizes: tuple[int, ...], extra: np.ndarray) -> np.ndarray:
+    """The CPU path, in numpy: its segment reductions (reduceat) are many times faster there
+    than torch's, and on the host reading a number costs no synchronisation."""
+    starts = _starts(sizes)
+    numel = np.asarray(sizes, dtype=np.float64)
+
+    def per_tensor(values: np.ndarray, ufunc: np.ufunc = np.add) -> np.ndarray:
+        return ufunc.reduceat(values, starts, dtype=np.float64 if ufunc is np.add else None)
+
+    total = per_tensor(x)
+    if np.isfinite(total).all():  # no NaN and no Inf anywhere: skip the masks
+        clean, count, nans = x, numel, np.zeros_like(numel)
+        lo, hi = per_tensor(x, np.minimum), per_tensor(x, np.maximum)
+    else:
+        finite = np.isfinite(x)
+        clean = np.where(finite, x, np.float32(0))
+        total, count, nans = per_tensor(clean), per_tensor(finite), per_tensor(np.isnan(x))
+        lo = per_tensor(np.where(finite, x, np.float32(np.inf)), np.minimum)
+        hi = per_tensor(np.where(finite, x, np.float32(-np.inf)), np.maximum)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+        # Two passes: a sum of squares minus the squared mean would lose the spread of a
+        # tensor whose values sit close together.
+        centred = clean - np.repeat(np.nan_to_num(mean).astype(np.float32), sizes)
+        if clean is not x:
+            centred = np.where(finite, centred, np.float32(0))
+        var = per_tensor(centred * centred) / np.maximum(count - 1, 1)
+        head = np.stack(
+            [numel, mean, np.sqrt(var), lo, hi, per_tensor(x == 0) / numel, nans,
+             numel - count - nans, np.sqrt(per_tensor(clean * clean)), extra],
+            axis=1,
+        )  # fmt: skip
+    index, valid, weight = _host_plan(sizes)
+    sample = x[index]
+    lo_b, hi_b, scale = _bin_range(np.nan_to_num(lo), np.nan_to_num(hi))
+    with np.errstate(invalid="ignore"):
+        scaled = (sample - lo_b[:, None]) * scale[:, None]
+    keep = valid * np.isfinite(sample)
+    bins = np.clip(np.nan_to_num(scaled, nan=0, posinf=0, neginf=0).astype(np.int64), 0, BINS - 1)
+    flat = (bins + np.arange(len(sizes))[:, None] * BINS).reshape(-1)
+    counts = np.bincount(flat, weights=keep.reshape(-1), minlength=len(sizes) * BINS)
+    counts = counts.reshape(len(sizes), BINS) * weight[:, None]
+    return np.concatenate([head, lo_b[:, None], hi_b[:, None], counts], axis=1)
+
+
+def _bin_range(lo, hi):
+    """Histogram range per tensor: a tensor with no finite values bins against [0, 1]."""
+    mod = np if isinstance(lo, np.ndarray) else torch
+    lo = mod.where(mod.isfinite(lo), lo, 0.0)
+    hi = mod.where(mod.isfinite(hi), hi, 1.0)
+    width = hi - lo
+    scale = BINS / mod.where(width > 1e-12, width, 1e-12)
+    return lo, hi, scale
+
+
+def _device_group(x: Tensor, sizes: tuple[int, ...], extra: Tensor) -> Tensor:
+    """The accelerator path: torch only, no device-to-host copy, no data-dependent branch."""
+    lengths, segment, sample_index, valid, weight = _plan(sizes, x.device)
 
     def per_tensor(values: Tensor, reduce: str = "sum") -> Tensor:
-        if on_cpu:
-            # numpy's reduceat is many times faster than segment_reduce on a CPU; the sums
-            # accumulate in float64.
-            ufunc = {"sum": np.add, "min": np.minimum, "max": np.maximum}[reduce]
-            dtype = np.float64 if reduce == "sum" else None
-            found = ufunc.reduceat(values.numpy(), starts, dtype=dtype)
-            return torch.from_numpy(np.asarray(found, dtype=np.float32))
         return torch.segment_reduce(values, reduce, lengths=lengths, unsafe=True)
 
     numel = lengths.float()
-    # On the CPU reading one number costs no device synchronisation, so a finite sum (no NaN,
-    # no Inf anywhere) lets the common case skip the masking passes.
-    if on_cpu and math.isfinite(float(x.sum())):
-        clean, count, nans, lo, hi = x, numel, torch.zeros_like(numel), None, None
-    else:
-        finite = (x - x) == 0  # x - x is NaN for NaN and ±Inf: cheaper than isfinite on a CPU
-        clean = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-        count = per_tensor(finite.float())
-        nans = per_tensor((x != x).float())  # NaN is the one value unequal to itself
-        lo = per_tensor(torch.where(finite, x, math.inf), "min")
-        hi = per_tensor(torch.where(finite, x, -math.inf), "max")
-    if lo is None or hi is None:
-        lo, hi = per_tensor(x, "min"), per_tensor(x, "max")
-    total, squares = per_tensor(clean), per_tensor(clean * clean)
-    mean = total / count
-    # Sample variance (correction 1, torch's default) from the sums, in float64 for the
-    # subtraction.
-    var = (squares.double() - total.double() * mean.double()) / (count.double() - 1).clamp(min=1)
-    nan = torch.full((), math.nan, device=device)
-    extra = torch.stack([nan if e is None else e.float().reshape(()) for e in extras])
+    finite = (x - x) == 0  # x - x is NaN for NaN and ±Inf
+    clean = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    count = per_tensor(finite.float())
+    nans = per_tensor((x != x).float())  # NaN is the one value unequal to itself
+    lo = per_tensor(torch.where(finite, x, math.inf), "min")
+    hi = per_tensor(torch.where(finite, x, -math.inf), "max")
+    mean = per_tensor(clean) / count
+    by_value = mean[segment] if segment is not None else torch.repeat_interleave(mean, lengths)
+    centred = torch.where(finite, clean - by_value, 0.0)
+    var = per_tensor(centred * centred) / (count - 1).clamp(min=1)
     head = torch.stack(
-        [numel, mean, var.clamp(min=0).sqrt().float(), lo, hi,
-         per_tensor((x == 0).float()) / numel, nans, numel - count - nans, squares.sqrt(), extra],
+        [numel, mean, var.sqrt(), lo, hi, per_tensor((x == 0).float()) / numel, nans,
+         numel - count - nans, per_tensor(clean * clean).sqrt(), extra],
         dim=1,
     )  # fmt: skip
-    hist = _histograms(x[sample_index], valid, weight, lo, hi)
-    return torch.cat([head.double(), *hist], dim=1)
-
-
-def _histograms(sample: Tensor, valid: Tensor, weight: Tensor, lo: Tensor, hi: Tensor):
-    rows = sample.shape[0]
-    # A tensor with no finite values has no range: bin against [0, 1] to keep the maths finite.
-    lo = torch.nan_to_num(lo, nan=0.0, posinf=0.0, neginf=0.0)
-    hi = torch.nan_to_num(hi, nan=1.0, posinf=1.0, neginf=1.0)
-    scale = (hi - lo).clamp(min=1e-12).reciprocal() * BINS
-    scaled = (sample - lo[:, None]) * scale[:, None]
+    sample = x[sample_index]
+    lo_b, hi_b, scale = _bin_range(lo, hi)
+    scaled = (sample - lo_b[:, None]) * scale[:, None]
     keep = valid * ((sample - sample) == 0)
     bins = torch.nan_to_num(scaled, nan=0.0, posinf=0.0, neginf=0.0).long().clamp_(0, BINS - 1)
-    flat = bins + torch.arange(rows, device=sample.device)[:, None] * BINS
+    flat = bins + torch.arange(len(sizes), device=x.device)[:, None] * BINS
     # scatter_add, not bincount: bincount's output size depends on the data (a sync).
-    counts = torch.zeros(rows * BINS, device=sample.device)
+    counts = torch.zeros(len(sizes) * BINS, device=x.device)
     counts.scatter_add_(0, flat.reshape(-1), keep.reshape(-1).float())
-    counts = counts.reshape(rows, BINS).double() * weight[:, None]
-    return lo.double()[:, None], hi.double()[:, None], counts
+    counts = counts.reshape(len(sizes), BINS).double() * weight[:, None]
+    return torch.cat([head.double(), lo_b.double()[:, None], hi_b.double()[:, None], counts], 1)
 
 
 def dead_fraction(output: Tensor) -> Tensor:

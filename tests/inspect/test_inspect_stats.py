@@ -37,6 +37,12 @@ def test_stats_match_torch() -> None:
     assert np.abs(s.histogram.counts - expected).sum() <= 2
 
 
+def test_the_spread_of_values_close_together_survives() -> None:
+    torch.manual_seed(3)
+    x = 1.0 + 1e-4 * torch.randn(5000)  # a LayerNorm weight after some training
+    assert stats_of(x).std == pytest.approx(x.double().std().item(), rel=1e-3)
+
+
 def test_nonfinite_values_are_counted_and_left_out() -> None:
     x = torch.tensor([1.0, 2.0, math.nan, math.inf, -math.inf, 3.0])
     s = stats_of(x)
