@@ -328,9 +328,10 @@ class Analyzer:
                 [self.nodes[s] for s in sources],  # type: ignore[index]
             )
             try:
-                if not spec.accepts_long and any(item.dtype == "long" for item in incoming):
+                longs = [i for i, item in enumerate(incoming) if item.dtype == "long"]
+                if not spec.accepts_long and longs:
                     ctx.fail(
-                        f"needs floating-point input, but {ctx.sources[0]} gives integer ids.",
+                        f"needs floating-point input, but {ctx.sources[longs[0]]} gives integer ids.",
                         "Add an Embedding layer first, or set the Input's dtype to float.",
                     )
                 out = spec.rule(ctx)

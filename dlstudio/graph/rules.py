@@ -46,6 +46,11 @@ class RuleContext:
         return self._node.title
 
     @property
+    def given(self) -> dict[str, Any]:
+        """The parameters the user set, before defaults were filled in."""
+        return self._node.params
+
+    @property
     def sources(self) -> list[str]:
         return [node.title for node in self._source_nodes]
 
@@ -402,11 +407,14 @@ def upsample(ctx: RuleContext) -> TensorSpec:
     ranks = {"linear": (3,), "bilinear": (4,), "bicubic": (4,), "trilinear": (5,)}
     x = ctx.require_rank(*ranks.get(mode, (3, 4, 5)))
     size, scale = ctx.p["size"], ctx.p["scale_factor"]
+    if size is not None and "scale_factor" not in ctx.given:
+        # Giving a size replaces the default scale (2.0): torch takes only one of the two.
+        scale = ctx.p["scale_factor"] = None
     if (size is None) == (scale is None):
         ctx.fail(
             "needs exactly one of size or scale_factor.",
-            "Set scale_factor (e.g. 2) and leave size empty.",
-            {"size": None, "scale_factor": 2.0},
+            "Keep size and clear scale_factor, or the other way round.",
+            {"scale_factor": None},
         )
     if ctx.p["align_corners"] is not None and mode == "nearest":
         ctx.fail(

@@ -315,10 +315,6 @@ def test_concat(dim: int, base: list[int], data: st.DataObject) -> None:
     check("Concat", {"inputs": len(shapes), "dim": dim}, *shapes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analysis.py names the source on port 0, not the one giving integer ids",
-)
 def test_long_input_on_a_later_port_is_named() -> None:
     graph = one_layer("Add", {}, [3], [3])
     graph.node("in1").params["dtype"] = "long"
