@@ -9,7 +9,6 @@ travel as custom messages answered with the same id (see ``protocol.py``).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from ipywidgets import widget_serialization
 from torch import nn
 
 from dlstudio.graph import Graph, GraphError, examples, layers
+from dlstudio.graph.document import Node
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
 
@@ -104,7 +104,7 @@ def _clone(value: Any) -> Any:
 def clone_graph(graph: Graph) -> Graph:
     """A deep copy of an already-checked graph, without parsing it again (fast at 500 nodes)."""
     nodes = [
-        dataclasses.replace(node, params=_clone(node.params), position=_clone(node.position))
+        Node(node.id, node.op, _clone(node.params), node.label, _clone(node.position))
         for node in graph.nodes
     ]
     return Graph(nodes, list(graph.edges), graph.max_params, dict(graph.metadata))
@@ -232,6 +232,14 @@ class ModelBuilder(anywidget.AnyWidget):
     def _refuse(self, message: str) -> None:
         self._refused = message
         self.error = message
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        # The graph the page just sent needs no echo; ipywidgets would otherwise serialise
+        # and compare the whole document (milliseconds at 500 nodes) to find that out.
+        from_page = self._from_page is not None and self._current is self._from_page
+        if key == "graph" and key in self._property_lock and from_page:
+            return False
+        return super()._should_send_property(key, value)
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         self._refused = None
