@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from dlstudio.inspect.capture import Capture, tracked_layers
 from dlstudio.inspect.diagnose import Diagnosis, diagnose
 from dlstudio.inspect.history import HeatmapOverSteps, heatmap_over_steps
+from dlstudio.inspect.nodes import node_health
 from dlstudio.inspect.report import Report
 from dlstudio.train.callbacks.base import Callback
 
@@ -41,6 +42,7 @@ class InspectionCallback(Callback):
         self.reports: list[Report] = []
         self.diagnoses: list[Diagnosis] = []
         self.node_ids: dict[str, str] = {}
+        self.graph: Any = None
         self._listeners: list[Callable[[Report], None]] = []
         self._capture: Capture | None = None
         self._layers: dict[str, Any] | None = None
@@ -61,12 +63,28 @@ class InspectionCallback(Callback):
             reports = list(self.reports)
         return heatmap_over_steps(reports, layer, kind, param)
 
+    def health(self, graph: Any = None) -> dict[str, str]:
+        """``{node_id: "ok" | "warn" | "bad"}`` from the latest diagnoses: the badges of the
+        trained Graph's nodes (or of ``graph``'s). Empty before the first capture.
+
+        Example:
+            >>> inspection.health()  # doctest: +SKIP
+            {'conv1': 'ok', 'relu1': 'bad', 'fc1': 'ok'}
+        """
+        graph = graph if graph is not None else self.graph
+        if graph is None or self.last_report is None:
+            return {}
+        with self._lock:
+            found = list(self.diagnoses)
+        return node_health(found, graph)
+
     def _due(self, step: int) -> bool:
         return step == 1 or step % self.every == 0
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self._layers = tracked_layers(trainer.model)
         self.node_ids = dict(getattr(trainer, "node_ids", {}) or {})
+        self.graph = getattr(trainer, "graph", None)
 
     def on_step_start(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         self._drop()  # a step skipped by CancelStep never reached on_step_end

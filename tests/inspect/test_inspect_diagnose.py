@@ -106,18 +106,19 @@ def test_node_health_and_lookups_by_node_id(digits) -> None:
     graph = Graph()
     x = graph.add("Input", shape=[1, 8, 8])
     x = graph.add("Flatten", after=x)
-    x = graph.add("Linear", after=x, out_features=16)
-    relu = graph.add("ReLU", after=x)
+    hidden = graph.add("Linear", after=x, out_features=16)
+    relu = graph.add("ReLU", after=hidden)
     x = graph.add("Linear", after=relu, out_features=10)
     graph.add("Output", after=x)
     names = graph.module_names()
-    model = graph.build()
-    linear = layer_of(names and next(n for n in names if n.startswith("linear")), graph)
-    with torch.no_grad():
-        dict(model.named_modules())[linear].bias.fill_(-100.0)
     inspection = InspectionCallback(every=1)
-    Trainer(model, digits, epochs=1, callbacks=[inspection]).fit()
+    assert inspection.health() == {}
+    trainer = Trainer(graph, digits, epochs=1, callbacks=[inspection])
+    with torch.no_grad():  # every unit of the ReLU after the hidden layer is off
+        dict(trainer.model.named_modules())[layer_of(hidden, graph)].bias.fill_(-100.0)
+    trainer.fit()
     report = inspection.reports[0]
+    assert inspection.health()[relu] == "bad"  # the badges of the trained graph's nodes
     health = node_health(report, graph)
     assert set(health) == set(names)
     relu_node = node_of(names[relu], graph)
