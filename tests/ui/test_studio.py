@@ -236,6 +236,9 @@ def test_templates_are_the_shipped_examples(studio: Studio) -> None:
     assert studio.model.builder not in studio.model.children
     studio.tabs.selected_index = 1  # the builder appears when its tab is first shown
     assert studio.model.builder in studio.model.children
+    assert studio.train.children == ()  # and so do the training widgets
+    studio.tabs.selected_index = 2
+    assert studio.train.controls in studio.train.children
 
 
 def test_train_settings_round_trip_through_the_controls(studio: Studio) -> None:

@@ -11,6 +11,7 @@ import html
 import logging
 from collections.abc import Callable
 from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 import ipywidgets as w
@@ -37,6 +38,14 @@ class PanelSlot(w.VBox):
         self.add_class(f"dls-slot-{title.lower()}")
         self.fill(None)
 
+    def available(self) -> bool:
+        """Whether the panel's module is installed (found without importing it: the
+        attribution panel pulls in Captum, which the Studio's start should not wait for)."""
+        try:
+            return find_spec(self.module) is not None
+        except ImportError:
+            return False
+
     def panel_class(self) -> type | None:
         """The panel's class, or None while that part of dlstudio is not installed."""
         try:
@@ -46,9 +55,9 @@ class PanelSlot(w.VBox):
 
     def fill(self, trainer: Any) -> None:
         """Show the panel for ``trainer`` (once per trainer), or say why it cannot be shown."""
-        cls = self.panel_class()
-        if cls is None:
-            self._say(f"{self.title} needs {self.module}.{self.class_name}, not installed here.")
+        missing = f"{self.title} needs {self.module}.{self.class_name}, not installed here."
+        if not self.available():
+            self._say(missing)
             return
         if trainer is None or not trainer.step:
             self._say(
@@ -56,6 +65,10 @@ class PanelSlot(w.VBox):
             )
             return
         if trainer is self._for:
+            return
+        cls = self.panel_class()
+        if cls is None:
+            self._say(missing)
             return
         try:
             panel = self.make(cls, trainer)

@@ -65,7 +65,7 @@ class Studio(w.VBox):
         self.header.add_class("dls-studio-header")
         self.data = DataPanel(self.root, spec)
         self.model = ModelPanel(template)
-        self.train = TrainPanel(self._for_training, settings)
+        self.train = TrainPanel(self._for_training, settings, on_settings=self._update_script)
         self.code = CodePanel()
         self.inspect = inspect_slot()
         self.explain = explain_slot()
@@ -81,9 +81,6 @@ class Studio(w.VBox):
         self._data_changed()
         self.data.observe(lambda _: self._data_changed(), "bundle")
         self.model.builder.on_change(lambda _graph: self._model_changed())
-        for field in self.train.controls.fields.values():
-            field.observe(lambda _: self._update_script(), "value")
-        self.train.seed.observe(lambda _: self._update_script(), "value")
         self.tabs.observe(self._tab_changed, "selected_index")
 
     # -- what the panels share --------------------------------------------------------------
@@ -177,6 +174,8 @@ class Studio(w.VBox):
         name = TABS[index]
         if name == "Model":
             self.model.show_builder()
+        elif name == "Train":
+            self.train.show()
         elif name == "Inspect":
             self.inspect.fill(self.trainer)
         elif name == "Explain":

@@ -56,34 +56,88 @@ class _Summary(Callback):
 class TrainPanel(w.VBox):
     """Controls + live plot + results for Trainers made from ``source()``.
 
+    The widgets are made when first needed (the tab is shown, or Python asks for them): the
+    plots' 1.5 MB script then loads only for learners who open the Train tab, not with the page.
+
     Example:
         >>> panel = TrainPanel(lambda: (graph, bundle))  # doctest: +SKIP
         >>> panel.controls.train().wait()  # doctest: +SKIP
     """
 
-    def __init__(self, source: SettingsSource, settings: TrainSettings | None = None, **kwargs):
-        from dlstudio.ui.live import LossPlot, TrainingControls
-
+    def __init__(
+        self,
+        source: SettingsSource,
+        settings: TrainSettings | None = None,
+        on_settings: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.source = source
-        start = settings or TrainSettings()
-        low, high = LIMITS["seed"]
-        self.seed = w.BoundedIntText(start.seed, min=low, max=high, description="Seed")
-        self.seed.add_class("dls-seed")
-        self.plot = LossPlot(title="Loss and accuracy")
-        self.summary = w.HTML("<i>Press Train to start.</i>")
-        self.summary.add_class("dls-accuracy")
-        self.results_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self._start = settings or TrainSettings()
+        self._on_settings = on_settings
+        self._bundle: Any = None
+        self._built = False
         self.results: list[Any] = []
+        super().__init__([], **kwargs)
+        self.add_class("dls-train-panel")
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        from dlstudio.ui.live import LossPlot, TrainingControls, results_for
+
+        self._built = True
+        start = self._start
+        low, high = LIMITS["seed"]
+        self._seed = w.BoundedIntText(start.seed, min=low, max=high, description="Seed")
+        self._seed.add_class("dls-seed")
+        self._plot = LossPlot(title="Loss and accuracy")
+        self._summary_html = w.HTML("<i>Press Train to start.</i>")
+        self._summary_html.add_class("dls-accuracy")
+        self.results_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self._summary = _Summary(self._show_summary)
+        self.results = results_for(self._bundle) if self._bundle is not None else []
+        self.results_box.children = tuple(self.results)
         first = {k: v for k, v in start.trainer_kwargs().items() if k != "seed"}
         first["scheduler"] = first["scheduler"] or "none"
-        self.controls = TrainingControls(
-            self._make_trainer, callbacks=[self.plot, self._summary], settings=first
+        self._controls = TrainingControls(
+            self._make_trainer,
+            callbacks=[self._plot, self._summary, *self.results],
+            settings=first,
         )
-        super().__init__(
-            [self.controls, self.seed, self.summary, self.plot, self.results_box], **kwargs
-        )
-        self.add_class("dls-train-panel")
+        if self._on_settings is not None:
+            changed = self._on_settings
+            for field in [*self._controls.fields.values(), self._seed]:
+                field.observe(lambda _change: changed(), "value")
+
+    def show(self) -> None:
+        """Put the widgets on the panel (the Studio calls this when the tab is shown)."""
+        self._build()
+        if not self.children:
+            self.children = (self._controls, self._seed, self._summary_html, self._plot,
+                             self.results_box)  # fmt: skip
+
+    @property
+    def controls(self) -> Any:
+        """The TrainingControls (Train, Pause, Resume, Stop, Reset and the settings)."""
+        self._build()
+        return self._controls
+
+    @property
+    def plot(self) -> Any:
+        """The LossPlot."""
+        self._build()
+        return self._plot
+
+    @property
+    def seed(self) -> w.BoundedIntText:
+        self._build()
+        return self._seed
+
+    @property
+    def summary(self) -> w.HTML:
+        """The line with the latest validation numbers."""
+        self._build()
+        return self._summary_html
 
     # -- trainers -------------------------------------------------------------------------------
 
@@ -97,7 +151,7 @@ class TrainPanel(w.VBox):
     @property
     def trainer(self) -> Any:
         """The trainer the controls drive now (None before the first Train)."""
-        return self.controls.trainer
+        return self._controls.trainer if self._built else None
 
     @property
     def busy(self) -> bool:
@@ -106,6 +160,8 @@ class TrainPanel(w.VBox):
 
     def settings(self) -> TrainSettings:
         """The settings on screen as checked TrainSettings."""
+        if not self._built:
+            return self._start
         values = dict(self.controls.settings)
         return TrainSettings(
             epochs=values["epochs"],
@@ -119,6 +175,11 @@ class TrainPanel(w.VBox):
 
     def apply(self, settings: TrainSettings) -> None:
         """Show ``settings`` in the controls (a session load)."""
+        if not self._built:
+            self._start = settings
+            if self._on_settings is not None:
+                self._on_settings()
+            return
         values = settings.trainer_kwargs()
         self.seed.value = values.pop("seed")
         values["scheduler"] = values["scheduler"] or "none"
@@ -127,6 +188,9 @@ class TrainPanel(w.VBox):
     def forget(self, bundle: Any) -> None:
         """The model or the data changed: the next Train starts from fresh weights, and the
         results views fit the new data. A running run is stopped first."""
+        self._bundle = bundle
+        if not self._built:
+            return
         from dlstudio.ui.live import results_for
 
         if self.busy:
@@ -160,4 +224,4 @@ class TrainPanel(w.VBox):
             view.update(trainer)
 
     def _show_summary(self, text: str) -> None:
-        self.summary.value = f"<b>{html.escape(text)}</b>"
+        self._summary_html.value = f"<b>{html.escape(text)}</b>"
