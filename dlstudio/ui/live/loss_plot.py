@@ -131,21 +131,26 @@ class LossPlot(anywidget.AnyWidget, Callback):
         if not values:
             raise ValueError("Give at least one value to plot, e.g. plot.log(step=1, loss=0.5).")
         with self._lock:
-            self._last_step = max(self._last_step, step)
-            pending = self._pending
-            for name, value in values.items():
+            for name in values:
                 known = self._kinds.setdefault(name, kind)
                 if known != kind:
                     raise ValueError(
                         f"{name!r} is already plotted per {known}; log it with "
                         f"{'log' if known == STEP else 'log_epoch'}() or give it another name."
                     )
-                xs_ys = pending.get(name)
-                if xs_ys is None:
-                    xs_ys = pending[name] = ([], [])
-                xs_ys[0].append(step)
-                xs_ys[1].append(clean(value))
+            for name, value in values.items():
+                self._append(name, step, value)
         self._batcher.poke()
+
+    def _append(self, name: str, step: int, value: Any) -> None:
+        # Called with _lock held. Values are cleaned for JSON in flush(), off this thread.
+        if step > self._last_step:
+            self._last_step = step
+        pending = self._pending.get(name)
+        if pending is None:
+            pending = self._pending[name] = ([], [])
+        pending[0].append(step)
+        pending[1].append(value)
 
     def clear(self) -> None:
         """Remove every curve (the page clears too)."""
@@ -169,7 +174,8 @@ class LossPlot(anywidget.AnyWidget, Callback):
             if pending:
                 self._seq += 1
                 update = {}
-                for name, (xs, ys) in pending.items():
+                for name, (xs, raw) in pending.items():
+                    ys = [clean(v) for v in raw]
                     series = self._series.get(name)
                     if series is None:
                         series = self._series[name] = Series(self.capacity)
@@ -215,7 +221,12 @@ class LossPlot(anywidget.AnyWidget, Callback):
             self._trainer = trainer
 
     def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
-        self._add(self._offset + step_info["step"], {"loss": step_info["loss"]}, STEP)
+        # The hot path (every training step): one append under the lock, nothing else.
+        with self._lock:
+            if "loss" not in self._kinds:
+                self._kinds["loss"] = STEP
+            self._append("loss", self._offset + step_info["step"], step_info["loss"])
+        self._batcher.poke()
 
     def on_epoch_end(self, trainer: Trainer, epoch_info: dict[str, Any]) -> None:
         values = {"epoch_loss": epoch_info["loss"]}

@@ -52,8 +52,10 @@ class ResultsView(anywidget.AnyWidget, Callback):
     title = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(380).tag(sync=True)
 
-    interval = 1.0
+    interval = 2.0
     """Seconds between two redraws while training runs (epochs can be much shorter)."""
+    budget = 0.01
+    """Largest share of the training time this view may take (a big model's redraw is slow)."""
 
     def __init__(self, trainer: Trainer | None = None, **kwargs: Any) -> None:
         super().__init__(_bundle=shared_host("plots"), **kwargs)
@@ -89,12 +91,15 @@ class ResultsView(anywidget.AnyWidget, Callback):
         except Exception:
             log.exception("dlstudio: %s could not be updated", type(self).__name__)
         done = time.monotonic()
-        # Short epochs or a big model: keep this view under about 2% of the training time,
+        # Short epochs or a big model: keep this view within its budget of training time,
         # and the page's message queue short (a backlog would delay the Stop button's answer).
-        self._next = done + max(self.interval, 50 * (done - now))
+        self._next = done + max(self.interval, (done - now) / self.budget)
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self.trainer = trainer
+        # The first redraw comes after `interval`: the first steps change little, and a short
+        # run pays for one drawing (at its end) instead of two.
+        self._next = max(self._next, time.monotonic() + self.interval)
 
     def on_epoch_end(self, trainer: Trainer, epoch_info: dict[str, Any]) -> None:
         self.refresh(trainer)
@@ -152,7 +157,7 @@ class ConfusionMatrix(ResultsView):
                 if images is not None:
                     item["src"] = png_data_url(images[k])
                 else:
-                    item["features"] = [round(float(v), 3) for v in x[pos].reshape(-1)[:8]]
+                    item["features"] = x[pos].reshape(-1)[:8].float().numpy().round(3).tolist()
                 gallery.append(item)
         return {
             "classes": classes,
@@ -200,7 +205,7 @@ class DecisionBoundary(ResultsView):
     Redrawn every ``interval`` seconds while training runs, on a ``resolution``² grid.
 
     Example:
-        >>> view = DecisionBoundary(resolution=60, interval=0.3)
+        >>> view = DecisionBoundary(resolution=60, interval=0.5)
         >>> view.update(trainer)["z"][0][:3]  # doctest: +SKIP
         [0.12, 0.13, 0.15]
     """
@@ -213,7 +218,7 @@ class DecisionBoundary(ResultsView):
         self,
         trainer: Trainer | None = None,
         resolution: int = 60,
-        interval: float = 0.4,
+        interval: float = 0.5,
         max_points: int = 600,
         **kwargs: Any,
     ):
