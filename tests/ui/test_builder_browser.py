@@ -141,3 +141,41 @@ def test_refused_connection_and_template(jupyter_lab: LabServer, page: Page, sna
     ui.press("Control+z")
     expect(ui.node("conv1")).to_have_count(0)
     expect(ui.node("relu1")).to_be_visible()
+
+
+def test_keyboard_editing_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
+    """Select many, duplicate, delete, undo as one step each, copy/paste, the help overlay."""
+    cell = BUILDER_CELL.replace("ModelBuilder()", 'ModelBuilder("mlp")')
+    panel = jupyter_lab.run_notebook(page, "keys.ipynb", [cell])
+    ui = BuilderPage(page, panel).wait_ready()
+    nodes = ui.root.locator(".react-flow__node")
+    expect(nodes).to_have_count(8)
+
+    ui.select("fc1")
+    ui.node("relu1").locator(".dls-node-head").click(modifiers=["Control"])
+    expect(ui.root.locator(".react-flow__node.selected")).to_have_count(2)
+    ui.press("Control+d")
+    expect(nodes).to_have_count(10)
+    # The copy keeps the edge between the two copied layers.
+    expect(ui.root.locator(".react-flow__edge")).to_have_count(8)
+    ui.press("Delete")
+    expect(nodes).to_have_count(8)
+    snap("duplicated-then-deleted")
+
+    ui.press("Control+z")  # the two-node delete is one step
+    expect(nodes).to_have_count(10)
+    ui.press("Control+z")  # and so is the duplicate
+    expect(nodes).to_have_count(8)
+    expect(panel.locator(".kernel-seen")).to_have_text("kernel: 8 nodes, 7 edges, 17226 params")
+
+    ui.press("Control+a")
+    ui.press("Control+c")
+    ui.press("Control+v")
+    expect(nodes).to_have_count(16)
+    expect(ui.root.get_by_test_id("node-count")).to_have_text("16 layers")
+
+    ui.press("?")
+    expect(ui.root.get_by_test_id("help-overlay")).to_contain_text("Undo")
+    ui.press("Escape")
+    expect(ui.root.get_by_test_id("help-overlay")).to_have_count(0)
+    snap("pasted")
