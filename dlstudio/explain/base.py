@@ -93,14 +93,14 @@ class Explanation:
         if c is None:
             return None
         total, change, gap = c["attribution_sum"], c["output_change"], c["gap"]
+        what = "the model's output" if c["target"] is None else f"the score of class {c['target']}"
         verdict = (
             "they agree, so the attributions account for the whole change"
             if c["ok"]
             else "they disagree: raise n_steps for a closer approximation"
         )  # fmt: skip
         return (
-            f"The attributions add up to {total:.4g}; the model's score for class {c['target']} "
-            f"went from {c['baseline_output']:.4g} at the baseline to {c['input_output']:.4g} at "
+            f"The attributions add up to {total:.4g}; {what} went from {c['baseline_output']:.4g} at the baseline to {c['input_output']:.4g} at "
             f"the input, a change of {change:.4g}. The gap is {abs(gap):.2g} "
             f"({c['relative_gap']:.1%} of the change): {verdict}."
         )

@@ -115,8 +115,11 @@ class AttributionPanel(widgets.VBox):
         options = []
         for i in range(len(self.inputs)):
             label = "" if self.labels is None else self._name(self.labels[i])
-            if self.predictions is None:
-                options.append((f"#{i}", i))
+            if self.predictions is None:  # regression: the true value and the model's
+                truth = (
+                    "" if self.labels is None else f" · {float(self.labels[i].reshape(-1)[0]):.3g}"
+                )
+                options.append((f"#{i}{truth} → {float(self.outputs[i, 0]):.3g}", i))
                 continue
             guess = self.classes[int(self.predictions[i])]
             wrong = self.labels is not None and label != guess

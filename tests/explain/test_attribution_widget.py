@@ -81,3 +81,16 @@ def test_tabular_bars_and_token_colours() -> None:
     panel.run()
     panel.wait(60)
     assert panel.features.value.count("<span") == 6 and f"w{int(ids[0, 0])}" in panel.features.value
+
+
+def test_regression_shows_values_not_probabilities() -> None:
+    bundle = datasets.load("diabetes")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 8), nn.Tanh(), nn.Linear(8, 1))
+    panel = AttributionPanel(model, bundle)
+    assert [label for label, _ in panel.target.options] == ["prediction"]
+    assert panel.sample.options[0][0].startswith("#0 · 75 → ")  # true value → model's value
+    panel.run()
+    panel.wait(60)
+    assert "model output" in panel.probs.value
+    assert "the model&#x27;s output went from" in panel.completeness.value
