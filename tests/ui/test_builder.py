@@ -15,7 +15,7 @@ import torch
 from dlstudio import Graph, GraphError
 from dlstudio.graph import examples
 from dlstudio.ui import ModelBuilder
-from dlstudio.ui._bundle import LOADER_ESM
+from dlstudio.ui._bundle import LOADER_ESM, read_bundle
 from dlstudio.ui.builder import NO_CODE, apply_fix
 
 
@@ -234,3 +234,9 @@ def test_package_exports_modelbuilder_lazily() -> None:
     import dlstudio
 
     assert dlstudio.ModelBuilder is ModelBuilder
+
+
+def test_a_missing_bundle_tells_the_learner_how_to_build_it() -> None:
+    with pytest.warns(RuntimeWarning, match="npm --prefix widgets ci"):
+        stand_in = read_bundle("no_such_widget")
+    assert "export default" in stand_in and "pip install -e ." in stand_in
