@@ -460,3 +460,14 @@ def test_the_gil_switch_interval_is_short_only_while_a_controlled_run_is_active(
     controls.train().wait(60)
     assert seen and max(seen) <= 0.0005 < before
     assert sys.getswitchinterval() == before
+
+
+def test_live_with_a_factory_adds_results_once_the_first_trainer_exists(moons: Any) -> None:
+    view = live(lambda **s: Trainer(mlp(), moons, **s), display=False, epochs=1, batch_size=200)
+    assert view.trainer is None and view.results == []
+    view.controls.train().wait(60)
+    assert [type(r).__name__ for r in view.results] == ["DecisionBoundary", "ConfusionMatrix"]
+    assert all(r in list(view.trainer.callbacks) for r in view.results)
+    results_box = view.widget.children[-1]
+    assert list(results_box.children) == view.results
+    view.plot.close()

@@ -35,20 +35,24 @@ export function smooth(ys: Value[], w: number, state: Ema = newEma()): Value[] {
   return out;
 }
 
-/** Halve the older half of a curve by pair means (the page's twin of Python's Series). */
+/**
+ * Bound a curve to `capacity` points: all but the newest quarter merge in pairs (mean of y,
+ * the later x), so old points thin out evenly (the page's twin of Python's Series).
+ */
 export function compact(xs: number[], ys: Value[], capacity: number): void {
+  const keep = Math.floor(capacity / 4);
   while (xs.length > capacity) {
-    const half = Math.floor(xs.length / 2) & ~1;
+    const end = (xs.length - keep) & ~1;
     const mx: number[] = [];
     const my: Value[] = [];
-    for (let i = 0; i < half; i += 2) {
+    for (let i = 0; i < end; i += 2) {
       mx.push(xs[i + 1]);
       const a = ys[i];
       const b = ys[i + 1];
       my.push(a === null ? b : b === null ? a : (a + b) / 2);
     }
-    xs.splice(0, half, ...mx);
-    ys.splice(0, half, ...my);
+    xs.splice(0, end, ...mx);
+    ys.splice(0, end, ...my);
   }
 }
 
