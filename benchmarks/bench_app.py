@@ -41,7 +41,7 @@ from tests.ui.studio_page import StudioPage  # noqa: E402
 LAUNCH_TRIALS = int(os.environ.get("BENCH_APP_TRIALS", "3"))
 CLICK_TRIALS = 6
 OVERHEAD_PAIRS = 4
-OVERHEAD_EPOCHS = 8
+OVERHEAD_EPOCHS = 15
 RESULTS = REPO / "benchmarks" / "results" / "app.json"
 
 PIECES = {

@@ -69,6 +69,7 @@ class ModelPanel(w.VBox):
         # container once, and a view drawn inside a hidden tab measures zero and shows nothing.
         super().__init__([self.templates, self.note], **kwargs)
         self.add_class("dls-model-panel")
+        self._quiet = False  # True while Python shows a saved model: no template is loaded
         self.templates.observe(self._template_changed, "value")
 
     def show_builder(self) -> None:
@@ -98,6 +99,16 @@ class ModelPanel(w.VBox):
         else:
             self.builder.graph = self.builder.fitted(examples.load(name))
 
+    def show_template(self, name: str | None, graph: Graph) -> None:
+        """Show ``graph`` as the model, with ``name`` as the highlighted template (a session
+        load: the saved graph may have been edited after the template was picked)."""
+        self._quiet = True
+        try:
+            self.templates.value = name if name in examples.names() else None
+        finally:
+            self._quiet = False
+        self.builder.graph = graph
+
     def _template_changed(self, change: dict[str, Any]) -> None:
-        if change["new"]:
+        if change["new"] and not self._quiet:
             self.builder.graph = self.builder.fitted(examples.load(change["new"]))

@@ -121,11 +121,7 @@ class Studio(w.VBox):
         """Show a saved state: data, settings and model (what loading a session does)."""
         self.data.select(spec)
         self.train.apply(settings)
-        if template and template != self.model.templates.value:
-            self.model.templates.unobserve_all("value")
-            self.model.templates.value = template
-            self.model.templates.observe(self.model._template_changed, "value")
-        self.model.builder.graph = graph
+        self.model.show_template(template, graph)
 
     # -- keeping the panels in step -----------------------------------------------------------
 
