@@ -86,14 +86,16 @@ class ResultsView(anywidget.AnyWidget, Callback):
         now = time.monotonic()
         if not force and now < self._next:
             return
+        cpu = time.thread_time()
         try:
             self.update(trainer)
         except Exception:
             log.exception("dlstudio: %s could not be updated", type(self).__name__)
-        done = time.monotonic()
         # Short epochs or a big model: keep this view within its budget of training time,
         # and the page's message queue short (a backlog would delay the Stop button's answer).
-        self._next = done + max(self.interval, (done - now) / self.budget)
+        # CPU time, not wall time: waiting for the GIL on a busy kernel is not this view's cost.
+        cost = time.thread_time() - cpu
+        self._next = time.monotonic() + max(self.interval, cost / self.budget)
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self.trainer = trainer

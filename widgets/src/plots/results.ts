@@ -43,7 +43,8 @@ function confusion(p: Payload, height: number) {
   const classes = p.classes as string[];
   const matrix = p.matrix as number[][];
   const trace = {
-    type: "heatmap", z: matrix, x: classes, y: classes, colorscale: "Blues", showscale: false,
+    type: "heatmap", z: matrix, x: classes, y: classes, colorscale: "Blues", reversescale: true,
+    showscale: false,
     texttemplate: "%{z}", hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>",
   };
   const layout = {
