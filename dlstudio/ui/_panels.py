@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import math
+import struct
 from collections.abc import Sequence
+from typing import Any
 
 from dlstudio.inspect.report import LayerReport
 from dlstudio.inspect.stats import TensorStats
@@ -126,3 +128,23 @@ def message_list(items: Sequence[tuple[str, str]]) -> str:
         for sev, text in items
     )
     return f"<ul class='dls-diagnoses'>{lines}</ul>"
+
+
+def show_png(image: Any, png: bytes | None, max_width: int = 640) -> None:
+    """Put ``png`` in an ``ipywidgets.Image`` at its own pixel size, or shrunk to
+    ``max_width`` (hidden when None).
+
+    A flex container would otherwise stretch the picture to its width, blurring the pixels.
+    """
+    if not png:
+        image.layout.display = "none"
+        return
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
+    if width > max_width:
+        width, height = max_width, max(1, round(height * max_width / width))
+    with image.hold_sync():
+        image.value = png
+        image.width, image.height = str(width), str(height)
+    image.layout.display = None
+    image.layout.width, image.layout.height = f"{width}px", f"{height}px"
+    image.layout.flex = "0 0 auto"

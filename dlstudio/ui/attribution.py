@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from dlstudio.explain import METHODS, ExplainCancelled, Explanation, explain
 from dlstudio.inspect.features import CONVS
 from dlstudio.inspect.images import as_rgb, heatmap_png, overlay, to_png
-from dlstudio.ui._panels import probability_bars, signed_bars, token_colours
+from dlstudio.ui._panels import probability_bars, show_png, signed_bars, token_colours
 
 PREDICTION = -1
 
@@ -250,24 +250,21 @@ class AttributionPanel(widgets.VBox):
         attr = result.attributions[0].detach().float().cpu().numpy()
         target = None if result.target is None else int(result.target[0])
         with self.hold_sync():
+            picture, heat_png, features = None, None, ""
             if self.is_image and attr.ndim == 3:
-                heat = attr.sum(axis=0)
-                self.input_image.value = to_png(as_rgb(x), min_size=192)
-                self.heatmap.value = to_png(overlay(x, heat), min_size=192)
-                self.features.value = ""
+                picture = to_png(as_rgb(x), min_size=192)
+                heat_png = to_png(overlay(x, attr.sum(axis=0)), min_size=192)
             elif not self.inputs.is_floating_point():
                 tokens = [self._token(int(t)) for t in self.inputs[index]]
-                self.features.value = token_colours(tokens, attr.reshape(-1).tolist())
+                features = token_colours(tokens, attr.reshape(-1).tolist())
             elif attr.ndim == 1:
                 names = self.feature_names or [f"x{i}" for i in range(len(attr))]
-                self.features.value = signed_bars(names, attr.tolist())
-            else:
-                self.heatmap.value = heatmap_png(np.atleast_2d(attr.reshape(attr.shape[0], -1)),
-                                                 "diverging")  # fmt: skip
-                self.features.value = ""
-            shown = bool(self.heatmap.value) and (self.is_image or attr.ndim > 1)
-            self.heatmap.layout.display = None if shown else "none"
-            self.input_image.layout.display = None if self.is_image and attr.ndim == 3 else "none"
+                features = signed_bars(names, attr.tolist())
+            else:  # other shapes (e.g. channels × time): the attributions as a heatmap
+                heat_png = heatmap_png(np.atleast_2d(attr.reshape(attr.shape[0], -1)), "diverging")
+            show_png(self.input_image, picture)
+            show_png(self.heatmap, heat_png)
+            self.features.value = features
             probs = result.probabilities[0].cpu().tolist()
             if len(probs) == len(self.classes) and len(probs) > 1:
                 self.probs.value = probability_bars(self.classes, probs, target)

@@ -7,6 +7,7 @@ Voila alike. The numbers come from :mod:`dlstudio.inspect`.
 from __future__ import annotations
 
 import contextlib
+import html
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,7 @@ from dlstudio.inspect import (
 )
 from dlstudio.inspect.features import CONVS
 from dlstudio.inspect.images import bars, grid, heatmap_png, to_png
-from dlstudio.ui._panels import BADGES, message_list, stats_table
+from dlstudio.ui._panels import BADGES, message_list, show_png, stats_table
 
 KINDS = [("output", "output"), ("gradient", "grad"), ("weights", "weight"),
          ("weight gradient", "weight_grad")]  # fmt: skip
@@ -96,6 +97,7 @@ class TensorInspector(widgets.VBox):
         self.summary = _classed(widgets.HTML(), "dls-inspector-summary")
         self.stats = _classed(widgets.HTML(), "dls-inspector-stats")
         self.histogram = _classed(widgets.Image(format="png"), "dls-inspector-histogram")
+        self.histogram_caption = _classed(widgets.HTML(), "dls-inspector-histogram-caption")
         self.over_steps = _classed(widgets.Image(format="png"), "dls-inspector-over-steps")
         self.pictures_title = widgets.HTML()
         self.pictures = _classed(widgets.Image(format="png"), "dls-inspector-pictures")
@@ -114,6 +116,7 @@ class TensorInspector(widgets.VBox):
 
         details = widgets.VBox([
             self.stats, self.kind, widgets.HBox([self.histogram, self.over_steps]),
+            self.histogram_caption,
             widgets.HBox([self.sample]), self.pictures_title, self.pictures,
         ])  # fmt: skip
         super().__init__(
@@ -235,15 +238,23 @@ class TensorInspector(widgets.VBox):
             return
         param = self._param(layer)
         stats = tensor_stats(self.report, layer.name, self.kind.value, param)
-        self.histogram.value = to_png(bars(stats.histogram.counts)) if stats else b""
-        self.histogram.layout.display = None if stats else "none"
+        show_png(self.histogram, to_png(bars(stats.histogram.counts)) if stats else None)
+        caption = ""
+        if stats is not None:
+            what = dict((v, k) for k, v in KINDS)[self.kind.value]
+            caption = f"Histogram of the {what}: {stats.min:.3g} (left) to {stats.max:.3g} (right)."
         reports = self.callback.reports if self.callback is not None else []
         if len(reports) > 1:
             heat = self.callback.heatmap(layer.name, self.kind.value, param)
-            self.over_steps.value = heatmap_png(heat.normalised().T[::-1], min_size=72)
-            self.over_steps.layout.display = None
+            show_png(self.over_steps, heatmap_png(heat.normalised().T[::-1], min_size=72))
+            if heat.steps:
+                caption += (
+                    f" Over time: steps {heat.steps[0]} to {heat.steps[-1]} (left to right), "
+                    f"values {heat.edges[0]:.3g} (bottom) to {heat.edges[-1]:.3g} (top)."
+                )
         else:
             self.over_steps.layout.display = "none"
+        self.histogram_caption.value = f"<small>{html.escape(caption)}</small>"
         self._show_pictures(layer.name)
 
     def _show_pictures(self, name: str) -> None:
@@ -262,6 +273,5 @@ class TensorInspector(widgets.VBox):
                     heads = weights.numpy()
                     picture = grid(heads, columns=len(heads))
                     title = f"Attention weights of sample {self.sample.value}, one per head"
-        self.pictures.value = to_png(picture, min_size=96) if picture is not None else b""
-        self.pictures.layout.display = None if picture is not None else "none"
+        show_png(self.pictures, to_png(picture, min_size=200) if picture is not None else None)
         self.pictures_title.value = f"<b>{title}</b>" if title else ""

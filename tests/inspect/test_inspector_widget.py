@@ -49,3 +49,4 @@ def test_follows_a_training_run() -> None:
     inspector.select("0")
     assert inspector.over_steps.layout.display is None
     assert bytes(inspector.over_steps.value).startswith(b"\x89PNG")
+    assert "Over time: steps 1 to" in inspector.histogram_caption.value
