@@ -184,7 +184,11 @@ def test_csv_and_image_folders_inside_the_data_folder(tmp_path: Path) -> None:
             base = 40 if label == "dark" else 200
             pixels = (base + rng.integers(0, 30, (12, 12, 3))).astype(np.uint8)
             Image.fromarray(pixels).save(folder / f"{i}.png")
-    assert list_files(tmp_path) == (["boxes.csv"], ["shapes"])
+    (tmp_path / "code" / "src").mkdir(parents=True)  # folders of folders without images
+    (tmp_path / "code" / "src" / "main.py").write_text("print()", encoding="utf-8")
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "b.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    assert list_files(tmp_path) == (["boxes.csv", "more/b.csv"], ["shapes"])
 
     studio = Studio(data_dir=tmp_path)
     panel = studio.data

@@ -8,6 +8,7 @@ choice is checked again by ``DataSpec`` before anything is read.
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +19,51 @@ from dlstudio.export.spec import AUGMENTATIONS, LIMITS, DataSpec, SpecError, ins
 from dlstudio.ui.studio.gallery import image_gallery, label_text, row_table
 
 _MAX_FILES = 200
+_MAX_SCANNED = 5000
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 _SAMPLES = 16
 _PREVIEW = 8
 _SOURCES = [("Built-in", "builtin"), ("CSV file", "csv"), ("Image folder", "folder")]
 
 
 def list_files(root: Path) -> tuple[list[str], list[str]]:
-    """CSV files and image folders (folders holding class sub-folders) under ``root``,
-    as paths relative to it, at most two levels down."""
+    """CSV files (up to three levels down) and image folders (``folder/<class>/<images>``,
+    the folder one level down) under ``root``, as paths relative to it.
+
+    The walk stops after ``_MAX_SCANNED`` entries, so a big data folder (a home directory)
+    cannot stall the Studio's start.
+    """
     csvs: list[str] = []
     folders: list[str] = []
-    if not root.is_dir():
-        return csvs, folders
-    for depth in ("*", "*/*", "*/*/*"):
-        for path in sorted(root.glob(depth)):
-            if len(csvs) + len(folders) >= _MAX_FILES or any(p.startswith(".") for p in path.parts):
+    scanned = 0
+    level = [root] if root.is_dir() else []
+    for depth in range(3):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except OSError:
                 continue
-            rel = path.relative_to(root).as_posix()
-            if path.is_file() and path.suffix.lower() == ".csv":
-                csvs.append(rel)
-            elif path.is_dir() and depth != "*/*/*" and any(p.is_dir() for p in path.iterdir()):
-                folders.append(rel)
-    return csvs, folders
+            has_image = False
+            for entry in entries:
+                scanned += 1
+                if scanned > _MAX_SCANNED:
+                    return sorted(csvs), sorted(folders)
+                if entry.name.startswith("."):
+                    continue
+                suffix = os.path.splitext(entry.name)[1].lower()
+                if entry.is_dir(follow_symlinks=False):
+                    below.append(Path(entry.path))
+                elif suffix == ".csv" and len(csvs) < _MAX_FILES:
+                    csvs.append(Path(entry.path).relative_to(root).as_posix())
+                elif suffix in _IMAGE_SUFFIXES:
+                    has_image = True
+            # A folder of class folders holding images: its parent is what from_folder takes.
+            parent = folder.parent.relative_to(root).as_posix() if depth >= 2 else None
+            if has_image and parent and parent not in folders and len(folders) < _MAX_FILES:
+                folders.append(parent)
+        level = below
+    return sorted(csvs), sorted(folders)
 
 
 def csv_columns(path: Path) -> list[str]:
