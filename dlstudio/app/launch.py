@@ -25,6 +25,7 @@ from typing import Any
 NOTEBOOK = Path(__file__).resolve().parent / "studio.ipynb"
 DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
 DEFAULT_PORT = 8866
+REFILL_DELAY_S = 30
 # Lab extensions the Studio page does not use: plotly's 5 MB extension (our plots bundle their
 # own plotly.js), the Lab preview button and the pygments theme. (An allow-list would also
 # drop Voila's own widget-manager plugin, and no widget would render.)
@@ -62,6 +63,9 @@ def voila_command(
         "--Voila.port_retries=0",
         "--preheat_kernel=True",
         "--pool_size=1",
+        # The pool refills after a visitor takes the kernel; a refill (a whole kernel start
+        # and Studio build) right away would compete with the first page for the CPU.
+        f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}",
         "--show_tracebacks=False",
         "--theme=light",
         *(f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_EXTENSIONS),
