@@ -8,6 +8,9 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
+import torch
+from torch import Tensor
+
 from dlstudio.inspect.report import LayerReport
 from dlstudio.inspect.stats import TensorStats
 
@@ -148,3 +151,26 @@ def show_png(image: Any, png: bytes | None, max_width: int = 640) -> None:
     image.layout.display = None
     image.layout.width, image.layout.height = f"{width}px", f"{height}px"
     image.layout.flex = "0 0 auto"
+
+
+def samples(data: Any, limit: int) -> tuple[Tensor, Tensor | None]:
+    """Up to ``limit`` samples ``(x, y)`` as the model sees them: from ``(x, y)`` tensors, a
+    DataBundle's validation split, or any dataset of ``(x, y)`` pairs.
+
+    Example:
+        >>> x, y = samples((torch.zeros(5, 2), torch.ones(5)), 3)
+        >>> x.shape
+        torch.Size([3, 2])
+    """
+    if isinstance(data, Tensor):
+        return data[:limit], None
+    if isinstance(data, list | tuple) and data and isinstance(data[0], Tensor):
+        labels = torch.as_tensor(data[1])[:limit] if len(data) > 1 else None
+        return data[0][:limit], labels
+    dataset = getattr(data, "val", data)
+    items = [dataset[i] for i in range(min(limit, len(dataset)))]
+    if not items:
+        raise ValueError("The data has no samples to show: its validation split is empty.")
+    xs = torch.stack([torch.as_tensor(item[0]) for item in items])
+    ys = torch.stack([torch.as_tensor(item[1]) for item in items])
+    return xs, ys

@@ -19,7 +19,13 @@ from torch import Tensor, nn
 from dlstudio.explain import METHODS, ExplainCancelled, Explanation, explain
 from dlstudio.inspect.features import CONVS
 from dlstudio.inspect.images import as_rgb, heatmap_png, overlay, to_png
-from dlstudio.ui._panels import probability_bars, show_png, signed_bars, token_colours
+from dlstudio.ui._panels import (
+    probability_bars,
+    samples,
+    show_png,
+    signed_bars,
+    token_colours,
+)
 
 PREDICTION = -1
 
@@ -27,18 +33,6 @@ PREDICTION = -1
 def _classed(widget: widgets.Widget, name: str) -> widgets.Widget:
     widget.add_class(name)
     return widget
-
-
-def _samples(data: Any, limit: int) -> tuple[Tensor, Tensor | None]:
-    if isinstance(data, list | tuple) and len(data) == 2 and isinstance(data[0], Tensor):
-        return data[0][:limit], torch.as_tensor(data[1])[:limit]
-    dataset = getattr(data, "val", data)
-    items = [dataset[i] for i in range(min(limit, len(dataset)))]
-    if not items:
-        raise ValueError("The data has no samples to explain: its validation split is empty.")
-    xs = torch.stack([torch.as_tensor(item[0]) for item in items])
-    ys = torch.stack([torch.as_tensor(item[1]) for item in items])
-    return xs, ys
 
 
 class AttributionPanel(widgets.VBox):
@@ -70,7 +64,7 @@ class AttributionPanel(widgets.VBox):
     ):
         self.model, self.graph, self.vocab = model, graph, vocab
         self._lock = lock if lock is not None else contextlib.nullcontext()
-        self.inputs, self.labels = _samples(data, max_samples)
+        self.inputs, self.labels = samples(data, max_samples)
         self.feature_names = feature_names or getattr(data, "feature_names", None)
         self.is_image = bool(getattr(data, "image", False)) or self.inputs.ndim == 4
         self.device = next((p.device for p in model.parameters()), torch.device("cpu"))

@@ -29,18 +29,21 @@ from dlstudio.inspect import (
 )
 from dlstudio.inspect.features import CONVS
 from dlstudio.inspect.images import bars, grid, heatmap_png, to_png
-from dlstudio.ui._panels import BADGES, message_list, show_png, stats_table
+from dlstudio.ui._panels import BADGES, message_list, samples, show_png, stats_table
 
 KINDS = [("output", "output"), ("gradient", "grad"), ("weights", "weight"),
          ("weight gradient", "weight_grad")]  # fmt: skip
 RANK = {"ok": 0, "warn": 1, "bad": 2}
+BATCH_FROM_DATA = 64
 
 
 def _split(batch: Any) -> tuple[Tensor, Tensor | None]:
+    if isinstance(batch, Tensor):
+        return batch, None
     if isinstance(batch, list | tuple):
-        x = torch.as_tensor(batch[0])
-        return x, (torch.as_tensor(batch[1]) if len(batch) > 1 else None)
-    return torch.as_tensor(batch), None
+        target = torch.as_tensor(batch[1]) if len(batch) > 1 else None
+        return torch.as_tensor(batch[0]), target
+    return samples(batch, BATCH_FROM_DATA)  # a DataBundle or dataset: validation samples
 
 
 def _classed(widget: widgets.Widget, name: str) -> widgets.Widget:
@@ -49,7 +52,8 @@ def _classed(widget: widgets.Widget, name: str) -> widgets.Widget:
 
 
 class TensorInspector(widgets.VBox):
-    """Per-layer statistics of ``model`` on ``batch`` (``x`` or ``(x, y)``), one layer at a time.
+    """Per-layer statistics of ``model`` on ``batch`` (``x``, ``(x, y)``, or a DataBundle: the
+    first 64 validation samples), one layer at a time.
 
     Pick a layer in the list (or call ``select(layer_or_node_id)``) to see its output, gradient
     and weight statistics, a histogram, its diagnoses, and for convolution or attention layers

@@ -40,8 +40,8 @@ def test_follows_a_training_run() -> None:
     inspection = InspectionCallback(every=5)
     model = small_cnn()
     bundle = datasets.load("digits")
-    x, y = bundle.preview(16)
-    inspector = TensorInspector(model, (x, y), callback=inspection)
+    inspector = TensorInspector(model, bundle, callback=inspection)
+    assert inspector.inputs.shape == (64, 1, 8, 8)  # the first validation samples
     assert inspector.report.step is None  # nothing captured yet: it inspected the batch itself
     Trainer(model, bundle, epochs=1, callbacks=[inspection]).fit()
     assert inspector.report is inspection.last_report

@@ -31,11 +31,10 @@ x = g.add("Linear", after=x, out_features=10)
 g.add("Output", after=x)
 model = g.build()
 bundle = datasets.load("digits")
-batch = bundle.preview(16)
 """
 
 INSPECTOR_CELL = """
-inspector = TensorInspector(model, batch, graph=g)
+inspector = TensorInspector(model, bundle, graph=g)  # its first 64 validation samples
 picked = ipywidgets.Label("kernel: none", _dom_classes=["inspect-seen"])
 inspector.on_select(lambda name: setattr(picked, "value", f"kernel: {name}"))
 display(inspector, picked)
@@ -55,13 +54,13 @@ def inspect_a_layer(root: Page | Locator, snap: Snap) -> None:
     layers.select_option(label="● linear1 · Linear")
     stats = root.locator(".dls-inspector-stats")
     expect(stats).to_contain_text("linear1 (Linear)")
-    expect(stats).to_contain_text("16×10")  # the output's shape
+    expect(stats).to_contain_text("64×10")  # the output's shape
     expect(stats).to_contain_text("weight gradient")
     expect(root.locator(".inspect-seen")).to_have_text("kernel: linear1")
     expect(root.locator("img.dls-inspector-pictures")).to_be_hidden()
     snap("linear-picked")
     layers.select_option(label="● conv2d1 · Conv2d")
-    expect(stats).to_contain_text("16×4×8×8")
+    expect(stats).to_contain_text("64×4×8×8")
     expect(root.locator("img.dls-inspector-pictures")).to_be_visible()
     expect(root.locator("img.dls-inspector-histogram")).to_be_visible()
     snap("feature-maps")
