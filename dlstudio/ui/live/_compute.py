@@ -48,10 +48,10 @@ def forward(trainer: Any, x: Tensor) -> Tensor:
 
     ``Trainer.predict`` splits inputs into ``batch_size`` chunks; a 60x60 grid redrawn
     several times a second is cheaper as one pass. It holds the trainer's model lock, the one
-    ``predict`` holds, so it is safe from any thread while training runs.
+    ``predict`` holds (``trainer.lock``), so it is safe from any thread while training runs.
     """
     model = trainer.model
-    with trainer._lock, torch.no_grad():
+    with trainer.lock, torch.no_grad():
         was_training = model.training
         model.eval()
         try:

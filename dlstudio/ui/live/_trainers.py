@@ -9,7 +9,7 @@ from typing import Any
 from torch import Tensor
 
 from dlstudio.train import optim
-from dlstudio.train.callbacks.base import Callback, CallbackList
+from dlstudio.train.callbacks.base import Callback
 from dlstudio.train.callbacks.nan_guard import NaNGuard
 from dlstudio.train.losses import loss_names
 from dlstudio.train.trainer import Trainer
@@ -90,11 +90,8 @@ def attach(trainer: Trainer, callbacks: Iterable[Callback]) -> None:
     Example:
         >>> attach(trainer, [LossPlot()])  # doctest: +SKIP
     """
-    present = list(trainer.callbacks)
-    new = [cb for cb in callbacks if all(cb is not p for p in present)]
-    if new:
-        # The loop reads trainer.callbacks once per step; swapping the list is atomic.
-        trainer.callbacks = CallbackList([*present, *new])
+    for callback in callbacks:
+        trainer.add_callback(callback)
 
 
 def copy_weights(trainer: Trainer) -> dict[str, Tensor]:
