@@ -70,8 +70,9 @@ class Method:
 class Explanation:
     """What ``explain`` found for a batch of inputs.
 
-    ``attributions`` is shaped like the inputs; ``delta`` is Captum's convergence delta per
-    sample where the method has one (None otherwise); ``target`` the explained class per sample;
+    ``attributions`` is shaped like the inputs; ``delta`` is Captum's convergence delta where
+    the method has one (None otherwise): one per sample, or for GradientShap one per sample and
+    random draw (``n_samples`` each); ``target`` the explained class per sample;
     ``probabilities`` the model's softmax (or sigmoid) outputs; ``options`` the exact keyword
     arguments given to Captum's ``attribute`` (so the call can be repeated on Captum directly).
     """
