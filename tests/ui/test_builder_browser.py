@@ -7,8 +7,13 @@ whether ``b.graph`` and ``b.code`` followed.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
 from playwright.sync_api import Page, expect
 
 from .builder_page import BuilderPage
@@ -188,3 +193,33 @@ def test_keyboard_editing_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap
     ui.press("Escape")
     expect(ui.root.get_by_test_id("help-overlay")).to_have_count(0)
     snap("pasted")
+
+
+def test_saved_notebook_redraws_without_its_kernel(
+    jupyter_lab: LabServer, page: Page, snap: Snap
+) -> None:
+    """A notebook saved with widget state shows the builder again, from the saved state alone,
+    and stores the bundle once however many builders it holds."""
+    cells = ["from dlstudio import ModelBuilder", "ModelBuilder('lenet5')", "ModelBuilder('mlp')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    repo = Path(__file__).resolve().parents[2]
+    NotebookClient(notebook, timeout=120, store_widget_state=True).execute(cwd=str(repo))
+    path = jupyter_lab.root_dir / "saved.ipynb"
+    nbformat.write(notebook, path)
+    assert path.read_text(encoding="utf-8").count("dlstudio-builder-style") == 1
+    # JupyterLab draws saved widgets of trusted notebooks only; a notebook the user saved
+    # is trusted, so sign this one with the server's own secret (its HOME).
+    home = jupyter_lab.root_dir.parent / "home"
+    jupyter = Path(sys.executable).parent / "jupyter"
+    subprocess.run(
+        [str(jupyter), "trust", str(path)], env={**os.environ, "HOME": str(home)}, check=True
+    )
+
+    page.goto(jupyter_lab.notebook_url("saved.ipynb"))
+    builders = page.locator("[data-testid=model-builder]")
+    expect(builders).to_have_count(2, timeout=60_000)
+    lenet = BuilderPage(page).wait_ready()
+    expect(lenet.node("conv1")).to_be_visible()
+    expect(lenet.root.get_by_test_id("param-count")).to_have_text("61,706 parameters")
+    expect(lenet.code).to_contain_text("nn.Conv2d(1, 6, 5, padding=2)")
+    snap("saved-state")
