@@ -8,10 +8,14 @@ are the real objects; outside a kernel their comm is a no-op, so this measures t
 the batching, the JSON the widgets build and the work on their threads, not the socket.
 
 Both variants train in the background thread (``start()`` + ``wait()``) as the Studio does,
-interleaved round after round so background load hits them alike. Reported: the median over
-rounds of ``live / none``, in wall time and in CPU time (the training thread's, plus the
-batcher thread's for "live"; far less disturbed by other processes on a shared machine).
-Target: at most 5% slower, checked on CPU time.
+interleaved round after round so background load hits them alike. Two measures:
+
+- end to end: the median over rounds of ``live / none`` in wall time and in CPU time (the
+  training thread's, plus the batcher thread's for "live"). On a shared two-core machine under
+  load these swing by +-10% from round to round, far more than the widgets cost;
+- direct: the CPU time the training thread spends inside the widgets' hooks (timed around
+  each call) plus the batcher thread's, over the rest of the run's CPU time. Background load
+  hardly moves it, so the target (at most 5% slower) is checked on it.
 
     python benchmarks/bench_live.py      # prints a table, writes benchmarks/results/live.json
 """
@@ -31,6 +35,7 @@ from torch import nn
 
 from dlstudio import datasets
 from dlstudio.train import Callback, Trainer
+from dlstudio.train.callbacks.base import CallbackList
 from dlstudio.ui.live import LossPlot, live
 
 ROUNDS = 11
@@ -62,6 +67,25 @@ class ThreadClock(Callback):
         self.seconds = time.thread_time() - self.start
 
 
+class TimedCallbacks(CallbackList):
+    """The trainer's callback list, adding up the training thread's CPU time spent in the
+    widgets' hooks: a direct measure of their cost that background load hardly disturbs."""
+
+    def __init__(self, callbacks: Any, timed: set[int]):
+        super().__init__(callbacks)
+        self.timed = timed
+        self.seconds = 0.0
+
+    def __call__(self, hook: str, *args: Any) -> None:
+        for method in self.callers[hook]:
+            if id(method.__self__) in self.timed:
+                start = time.thread_time()
+                method(*args)
+                self.seconds += time.thread_time() - start
+            else:
+                method(*args)
+
+
 def one_run(make_model: Any, bundle: Any, epochs: int, with_ui: bool) -> dict[str, float]:
     torch.manual_seed(0)
     clock = ThreadClock()
@@ -69,6 +93,10 @@ def one_run(make_model: Any, bundle: Any, epochs: int, with_ui: bool) -> dict[st
         make_model(), bundle, epochs=epochs, batch_size=32, lr=3e-3, callbacks=[clock]
     )
     view = live(trainer, display=False) if with_ui else None
+    if view is not None:
+        ui = {id(cb) for cb in trainer.callbacks if cb.__module__.startswith("dlstudio.ui")}
+        ui.add(id(view.controls.progress.callback))
+        trainer.callbacks = timed = TimedCallbacks(list(trainer.callbacks), ui)
     wall = time.perf_counter()
     trainer.start()
     trainer.wait()
@@ -79,6 +107,7 @@ def one_run(make_model: Any, bundle: Any, epochs: int, with_ui: bool) -> dict[st
         batcher = view.plot._batcher._thread
         if batcher is not None and batcher.ident is not None:
             result["cpu"] += time.clock_gettime(time.pthread_getcpuclockid(batcher.ident))
+        result["ui_cpu"] = timed.seconds + result["cpu"] - clock.seconds
         result["messages"] = view.plot.messages_sent
         view.plot.close()
     assert trainer.state == "finished", trainer.error
@@ -105,6 +134,9 @@ def case(make_model: Any, bundle: Any, epochs: int) -> dict[str, Any]:
             "ratios": [round(x, 4) for x in ratios],
         }
     out["messages_per_run"] = statistics.median(r["live"]["messages"] for r in rounds)
+    # Direct: CPU time in the widgets' hooks and batcher thread / the rest of the run.
+    direct = [r["live"]["ui_cpu"] / (r["live"]["cpu"] - r["live"]["ui_cpu"]) for r in rounds]
+    out["direct_overhead"] = statistics.median(direct)
     return out
 
 
@@ -134,19 +166,22 @@ def main() -> None:
         "tiny MLP, moons": (tiny_mlp, datasets.load("moons"), 20),
     }
     results: dict[str, Any] = {}
-    print(f"{'case':<20}{'steps':>6}{'none s':>9}{'live s':>9}{'wall':>7}{'cpu':>7}{'msgs':>6}")
+    print(
+        f"{'case':<20}{'steps':>6}{'none s':>9}{'live s':>9}{'wall':>7}{'cpu':>7}"
+        f"{'direct':>8}{'msgs':>6}"
+    )
     for name, (make_model, bundle, epochs) in cases.items():
         r = case(make_model, bundle, epochs)
-        r["within_target"] = r["cpu"]["median_ratio"] <= 1 + TARGET
+        r["within_target"] = r["direct_overhead"] <= TARGET
         results[name] = r
         w, c = r["wall"], r["cpu"]
         print(
             f"{name:<20}{r['steps']:>6}{w['median_seconds']['none']:>9.3f}"
             f"{w['median_seconds']['live']:>9.3f}{w['median_ratio']:>7.3f}"
-            f"{c['median_ratio']:>7.3f}{r['messages_per_run']:>6.0f}"
+            f"{c['median_ratio']:>7.3f}{r['direct_overhead']:>8.2%}{r['messages_per_run']:>6.0f}"
         )
         verdict = "OK" if r["within_target"] else "OVER"
-        print(f"{'':<20}target: live/none CPU time <= {1 + TARGET:.2f}: {verdict}")
+        print(f"{'':<20}target: widgets' CPU time <= {TARGET:.0%} of training's: {verdict}")
     cost = log_cost()
     print(
         f"LossPlot.log: {cost['per_step_us']:.1f} us/step; 100,000 steps keep "
