@@ -1,14 +1,16 @@
-"""The live training widgets in real JupyterLab: train a tiny model on moons with
+"""The live training widgets in real JupyterLab (and Voila): train a tiny model on moons with
 ``live(trainer)``, watch the loss curve grow, see the decision boundary, press Stop and see
 the state change within a second; a view displayed afterwards draws the history it missed.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Locator, Page, expect
 
-from .conftest import Snap
-from .servers import LabServer
+from .conftest import Snap, VoilaFactory
+from .servers import LabServer, write_notebook
 
 LIVE_CELL = """
 import torch
@@ -99,3 +101,26 @@ def test_live_training_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: S
         timeout=15_000,
     )
     snap("second-view")
+
+
+def test_live_training_in_voila(
+    voila_server: VoilaFactory, page: Page, snap: Snap, tmp_path: Path
+) -> None:
+    url = voila_server(write_notebook(tmp_path / "live.ipynb", [LIVE_CELL]))
+    page.goto(url)
+    state = page.locator(".dls-train-state")
+    expect(state).to_have_text("ready", timeout=90_000)
+    plot = page.get_by_test_id("loss-plot").first
+    snap("ready")
+
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(
+        f"() => ({POINTS_JS})(document.querySelector('[data-testid=loss-plot]')) >= 20",
+        timeout=30_000,
+    )
+    expect(page.locator("[data-testid=results-boundary][data-state=drawn]")).to_be_visible()
+    snap("training")
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(state).to_have_text("stopped", timeout=1_000)
+    assert loss_points(plot) >= 20
+    snap("stopped")
