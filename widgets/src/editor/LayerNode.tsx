@@ -2,8 +2,8 @@
  * A layer on the canvas: its op, key params, output shape and (when Python reports one)
  * its problem with a one-click fix. Declared once at module scope and memo'd.
  */
-import { Handle, type NodeProps, Position } from "@xyflow/react";
-import { memo } from "react";
+import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { memo, useEffect } from "react";
 import { type LayerNode as LayerNodeType, portCount, SOURCE_HANDLE, targetHandle } from "../core/graph";
 import { keyParamsText } from "../core/params";
 import { useEditorContext } from "./context";
@@ -12,6 +12,9 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
   const { catalog, applyFix } = useEditorContext();
   const spec = catalog.get(data.op);
   const ports = portCount(data.op, data.params, catalog);
+  // React Flow caches handle positions: tell it when an Add or Concat gains or loses a port.
+  const updateNodeInternals = useUpdateNodeInternals();
+  useEffect(() => updateNodeInternals(id), [id, ports, updateNodeInternals]);
   const problem = data.problem;
   const keys = keyParamsText(spec, data.params);
   return (
