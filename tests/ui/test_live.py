@@ -471,3 +471,14 @@ def test_live_with_a_factory_adds_results_once_the_first_trainer_exists(moons: A
     results_box = view.widget.children[-1]
     assert list(results_box.children) == view.results
     view.plot.close()
+
+
+def test_dlstudio_live_is_callable_however_it_was_imported(moons: Any) -> None:
+    import dlstudio
+    import dlstudio.ui.live as package
+
+    trainer = Trainer(mlp(), moons, epochs=1)
+    for entry in (dlstudio.live, package):
+        view = entry(trainer, display=False)
+        assert view.trainer is trainer
+        view.plot.close()

@@ -6,6 +6,10 @@ Example:
     >>> view = live(trainer)  # doctest: +SKIP
 """
 
+import sys
+import types
+from typing import Any
+
 from dlstudio.ui.live.controls import TrainingControls
 from dlstudio.ui.live.live import LiveView, live
 from dlstudio.ui.live.loss_plot import LossPlot
@@ -30,3 +34,15 @@ __all__ = [
     "live",
     "results_for",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """This package shares its name with its main function, and importing it sets
+    ``dlstudio.ui.live`` to the package: calling it like the function keeps
+    ``dlstudio.live(trainer)`` working whichever of the two a lazy import found."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> LiveView:
+        return live(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
