@@ -236,8 +236,10 @@ def dead_fraction(output: Tensor) -> Tensor:
     x = output.detach()
     if x.ndim < 2 or x.shape[0] == 0:
         return torch.tensor(math.nan, device=x.device)
-    per_unit = x.transpose(0, 1).reshape(x.shape[1], -1)
-    return (~(per_unit > 0).any(dim=1)).float().mean()
+    # A unit fired if its largest output over the batch (and positions) is above 0: one
+    # reduction, no transposed copy.
+    others = [d for d in range(x.ndim) if d != 1]
+    return (x.amax(dim=others) <= 0).float().mean()
 
 
 def saturation(output: Tensor, kind: str) -> Tensor:
