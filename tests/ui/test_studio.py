@@ -252,3 +252,18 @@ def test_train_settings_round_trip_through_the_controls(studio: Studio) -> None:
     assert studio.train.settings() == settings
     assert "EPOCHS = 7" in studio.code.script_view.code
     assert "StepLR" in studio.code.script_view.code
+
+
+def test_app_and_lab_commands(tmp_path: Path) -> None:
+    from dlstudio import cli
+    from dlstudio.app import launch
+
+    args = cli._parser(cli.GRAPH_COMMANDS).parse_args(["app", "--port", "9100", "--no-browser"])
+    assert (args.handler, args.port, args.no_browser) == (cli._app, 9100, True)
+    argv = launch.voila_command(9100, open_browser=False)
+    assert "--Voila.ip=127.0.0.1" in argv and "--port=9100" in argv and "--no-browser" in argv
+    assert "--preheat_kernel=True" in argv and "--show_tracebacks=False" in argv
+    assert argv[-1] == str(launch.NOTEBOOK) and launch.NOTEBOOK.is_file()
+    lab = launch.lab_command(9101, open_browser=False, root=tmp_path)
+    assert "--ServerApp.ip=127.0.0.1" in lab and f"--ServerApp.root_dir={tmp_path}" in lab
+    assert launch.run_app(open_browser=False, data_dir=tmp_path / "missing") == 2
