@@ -482,3 +482,26 @@ def test_dlstudio_live_is_callable_however_it_was_imported(moons: Any) -> None:
         view = entry(trainer, display=False)
         assert view.trainer is trainer
         view.plot.close()
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "_series",
+        "_batcher",
+        "_compute",
+        "_trainers",
+        "progress",
+        "loss_plot",
+        "controls",
+        "results",
+        "live",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    found = importlib.import_module(f"dlstudio.ui.live.{module}")
+    result = doctest.testmod(found, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -22,9 +22,11 @@ class Batcher:
     Example:
         >>> calls = []
         >>> b = Batcher(lambda: calls.append(1), interval=0.01)
-        >>> b.poke(); b.drain(); b.close()
+        >>> b.poke(); b.drain()
+        True
         >>> len(calls)
         1
+        >>> b.close()
     """
 
     def __init__(self, flush: Callable[[], None], interval: float = 0.25, name: str = "dlstudio"):

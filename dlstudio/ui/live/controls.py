@@ -7,7 +7,6 @@ the kernel's message loop is never blocked for longer than one training step.
 from __future__ import annotations
 
 import html
-import logging
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,8 +31,6 @@ from dlstudio.ui.live._trainers import (
     validate_settings,
 )
 from dlstudio.ui.live.progress import TrainingProgress
-
-log = logging.getLogger(__name__)
 
 BUTTONS = ("Train", "Pause", "Resume", "Stop", "Reset")
 # Which buttons work in each trainer state (None: no trainer yet).
@@ -78,7 +75,7 @@ class _Watcher(Callback):
         self.changed(trainer)
 
 
-def _choice(name: str, value: Any, names: Iterable[str]) -> list[tuple[str, Any]]:
+def _choice(value: Any, names: Iterable[str]) -> list[tuple[str, Any]]:
     options = [(n, n) for n in names]
     if not isinstance(value, str):  # a class or module given in code stays selectable
         options.append((f"custom ({getattr(value, '__name__', type(value).__name__)})", value))
@@ -158,19 +155,19 @@ class TrainingControls(ipywidgets.VBox):
                 style=_WIDE,
             ),  # fmt: skip
             "optimizer": ipywidgets.Dropdown(
-                options=_choice("optimizer", start["optimizer"], OPTIMIZERS),
+                options=_choice(start["optimizer"], OPTIMIZERS),
                 value=start["optimizer"],
                 description="Optimizer",
                 style=_WIDE,
             ),  # fmt: skip
             "loss": ipywidgets.Dropdown(
-                options=_choice("loss", start["loss"], LOSSES),
+                options=_choice(start["loss"], LOSSES),
                 value=start["loss"],
                 description="Loss",
                 style=_WIDE,
             ),  # fmt: skip
             "scheduler": ipywidgets.Dropdown(
-                options=_choice("scheduler", start["scheduler"], SCHEDULERS),
+                options=_choice(start["scheduler"], SCHEDULERS),
                 value=start["scheduler"],
                 description="Scheduler",
                 style=_WIDE,

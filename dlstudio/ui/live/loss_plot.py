@@ -50,7 +50,7 @@ class LossPlot(anywidget.AnyWidget, Callback):
         >>> for step in range(1, 4):                             # or log by hand
         ...     plot.log(step=step, loss=1.0 / step)
         >>> plot.log_epoch(step=3, val_loss=0.4, val_accuracy=0.9)
-        >>> plot.flush(); plot.data["series"]["loss"]["y"]
+        >>> plot.snapshot()["series"]["loss"]["y"]  # what a newly opened view draws
         [1.0, 0.5, 0.3333333333333333]
     """
 
