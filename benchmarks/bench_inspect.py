@@ -105,7 +105,7 @@ def main() -> None:
     torch.set_num_threads(1)  # small models: threads add contention, not speed, on 2 cores
     cases = {
         "small CNN, digits 8x8": (small_cnn(), datasets.load("digits"), 8, 32),
-        "LeNet-5, 28x28": (examples.load("lenet5"), random_images(), 4, 32),
+        "LeNet-5, 28x28": (examples.load("lenet5"), random_images(), 6, 32),
     }
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{'case':<24}{'steps':>6}{'caps':>5}{'step ms':>9}{'capture ms':>11}"

@@ -162,9 +162,11 @@ def _host_group(x: np.ndarray, sizes: tuple[int, ...], extra: np.ndarray) -> np.
         if clean is not x:
             centred = np.where(finite, centred, np.float32(0))
         var = per_tensor(centred * centred) / np.maximum(count - 1, 1)
+        # The norm from the same sums: ‖x‖² = (n − 1)·var + n·mean² (both terms positive).
+        norm = np.sqrt(np.maximum(count - 1, 0) * var + count * np.nan_to_num(mean) ** 2)
         head = np.stack(
             [numel, mean, np.sqrt(var), lo, hi, per_tensor(x == 0) / numel, nans,
-             numel - count - nans, np.sqrt(per_tensor(clean * clean)), extra],
+             numel - count - nans, norm, extra],
             axis=1,
         )  # fmt: skip
     index, valid, weight = _host_plan(sizes)
