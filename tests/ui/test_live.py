@@ -505,3 +505,23 @@ def test_docstring_examples_run(module: str) -> None:
     found = importlib.import_module(f"dlstudio.ui.live.{module}")
     result = doctest.testmod(found, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_adopt_a_trained_trainer_show_its_history_and_forget_it(moons: Any) -> None:
+    trained = Trainer(mlp(), moons, epochs=2, batch_size=100, lr=0.01)
+    trained.fit()
+    plot = LossPlot()
+    plot.show_history(trained.history, trained.steps_per_epoch)
+    live_plot = LossPlot()
+    Trainer(mlp(), moons, epochs=2, batch_size=100, lr=0.01, callbacks=[live_plot]).fit()
+    assert plot.snapshot()["series"] == live_plot.snapshot()["series"]
+
+    controls = TrainingControls(lambda **s: Trainer(mlp(), moons, **s), callbacks=[plot])
+    controls.adopt(trained)
+    assert controls.trainer is trained and plot in list(trained.callbacks)
+    assert controls.settings["epochs"] == 2 and controls.settings["lr"] == pytest.approx(0.01)
+    assert controls.progress.state.value == "finished" and not controls.buttons["Train"].disabled
+    controls.forget()
+    assert controls.trainer is None and controls.buttons["Reset"].disabled
+    plot.close()
+    live_plot.close()

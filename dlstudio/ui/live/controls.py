@@ -6,6 +6,7 @@ the kernel's message loop is never blocked for longer than one training step.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 from collections.abc import Callable, Iterable
@@ -241,6 +242,25 @@ class TrainingControls(ipywidgets.VBox):
         self._refresh()
         assert self.trainer is not None
         return self.trainer
+
+    def adopt(self, trainer: Trainer) -> None:
+        """Drive an existing trainer from now on (a loaded checkpoint, for example); its
+        settings are shown and the callbacks attached."""
+        self._adopt(trainer)
+        for name, value in settings_of(trainer).items():
+            # An alias or a spec given as code: that field keeps what it shows.
+            with contextlib.suppress(ValueError, TypeError):
+                self.set(**{name: value})
+        self._refresh()
+
+    def forget(self) -> None:
+        """Drop the current trainer (stopping it first): the next Train starts from fresh
+        weights, e.g. after the model or the data changed."""
+        if self.trainer is not None and _busy(self.trainer):
+            self.trainer.stop(timeout=10.0)
+        self.trainer = None
+        self._trainer_settings = None
+        self._refresh()
 
     def on_trainer(self, callback: Callable[[Trainer], None]) -> None:
         """Call ``callback(trainer)`` whenever Train or Reset makes a new trainer."""

@@ -152,6 +152,21 @@ class LossPlot(anywidget.AnyWidget, Callback):
         pending[0].append(step)
         pending[1].append(value)
 
+    def show_history(self, history: Any, steps_per_epoch: int) -> None:
+        """Plot a finished or loaded run's ``History`` (per-step loss, per-epoch records), with
+        the same curve names a live run gets.
+
+        Example:
+            >>> plot = LossPlot()
+            >>> plot.show_history(trainer.history, trainer.steps_per_epoch)  # doctest: +SKIP
+        """
+        for record in history.steps:
+            self.log(step=record["step"], loss=record["loss"])
+        for record in history.epochs:
+            values = {"epoch_loss": record["loss"]}
+            values.update((k, v) for k, v in record.items() if k.startswith("val_"))
+            self.log_epoch(step=steps_per_epoch * (record["epoch"] + 1), **values)
+
     def clear(self) -> None:
         """Remove every curve (the page clears too)."""
         with self._send_lock:
