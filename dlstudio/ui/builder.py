@@ -20,6 +20,7 @@ from ipywidgets import widget_serialization
 from torch import nn
 
 from dlstudio.graph import Graph, GraphError, examples, layers
+from dlstudio.graph.blocks import BlockDefinition
 from dlstudio.graph.document import Node
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
@@ -103,11 +104,20 @@ def _clone(value: Any) -> Any:
 
 def clone_graph(graph: Graph) -> Graph:
     """A deep copy of an already-checked graph, without parsing it again (fast at 500 nodes)."""
-    nodes = [
+    blocks = {
+        name: BlockDefinition(name, _clone_nodes(block.nodes), list(block.edges))
+        for name, block in graph.blocks.items()
+    }
+    return Graph(
+        _clone_nodes(graph.nodes), list(graph.edges), graph.max_params, dict(graph.metadata), blocks
+    )
+
+
+def _clone_nodes(nodes: list[Node]) -> list[Node]:
+    return [
         Node(node.id, node.op, _clone(node.params), node.label, _clone(node.position))
-        for node in graph.nodes
+        for node in nodes
     ]
-    return Graph(nodes, list(graph.edges), graph.max_params, dict(graph.metadata))
 
 
 def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
@@ -151,6 +161,8 @@ class ModelBuilder(anywidget.AnyWidget):
     problems = traitlets.List().tag(sync=True)
     code = traitlets.Unicode(NO_CODE).tag(sync=True)
     param_count = traitlets.Int(0).tag(sync=True)
+    block_params = traitlets.Dict().tag(sync=True)
+    """Parameter count of each node that uses a named block (drawn on the collapsed node)."""
     error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, graph: Graph | str | dict | None = None, **kwargs: Any) -> None:
@@ -222,6 +234,11 @@ class ModelBuilder(anywidget.AnyWidget):
             self.problems = [problem.to_dict() for problem in analysis.problems]
             self.code = code
             self.param_count = analysis.param_count
+            self.block_params = {
+                node.id: analysis.weights.get(node.id, 0)
+                for node in graph.nodes
+                if node.op in graph.blocks
+            }
         if notify:
             for callback in list(self._callbacks):
                 try:
@@ -279,6 +296,25 @@ class ModelBuilder(anywidget.AnyWidget):
 
     def _request_apply_fix(self, request: protocol.ApplyFixRequest) -> None:
         self.graph = apply_fix(self._current, request["fix"])
+
+    def _request_group_block(self, request: protocol.GroupBlockRequest) -> dict[str, str]:
+        graph = self._current.copy()
+        node_id = graph.group(request["ids"], request["name"])
+        self.graph = graph
+        self.selection = [node_id]
+        return {"node_id": node_id}
+
+    def _request_ungroup_block(self, request: protocol.UngroupBlockRequest) -> dict[str, list]:
+        graph = self._current.copy()
+        try:
+            ids = graph.ungroup(request["node_id"])
+        except KeyError:
+            raise KeyError(
+                f"There is no node {request['node_id']!r} to ungroup any more; it was removed."
+            ) from None
+        self.graph = graph
+        self.selection = ids
+        return {"ids": ids}
 
 
 def apply_fix(graph: Graph, fix: dict[str, Any]) -> Graph:

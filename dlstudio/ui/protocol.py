@@ -25,10 +25,18 @@ TRAIT_NAMES = (
     "problems",
     "code",
     "param_count",
+    "block_params",
     "error",
 )
 
-REQUEST_TYPES = ("apply_template", "load_json", "save_json", "apply_fix")
+REQUEST_TYPES = (
+    "apply_template",
+    "load_json",
+    "save_json",
+    "apply_fix",
+    "group_block",
+    "ungroup_block",
+)
 REPLY_TYPE = "reply"
 
 
@@ -60,13 +68,39 @@ class ApplyFixRequest(TypedDict):
     fix: Fix
 
 
-Request = ApplyTemplateRequest | LoadJsonRequest | SaveJsonRequest | ApplyFixRequest
+class GroupBlockRequest(TypedDict):
+    """Turn the layers ``ids`` into a named block ``name`` used by one new node."""
+
+    type: Literal["group_block"]
+    id: int
+    ids: list[str]
+    name: str
+
+
+class UngroupBlockRequest(TypedDict):
+    """Put the layers of the block node ``node_id`` back into the graph."""
+
+    type: Literal["ungroup_block"]
+    id: int
+    node_id: str
+
+
+Request = (
+    ApplyTemplateRequest
+    | LoadJsonRequest
+    | SaveJsonRequest
+    | ApplyFixRequest
+    | GroupBlockRequest
+    | UngroupBlockRequest
+)
 
 REQUEST_CLASSES: dict[str, type] = {
     "apply_template": ApplyTemplateRequest,
     "load_json": LoadJsonRequest,
     "save_json": SaveJsonRequest,
     "apply_fix": ApplyFixRequest,
+    "group_block": GroupBlockRequest,
+    "ungroup_block": UngroupBlockRequest,
 }
 
 
@@ -89,6 +123,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "text": str,
     "fix": dict,
+    "ids": list,
+    "node_id": str,
 }
 
 
@@ -112,6 +148,9 @@ def parse_request(message: Any) -> Request:
         expected = _FIELD_TYPES[name]
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ProtocolError(f"The {kind} request's {name!r} field has the wrong type.")
+        # Lists in requests are lists of node ids.
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise ProtocolError(f"The {kind} request's {name!r} field must list strings.")
     extra = set(message) - set(fields)
     if extra:
         raise ProtocolError(f"The {kind} request has unexpected fields: {sorted(extra)}.")

@@ -28,6 +28,14 @@ export interface GraphDoc {
   metadata?: Record<string, string>;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** Named blocks used by nodes whose op is the block's name; Input nodes are its ports. */
+  blocks?: Record<string, BlockDoc>;
+}
+
+/** One named block: its layers, with one Input node per port (in order) and one Output. */
+export interface BlockDoc {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
 }
 
 /** One parameter of a layer in `layers.catalog()`. */
@@ -84,6 +92,8 @@ export interface BuilderTraits {
   problems: Problem[];
   code: string;
   param_count: number;
+  /** Parameter count of each node that uses a named block. */
+  block_params: Record<string, number>;
   error: string;
 }
 
@@ -96,6 +106,7 @@ export const TRAIT_NAMES = [
   "problems",
   "code",
   "param_count",
+  "block_params",
   "error",
 ] as const;
 
@@ -122,9 +133,37 @@ export interface ApplyFixRequest {
   fix: Fix;
 }
 
-export type Request = ApplyTemplateRequest | LoadJsonRequest | SaveJsonRequest | ApplyFixRequest;
+/** Turn the layers `ids` into a named block `name` used by one new node. */
+export interface GroupBlockRequest {
+  type: "group_block";
+  id: number;
+  ids: string[];
+  name: string;
+}
 
-export const REQUEST_TYPES = ["apply_template", "load_json", "save_json", "apply_fix"] as const;
+/** Put the layers of the block node `node_id` back into the graph. */
+export interface UngroupBlockRequest {
+  type: "ungroup_block";
+  id: number;
+  node_id: string;
+}
+
+export type Request =
+  | ApplyTemplateRequest
+  | LoadJsonRequest
+  | SaveJsonRequest
+  | ApplyFixRequest
+  | GroupBlockRequest
+  | UngroupBlockRequest;
+
+export const REQUEST_TYPES = [
+  "apply_template",
+  "load_json",
+  "save_json",
+  "apply_fix",
+  "group_block",
+  "ungroup_block",
+] as const;
 
 /** Python's answer to one request; `error` is a learner-readable sentence when `ok` is false. */
 export interface Reply {

@@ -3,7 +3,7 @@
  * edges (what the canvas draws). Pure functions, unit-tested in tests/graph.test.ts.
  */
 import type { Edge, Node } from "@xyflow/react";
-import type { GraphDoc, GraphEdge, GraphNode, LayerSpec, Problem, Shapes } from "../protocol";
+import type { BlockDoc, GraphDoc, GraphEdge, GraphNode, LayerSpec, Problem, Shapes } from "../protocol";
 
 export type NodeData = {
   op: string;
@@ -13,6 +13,8 @@ export type NodeData = {
   shape?: string | null;
   /** The first problem Python reported for this node. */
   problem?: Problem | null;
+  /** Parameter count of a node that uses a named block, from Python's analysis. */
+  weights?: number | null;
 };
 
 export type LayerNode = Node<NodeData, "layer">;
@@ -73,11 +75,15 @@ export function flowFromGraph(doc: GraphDoc): { nodes: LayerNode[]; edges: Shape
   return { nodes, edges };
 }
 
-/** The document for the canvas; keys in the order Python writes them, so echoes compare equal. */
+/**
+ * The document for the canvas; keys in the order Python writes them, so echoes compare equal.
+ * `blocks` (the document's named blocks, never edited on the page) is carried as it is.
+ */
 export function graphFromFlow(
   nodes: LayerNode[],
   edges: Edge[],
   metadata?: Record<string, string> | null,
+  blocks?: Record<string, BlockDoc> | null,
 ): GraphDoc {
   const outNodes: GraphNode[] = nodes.map((node) => {
     const out: GraphNode = { id: node.id, op: node.data.op, params: { ...node.data.params } };
@@ -94,6 +100,7 @@ export function graphFromFlow(
   if (metadata && Object.keys(metadata).length) doc.metadata = { ...metadata };
   doc.nodes = outNodes;
   doc.edges = outEdges;
+  if (blocks && Object.keys(blocks).length) doc.blocks = blocks;
   return doc;
 }
 
@@ -119,14 +126,22 @@ export function decorateNodes(
   nodes: LayerNode[],
   shapes: Shapes,
   problems: Map<string, Problem>,
+  blockParams: Record<string, number> = {},
 ): LayerNode[] {
   let changed = false;
   const out = nodes.map((node) => {
     const shape = formatShape(shapes[node.id]);
     const problem = problems.get(node.id) ?? null;
-    if ((node.data.shape ?? null) === shape && sameProblem(node.data.problem ?? null, problem)) return node;
+    const weights = blockParams[node.id] ?? null;
+    if (
+      (node.data.shape ?? null) === shape &&
+      sameProblem(node.data.problem ?? null, problem) &&
+      (node.data.weights ?? null) === weights
+    ) {
+      return node;
+    }
     changed = true;
-    return { ...node, data: { ...node.data, shape, problem } };
+    return { ...node, data: { ...node.data, shape, problem, weights } };
   });
   return changed ? out : nodes;
 }

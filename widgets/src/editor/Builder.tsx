@@ -14,12 +14,14 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { suggestBlockName, withBlocks } from "../core/blocks";
 import { checkConnection } from "../core/connect";
 import { indexCatalog } from "../core/graph";
 import { autoLayout } from "../core/layout";
 import type { BuilderTraits, Fix, GraphDoc, LayerSpec, Problem, Shapes } from "../protocol";
 import { CodePanel } from "./CodePanel";
 import { EditorContext } from "./context";
+import { GroupForm } from "./GroupForm";
 import { HelpOverlay } from "./HelpOverlay";
 import { LayerNode } from "./LayerNode";
 import { DRAG_TYPE, Palette } from "./Palette";
@@ -36,6 +38,7 @@ const EDGE_TYPES = { shape: ShapeEdge };
 // Never zoom in past 100%: a lone Input node would otherwise fill the canvas.
 const FIT = { padding: 0.15, maxZoom: 1 };
 const NO_LAYERS: LayerSpec[] = [];
+const NO_COUNTS: Record<string, number> = {};
 const DELETE_KEYS = ["Delete", "Backspace"];
 const MULTI_SELECT_KEYS = ["Control", "Meta"];
 
@@ -57,15 +60,24 @@ function Editor() {
   const [problems] = useModelState<Problem[]>("problems");
   const [code] = useModelState<string>("code");
   const [paramCount] = useModelState<number>("param_count");
+  const [blockParams] = useModelState<Record<string, number>>("block_params");
   const [error] = useModelState<string>("error");
   const [selection, setSelection] = useModelState<string[]>("selection");
-  const catalog = useMemo(() => indexCatalog(layers ?? []), [layers]);
-  const editor = useGraphEditor(model, catalog, graph, shapes ?? {}, problems ?? []);
+  // The document's named blocks join the catalog as layers; keyed by content, because each
+  // document sent to Python is a new object even when its blocks did not change.
+  const blocksKey = JSON.stringify(graph?.blocks ?? {});
+  const palette = useMemo(
+    () => withBlocks(layers ?? NO_LAYERS, graph?.blocks),
+    [layers, blocksKey], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  const catalog = useMemo(() => indexCatalog(palette), [palette]);
+  const editor = useGraphEditor(model, catalog, graph, shapes ?? {}, problems ?? [], blockParams ?? NO_COUNTS);
   const request = useRequests(model);
   const flow = useReactFlow();
   const wrapper = useRef<HTMLDivElement>(null);
   const [help, setHelp] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const [grouping, setGrouping] = useState(false);
   const refusal = useRef<string | null>(null);
   const { nodes, edges } = editor;
 
@@ -122,6 +134,24 @@ function Editor() {
   }, []);
 
   const applyFix = useCallback((fix: Fix) => void ask({ type: "apply_fix", fix }, true), [ask]);
+  const isTaken = useCallback((name: string) => live.current.catalog.has(name), []);
+  // Python groups what it has: a pending drag or edit goes out first (messages keep their order).
+  const groupAs = useCallback(
+    (name: string) => {
+      const ids = live.current.nodes.filter((n) => n.selected).map((n) => n.id);
+      live.current.editor.flushSend();
+      setGrouping(false);
+      void ask({ type: "group_block", ids, name }, true);
+    },
+    [ask],
+  );
+  const ungroup = useCallback(
+    (nodeId: string) => {
+      live.current.editor.flushSend();
+      void ask({ type: "ungroup_block", node_id: nodeId }, true);
+    },
+    [ask],
+  );
   const context = useMemo(() => ({ catalog, applyFix }), [catalog, applyFix]);
 
   const isValidConnection = useCallback((conn: Connection | Edge) => {
@@ -147,6 +177,7 @@ function Editor() {
     redo: editor.redo,
     remove: () => void flow.deleteElements({ nodes: selected.map((n) => ({ id: n.id })) }),
     duplicate: editor.duplicate,
+    group: () => setGrouping(selected.length > 0),
     copy: editor.copy,
     paste: editor.paste,
     layout: () => {
@@ -205,16 +236,26 @@ function Editor() {
           canUndo={editor.canUndo}
           canRedo={editor.canRedo}
           hasSelection={selected.length > 0}
+          canGroup={selected.length > 0}
           canPaste={editor.canPaste}
           templates={templates ?? []}
         />
+        {grouping && selected.length > 0 && (
+          <GroupForm
+            count={selected.length}
+            initial={suggestBlockName(isTaken)}
+            taken={isTaken}
+            onGroup={groupAs}
+            onCancel={() => setGrouping(false)}
+          />
+        )}
         {error && (
           <div className="dls-banner" data-testid="builder-error">
             {error}
           </div>
         )}
         <div className="dls-body">
-          <Palette layers={layers ?? NO_LAYERS} onAdd={onAdd} />
+          <Palette layers={palette} onAdd={onAdd} />
           <div className="dls-canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
             <ReactFlow
               nodes={nodes}
@@ -251,6 +292,7 @@ function Editor() {
               params={single?.data.params ?? {}}
               selectedCount={selected.length}
               onChange={editor.setParam}
+              onUngroup={ungroup}
             />
             <CodePanel code={code ?? ""} paramCount={paramCount ?? 0} />
           </div>

@@ -4,6 +4,7 @@
  */
 import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect } from "react";
+import { isBlock } from "../core/blocks";
 import { type LayerNode as LayerNodeType, portCount, SOURCE_HANDLE, targetHandle } from "../core/graph";
 import { keyParamsText } from "../core/params";
 import { useEditorContext } from "./context";
@@ -17,8 +18,10 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
   useEffect(() => updateNodeInternals(id), [id, ports, updateNodeInternals]);
   const problem = data.problem;
   const keys = keyParamsText(spec, data.params);
+  const block = isBlock(spec);
+  const className = ["dls-node", block && "block", problem && "error"].filter(Boolean).join(" ");
   return (
-    <div className={problem ? "dls-node error" : "dls-node"} data-testid={`node-${id}`} title={spec?.doc}>
+    <div className={className} data-testid={`node-${id}`} data-block={block ? data.op : undefined} title={spec?.doc}>
       {Array.from({ length: ports }, (_, i) => (
         <Handle
           key={i}
@@ -34,6 +37,11 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
         <span className="dls-node-id">{data.label || id}</span>
       </div>
       {keys && <div className="dls-node-params">{keys}</div>}
+      {block && (
+        <div className="dls-node-block" data-testid={`node-block-${id}`}>
+          block · {ports} input{ports === 1 ? "" : "s"} · {(data.weights ?? 0).toLocaleString("en-US")} params
+        </div>
+      )}
       <div className="dls-node-shape" data-testid={`node-shape-${id}`}>
         {data.shape ?? "…"}
       </div>

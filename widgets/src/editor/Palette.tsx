@@ -1,8 +1,10 @@
 /**
  * The layer palette, grouped by category, with a search box; drag an item onto the canvas,
- * or double-click it to add it after the selected node.
+ * or double-click it to add it after the selected node. The document's named blocks come last,
+ * under "Blocks", so a block can be used again.
  */
 import { memo, useMemo, useState } from "react";
+import { BLOCK_CATEGORY } from "../core/blocks";
 import type { LayerSpec } from "../protocol";
 
 export const DRAG_TYPE = "application/x-dlstudio-layer";
@@ -17,6 +19,7 @@ const CATEGORY_ORDER = [
   "attention",
   "merge",
   "reshape",
+  BLOCK_CATEGORY,
 ];
 
 function rank(category: string): number {
@@ -54,7 +57,7 @@ function PaletteView({ layers, onAdd }: Props) {
         data-testid="palette-search"
       />
       {groups.map(([category, list]) => (
-        <div key={category}>
+        <div key={category} data-testid={`palette-group-${category}`}>
           <h4>{category}</h4>
           {list.map((layer) => (
             <div

@@ -3,6 +3,7 @@
  * as the learner types: a value reaches the graph only once it parses.
  */
 import { memo, useEffect, useState } from "react";
+import { isBlock } from "../core/blocks";
 import { effectiveParam, formatParam, parseParam } from "../core/params";
 import type { LayerSpec, ParamSpec } from "../protocol";
 
@@ -98,9 +99,10 @@ interface Props {
   params: Record<string, unknown>;
   selectedCount: number;
   onChange: (nodeId: string, name: string, value: unknown) => void;
+  onUngroup: (nodeId: string) => void;
 }
 
-function ParamPanelView({ nodeId, spec, params, selectedCount, onChange }: Props) {
+function ParamPanelView({ nodeId, spec, params, selectedCount, onChange, onUngroup }: Props) {
   if (!nodeId || !spec) {
     return (
       <div className="dls-params" data-testid="param-panel">
@@ -114,7 +116,15 @@ function ParamPanelView({ nodeId, spec, params, selectedCount, onChange }: Props
       <h3>
         {spec.name} <span className="dls-node-id">{nodeId}</span>
       </h3>
-      {spec.params.length === 0 && <div>This layer has no parameters.</div>}
+      {isBlock(spec) && (
+        <div data-testid="block-panel">
+          <div>{spec.doc}</div>
+          <button type="button" data-testid="ungroup-block" onClick={() => onUngroup(nodeId)}>
+            Ungroup
+          </button>
+        </div>
+      )}
+      {spec.params.length === 0 && !isBlock(spec) && <div>This layer has no parameters.</div>}
       {spec.params.map((p) => (
         <ParamField
           key={`${nodeId}.${p.name}`}

@@ -6,6 +6,7 @@ export interface ToolbarActions {
   redo: () => void;
   remove: () => void;
   duplicate: () => void;
+  group: () => void;
   copy: () => void;
   paste: () => void;
   layout: () => void;
@@ -21,6 +22,7 @@ interface Props {
   canUndo: boolean;
   canRedo: boolean;
   hasSelection: boolean;
+  canGroup: boolean;
   canPaste: boolean;
   templates: string[];
 }
@@ -39,7 +41,7 @@ function Button(props: { id: string; title: string; onClick: () => void; disable
   );
 }
 
-function ToolbarView({ actions, canUndo, canRedo, hasSelection, canPaste, templates }: Props) {
+function ToolbarView({ actions, canUndo, canRedo, hasSelection, canGroup, canPaste, templates }: Props) {
   const fileInput = useRef<HTMLInputElement>(null);
   return (
     <div className="dls-toolbar" role="toolbar">
@@ -61,6 +63,14 @@ function ToolbarView({ actions, canUndo, canRedo, hasSelection, canPaste, templa
       </Button>
       <Button id="paste" title="Paste (Ctrl+V)" onClick={actions.paste} disabled={!canPaste}>
         Paste
+      </Button>
+      <Button
+        id="group"
+        title="Group the selected layers into a named block (its own nn.Module)"
+        onClick={actions.group}
+        disabled={!canGroup}
+      >
+        Group as block
       </Button>
       <span className="dls-sep" />
       <Button id="layout" title="Auto-layout (L)" onClick={actions.layout}>

@@ -79,6 +79,15 @@ export const BUILDER_CSS = `
 .dls-node-error { margin-top: 4px; color: var(--dls-error); white-space: normal; }
 .dls-node-error button { margin-top: 3px; font: inherit; cursor: pointer; color: var(--dls-bg);
   background: var(--dls-error); border: none; border-radius: 3px; padding: 1px 8px; }
+.dls-node.block { border-width: 2px; border-style: double; background: var(--dls-bg2); }
+.dls-node-block { color: var(--dls-fg2); margin-top: 2px; }
+.dls-group-form { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; padding: 4px 8px;
+  border-bottom: 1px solid var(--dls-border); background: var(--dls-bg2); }
+.dls-group-form input { font: inherit; padding: 2px 5px; width: 160px; color: var(--dls-fg);
+  background: var(--dls-bg); border: 1px solid var(--dls-border); border-radius: 3px; }
+.dls-group-form button { font: inherit; color: var(--dls-fg); background: var(--dls-bg);
+  border: 1px solid var(--dls-border); border-radius: 3px; padding: 2px 8px; cursor: pointer; }
+.dls-group-form .dls-bad { color: var(--dls-error); }
 .dls-edge-label { position: absolute; pointer-events: none; font-family: var(--dls-mono);
   font-size: 10px; padding: 0 4px; border-radius: 3px; background: var(--dls-bg2);
   color: var(--dls-fg2); border: 1px solid var(--dls-border); }

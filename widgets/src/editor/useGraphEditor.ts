@@ -33,15 +33,22 @@ import {
 import { autoLayout } from "../core/layout";
 import { withParam } from "../core/params";
 import { UndoStack } from "../core/undo";
-import type { GraphDoc, Problem, Shapes } from "../protocol";
+import type { BlockDoc, GraphDoc, Problem, Shapes } from "../protocol";
 
 const DRAG_DEBOUNCE_MS = 100;
 let clipboard: GraphDoc | null = null;
 
-export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDoc, shapes: Shapes, problems: Problem[]) {
+export function useGraphEditor(
+  model: AnyModel,
+  catalog: Catalog,
+  graph: GraphDoc,
+  shapes: Shapes,
+  problems: Problem[],
+  blockParams: Record<string, number>,
+) {
   const byNode = useMemo(() => problemsByNode(problems), [problems]);
   const initial = useMemo(() => flowFromGraph(graph), []); // eslint-disable-line react-hooks/exhaustive-deps
-  const [nodes, setNodes] = useState<LayerNode[]>(() => decorateNodes(initial.nodes, shapes, byNode));
+  const [nodes, setNodes] = useState<LayerNode[]>(() => decorateNodes(initial.nodes, shapes, byNode, blockParams));
   const [edges, setEdges] = useState<ShapeEdge[]>(() => decorateEdges(initial.edges, shapes));
   const [, bump] = useState(0); // re-render when the undo stack changes
   const undo = useMemo(() => new UndoStack<GraphDoc>(), []);
@@ -51,20 +58,27 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
   nodesRef.current = nodes;
   edgesRef.current = edges;
   const meta = useRef(graph.metadata ?? null);
-  const lastSent = useRef(JSON.stringify(graphFromFlow(initial.nodes, initial.edges, meta.current)));
+  // Named blocks are only defined or removed by Python (group/ungroup); the page carries them.
+  const blocks = useRef<Record<string, BlockDoc> | null>(graph.blocks ?? null);
+  const lastSent = useRef(JSON.stringify(graphFromFlow(initial.nodes, initial.edges, meta.current, blocks.current)));
   const urgent = useRef(false);
   const shapesRef = useRef(shapes);
   const byNodeRef = useRef(byNode);
+  const blockParamsRef = useRef(blockParams);
   shapesRef.current = shapes;
   byNodeRef.current = byNode;
+  blockParamsRef.current = blockParams;
   const replaced = useRef(0);
 
-  const snapshot = useCallback(() => graphFromFlow(nodesRef.current, edgesRef.current, meta.current), []);
+  const snapshot = useCallback(
+    () => graphFromFlow(nodesRef.current, edgesRef.current, meta.current, blocks.current),
+    [],
+  );
 
   const send = useMemo(
     () =>
       debounce(() => {
-        const doc = graphFromFlow(nodesRef.current, edgesRef.current, meta.current);
+        const doc = graphFromFlow(nodesRef.current, edgesRef.current, meta.current, blocks.current);
         const json = JSON.stringify(doc);
         if (json === lastSent.current) return;
         lastSent.current = json;
@@ -90,6 +104,7 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
   const load = useCallback(
     (doc: GraphDoc) => {
       meta.current = doc.metadata ?? null;
+      blocks.current = doc.blocks ?? null;
       const flow = flowFromGraph(doc);
       if (doc.nodes.some((n) => !n.position)) {
         // A document written by hand (no positions): lay it out, and tell Python where.
@@ -97,10 +112,10 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
         for (const node of flow.nodes) node.position = laid.get(node.id) ?? node.position;
         urgent.current = true;
       } else {
-        lastSent.current = JSON.stringify(graphFromFlow(flow.nodes, flow.edges, meta.current));
+        lastSent.current = JSON.stringify(graphFromFlow(flow.nodes, flow.edges, meta.current, blocks.current));
       }
       send.cancel();
-      setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current));
+      setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current, blockParamsRef.current));
       setEdges(decorateEdges(flow.edges, shapesRef.current));
     },
     [send],
@@ -119,9 +134,9 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
   // Python's answer is drawn in the same frame it arrives in.
   useLayoutEffect(() => {
     performance.mark("dlstudio:answer-received");
-    setNodes((ns) => decorateNodes(ns, shapes, byNode));
+    setNodes((ns) => decorateNodes(ns, shapes, byNode, blockParams));
     setEdges((es) => decorateEdges(es, shapes));
-  }, [shapes, byNode]);
+  }, [shapes, byNode, blockParams]);
 
   const record = useCallback(
     (key: string | null = null) => {
@@ -134,11 +149,12 @@ export function useGraphEditor(model: AnyModel, catalog: Catalog, graph: GraphDo
   const restore = useCallback(
     (doc: GraphDoc) => {
       meta.current = doc.metadata ?? null;
+      blocks.current = doc.blocks ?? null;
       const flow = flowFromGraph(doc);
       const selected = new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id));
       for (const node of flow.nodes) node.selected = selected.has(node.id);
       urgent.current = true;
-      setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current));
+      setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current, blockParamsRef.current));
       setEdges(decorateEdges(flow.edges, shapesRef.current));
       bump((n) => n + 1);
     },
