@@ -21,7 +21,11 @@ _LAZY = {
     "Trainer": ("dlstudio.train", "Trainer"),
     "ModelBuilder": ("dlstudio.ui", "ModelBuilder"),
     "Studio": ("dlstudio.ui", "Studio"),
-    "live": ("dlstudio.ui", "live"),
+    "live": ("dlstudio.ui.live", "live"),
+    "LossPlot": ("dlstudio.ui.live", "LossPlot"),
+    "TrainingControls": ("dlstudio.ui.live", "TrainingControls"),
+    "TensorInspector": ("dlstudio.ui.inspector", "TensorInspector"),
+    "AttributionPanel": ("dlstudio.ui.attribution", "AttributionPanel"),
 }
 
 __all__ = ["Graph", "GraphError", "Problem", "layers", "__version__", *_LAZY]

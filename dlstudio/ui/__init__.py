@@ -16,13 +16,18 @@ if TYPE_CHECKING:
     from dlstudio.ui.builder import ModelBuilder
     from dlstudio.ui.studio import Studio
 
-# name -> module holding it; other widgets (Studio, live) add their line here.
+# name -> module holding it.
+_LIVE = ("live", "LossPlot", "TrainingControls", "TrainingProgress", "ConfusionMatrix",
+         "RegressionPlot", "DecisionBoundary", "ResultsView", "results_for", "LiveView")  # fmt: skip
 _LAZY = {
     "ModelBuilder": "dlstudio.ui.builder",
     "Studio": "dlstudio.ui.studio",
+    "TensorInspector": "dlstudio.ui.inspector",
+    "AttributionPanel": "dlstudio.ui.attribution",
+    **{name: "dlstudio.ui.live" for name in _LIVE},
 }
 
-__all__ = ["ModelBuilder", "Studio"]
+__all__ = ["ModelBuilder", "Studio", "TensorInspector", "AttributionPanel", *_LIVE]
 
 
 def __getattr__(name: str) -> Any:
