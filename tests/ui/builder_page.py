@@ -61,6 +61,18 @@ class BuilderPage:
         # Click the node's title, away from handles and buttons.
         self.node(node_id).locator(".dls-node-head").click()
 
+    def select_many(self, node_ids: list[str]) -> None:
+        """Click the first node, then Ctrl-click the others into the selection."""
+        self.select(node_ids[0])
+        for node_id in node_ids[1:]:
+            self.node(node_id).locator(".dls-node-head").click(modifiers=["Control"])
+
+    def group_selected(self, name: str) -> None:
+        """Toolbar "Group as block", type the block's name, confirm."""
+        self.button("group").click()
+        self.root.get_by_test_id("group-name").fill(name)
+        self.root.get_by_test_id("group-ok").click()
+
     def set_param(self, name: str, value: str) -> None:
         field = self.param(name)
         field.fill(value)

@@ -223,3 +223,81 @@ def test_saved_notebook_redraws_without_its_kernel(
     expect(lenet.root.get_by_test_id("param-count")).to_have_text("61,706 parameters")
     expect(lenet.code).to_contain_text("nn.Conv2d(1, 6, 5, padding=2)")
     snap("saved-state")
+
+
+BLOCK1 = [
+    "block1_conv1",
+    "block1_bn1",
+    "block1_relu1",
+    "block1_conv2",
+    "block1_bn2",
+    "block1_add",
+    "block1_relu2",
+]
+
+
+def test_group_a_residual_block_in_jupyterlab(
+    jupyter_lab: LabServer, page: Page, snap: Snap
+) -> None:
+    """Select block1's seven layers, group them as ResBlock: one node, its own class in b.code;
+    use the block again from the palette; ungroup it back into layers."""
+    cell = BUILDER_CELL.replace("ModelBuilder()", 'ModelBuilder("resnet_small")')
+    panel = jupyter_lab.run_notebook(page, "blocks.ipynb", [cell])
+    ui = BuilderPage(page, panel).wait_ready()
+    nodes = ui.root.locator(".react-flow__node")
+    expect(nodes).to_have_count(22)
+
+    ui.button("fit").click()  # every layer on screen, so each can be clicked
+    ui.select_many(BLOCK1)
+    expect(ui.root.locator(".react-flow__node.selected")).to_have_count(7)
+    ui.group_selected("resblock")  # not CamelCase: refused on the page, the box stays open
+    expect(ui.root.get_by_test_id("group-name-error")).to_contain_text("CamelCase")
+    ui.root.get_by_test_id("group-name").fill("ResBlock")
+    ui.root.get_by_test_id("group-ok").click()
+
+    expect(nodes).to_have_count(16)
+    expect(ui.node("block1_conv1")).to_have_count(0)
+    block = ui.root.get_by_test_id("node-block-resblock1")
+    expect(block).to_have_text("block · 1 input · 4,672 params")
+    expect(ui.shape("resblock1")).to_have_text("N×16×32×32")
+    expect(ui.code).to_contain_text("class ResBlock(nn.Module)")
+    expect(ui.root.get_by_test_id("problem-count")).to_have_text("0 problems")
+    # Python selects the new node, so its panel offers Ungroup.
+    expect(ui.root.get_by_test_id("ungroup-block")).to_be_visible()
+    expect(ui.root.get_by_test_id("palette-group-blocks")).to_contain_text("ResBlock")
+    snap("grouped")
+    expect(panel.locator(".kernel-seen")).to_have_text(
+        "kernel: 16 nodes, 16 edges, 9978 params", timeout=KERNEL_TIMEOUT_MS
+    )
+
+    # The kernel holds the same model: ask it in a new cell.
+    panel.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(
+        "print('blocks:', sorted(b.graph.blocks), 'class:', 'class ResBlock(nn.Module)' in b.code, "
+        "'use:', 'self.resblock1 = ResBlock()' in b.code)"
+    )
+    page.keyboard.press("Shift+Enter")
+    answer = panel.locator(".jp-OutputArea-output").filter(has_text="blocks:")
+    expect(answer).to_have_text("blocks: ['ResBlock'] class: True use: True")
+
+    # A second use of the same block, dropped from the palette's Blocks section.
+    ui.root.get_by_test_id("palette-search").fill("ResBlock")
+    ui.drag_from_palette("ResBlock", 300, 60)
+    expect(ui.root.get_by_test_id("node-block-resblock2")).to_contain_text("1 input")
+    # Not wired yet: Python says so on that node.
+    expect(ui.error("resblock2")).to_contain_text("has no input")
+    expect(panel.locator(".kernel-seen")).to_have_text(
+        "kernel: 17 nodes, 16 edges, 9978 params", timeout=KERNEL_TIMEOUT_MS
+    )
+    ui.press("Delete")
+    expect(ui.node("resblock2")).to_have_count(0)
+
+    ui.select("resblock1")
+    ui.root.get_by_test_id("ungroup-block").click()
+    expect(nodes).to_have_count(22)
+    expect(ui.node("resblock1_block1_conv1")).to_be_visible()
+    expect(ui.code).not_to_contain_text("class ResBlock")
+    expect(ui.root.get_by_test_id("palette-group-blocks")).to_have_count(0)
+    snap("ungrouped")
