@@ -141,29 +141,9 @@ def _host_group(x: np.ndarray, sizes: tuple[int, ...], extra: np.ndarray) -> np.
     a number costs no synchronisation."""
     head = np.empty((len(sizes), len(FIELDS)))
     lo, hi = np.empty(len(sizes)), np.empty(len(sizes))
-    for row, (start, n) in enumerate(zip(_starts(sizes), sizes, strict=True)):
-        values = x[start : start + n]
-        total = values.sum(dtype=np.float64)
-        nans = infs = 0
-        if not np.isfinite(total):  # a NaN or an Inf somewhere: describe the finite values
-            finite = np.isfinite(values)
-            nans = int(np.count_nonzero(np.isnan(values)))
-            infs = n - nans - int(np.count_nonzero(finite))
-            values = values[finite]
-            total = values.sum(dtype=np.float64)
-        count = len(values)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / count
-            # Two passes: a sum of squares minus the squared mean would lose the spread of a
-            # tensor whose values sit close together.
-            centred = values - np.float32(mean if count else 0.0)
-            squares = float(np.dot(centred, centred))
-            var = squares / max(count - 1, 1)
-            norm = np.sqrt(squares + count * mean * mean) if count else 0.0
-        lo[row] = values.min() if count else np.inf
-        hi[row] = values.max() if count else -np.inf
-        zeros = (count - np.count_nonzero(values)) / n
-        head[row] = (n, mean, np.sqrt(var), lo[row], hi[row], zeros, nans, infs, norm, extra[row])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for row, (start, n) in enumerate(zip(_starts(sizes), sizes, strict=True)):
+            head[row], lo[row], hi[row] = _host_row(x[start : start + n], extra[row])
     index, valid, weight = _host_plan(sizes)
     sample = x[index]
     lo_b, hi_b, scale = _bin_range(lo, hi)
@@ -175,6 +155,32 @@ def _host_group(x: np.ndarray, sizes: tuple[int, ...], extra: np.ndarray) -> np.
     counts = np.bincount(flat, weights=keep.reshape(-1), minlength=len(sizes) * BINS)
     counts = counts.reshape(len(sizes), BINS) * weight[:, None]
     return np.concatenate([head, lo_b[:, None], hi_b[:, None], counts], axis=1)
+
+
+def _host_row(values: np.ndarray, extra: float) -> tuple[tuple, float, float]:
+    """One tensor's head fields, its min and its max (finite values only)."""
+    n = len(values)
+    total = values.sum(dtype=np.float64)
+    nans = infs = 0
+    if not np.isfinite(total):  # a NaN or an Inf somewhere: describe the finite values
+        finite = np.isfinite(values)
+        nans = int(np.count_nonzero(np.isnan(values)))
+        infs = n - nans - int(np.count_nonzero(finite))
+        values = values[finite]
+        total = values.sum(dtype=np.float64)
+    count = len(values)
+    if not count:
+        return (n, np.nan, np.nan, np.inf, -np.inf, 0.0, nans, infs, 0.0, extra), np.inf, -np.inf
+    mean = total / count
+    # Two passes: a sum of squares minus the squared mean would lose the spread of a tensor
+    # whose values sit close together.
+    centred = values - np.float32(mean)
+    squares = float(np.dot(centred, centred))
+    lo, hi = float(values.min()), float(values.max())
+    zeros = (count - np.count_nonzero(values)) / n
+    norm = np.sqrt(squares + count * mean * mean)
+    std = np.sqrt(squares / max(count - 1, 1))
+    return (n, mean, std, lo, hi, zeros, nans, infs, norm, extra), lo, hi
 
 
 def _bin_range(lo, hi):
