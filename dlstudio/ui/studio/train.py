@@ -193,31 +193,20 @@ class TrainPanel(w.VBox):
             return
         from dlstudio.ui.live import results_for
 
-        if self.busy:
-            self.trainer.stop(timeout=10.0)
+        self.controls.forget()  # stops a running run; the next Train makes fresh weights
         for view in self.results:
             view.close()
         self.results = results_for(bundle) if bundle is not None else []
         self.controls.callbacks[:] = [self.plot, self._summary, *self.results]
         self.results_box.children = tuple(self.results)
         self.plot.clear()
-        self.controls.trainer = None
-        # TrainingControls has no public "forget the trainer"; _refresh redraws its buttons.
-        self.controls._refresh()
         self.summary.value = "<i>Press Train to start.</i>"
 
     def adopt(self, trainer: Any) -> None:
         """Drive an existing trainer (a loaded session): plot its history, show its numbers."""
-        self.controls._adopt(trainer)
-        self.controls._refresh()
+        self.controls.adopt(trainer)
         history = trainer.history
-        for record in history.steps:
-            self.plot.log(step=record["step"], loss=record["loss"])
-        for record in history.epochs:
-            # The same names LossPlot gives a live run's epoch records.
-            values = {k: v for k, v in record.items() if k.startswith("val_")}
-            values["epoch_loss"] = record["loss"]
-            self.plot.log_epoch(step=trainer.steps_per_epoch * (record["epoch"] + 1), **values)
+        self.plot.show_history(history, trainer.steps_per_epoch)
         if history.epochs:
             self._show_summary(summarise(history.epochs[-1], trainer.epochs))
         for view in self.results:
