@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anywidget
@@ -164,6 +164,10 @@ class ModelBuilder(anywidget.AnyWidget):
     block_params = traitlets.Dict().tag(sync=True)
     """Parameter count of each node that uses a named block (drawn on the collapsed node)."""
     error = traitlets.Unicode("").tag(sync=True)
+    health = traitlets.Dict(traitlets.Unicode()).tag(sync=True)
+    """Training health of each layer node, ``{node_id: "ok" | "warn" | "bad"}`` (node badges)."""
+    health_notes = traitlets.Dict(traitlets.Unicode()).tag(sync=True)
+    """The diagnoses behind a badge, in words (shown as the badge's tooltip)."""
 
     def __init__(self, graph: Graph | str | dict | None = None, **kwargs: Any) -> None:
         start = _as_graph(graph)
@@ -210,6 +214,27 @@ class ModelBuilder(anywidget.AnyWidget):
         self._callbacks.append(callback)
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
 
+    def set_health(self, health: Mapping[str, str], notes: Mapping[str, str] | None = None) -> None:
+        """Draw a health badge on each node in ``health`` (``{node_id: "ok" | "warn" |
+        "bad"}``, e.g. ``InspectionCallback.health(graph)``); ``notes`` are the reasons in
+        words, shown when the pointer rests on the badge. An empty mapping removes the badges.
+
+        Example:
+            >>> b = ModelBuilder("mlp")
+            >>> b.set_health({"fc1": "warn"}, {"fc1": "Half the units never fire."})
+            >>> b.health
+            {'fc1': 'warn'}
+        """
+        wrong = {k: v for k, v in health.items() if v not in protocol.HEALTH_STATES}
+        if wrong:
+            raise ValueError(
+                f"Health states must be one of {protocol.HEALTH_STATES}, not {wrong}; "
+                "pass what InspectionCallback.health() returns."
+            )
+        with self.hold_sync():
+            self.health = {str(k): str(v) for k, v in health.items()}
+            self.health_notes = {str(k): str(v) for k, v in (notes or {}).items()}
+
     # -- keeping the answer in step with the graph ----------------------------------------
 
     @traitlets.observe("graph")
@@ -239,6 +264,8 @@ class ModelBuilder(anywidget.AnyWidget):
                 for node in graph.nodes
                 if node.op in graph.blocks
             }
+            if notify and self.health:  # the badges described the model before this edit
+                self.health, self.health_notes = {}, {}
         if notify:
             for callback in list(self._callbacks):
                 try:

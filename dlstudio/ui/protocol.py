@@ -27,7 +27,10 @@ TRAIT_NAMES = (
     "param_count",
     "block_params",
     "error",
+    "health",
+    "health_notes",
 )
+HEALTH_STATES = ("ok", "warn", "bad")
 
 REQUEST_TYPES = (
     "apply_template",

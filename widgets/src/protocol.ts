@@ -95,7 +95,14 @@ export interface BuilderTraits {
   /** Parameter count of each node that uses a named block. */
   block_params: Record<string, number>;
   error: string;
+  /** Training health of each layer node (badges drawn on the nodes). */
+  health: Record<string, HealthState>;
+  /** The diagnoses behind a node's badge, in words (its tooltip). */
+  health_notes: Record<string, string>;
 }
+
+/** A node's training health: ok, a warning, or a problem. */
+export type HealthState = "ok" | "warn" | "bad";
 
 export const TRAIT_NAMES = [
   "graph",
@@ -108,6 +115,8 @@ export const TRAIT_NAMES = [
   "param_count",
   "block_params",
   "error",
+  "health",
+  "health_notes",
 ] as const;
 
 export interface ApplyTemplateRequest {

@@ -12,9 +12,12 @@ import logging
 from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
+
+if TYPE_CHECKING:
+    from dlstudio.ui.studio.inspect_link import InspectLink
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +88,26 @@ class PanelSlot(w.VBox):
         self.children = [self.message]
 
 
-def inspect_slot() -> PanelSlot:
-    """The Inspect tab: activations and gradients of one batch (``TensorInspector``)."""
+def inspect_slot(link: InspectLink | None = None) -> PanelSlot:
+    """The Inspect tab: activations and gradients of one batch (``TensorInspector``).
+
+    With ``link`` the inspector follows the trainer's InspectionCallback and shows the node
+    selected in the builder, under a line that names it.
+    """
 
     def make(cls: type, trainer: Any) -> Any:
         batch = trainer.batch
         if batch is None:
             x, y = next(iter(trainer.data.loaders(batch_size=16)[1]))
             batch = (x, y)
-        return cls(trainer.model, batch, graph=trainer.graph, lock=trainer.lock)
+        callback = link.callback_for(trainer) if link is not None else None
+        inspector = cls(
+            trainer.model, batch, graph=trainer.graph, callback=callback, lock=trainer.lock
+        )
+        if link is None:
+            return inspector
+        link.show(inspector)
+        return w.VBox([link.note, inspector])
 
     return PanelSlot("Inspect", "dlstudio.ui.inspector", "TensorInspector", make)
 

@@ -19,6 +19,7 @@ from dlstudio.export.spec import DataSpec, TrainSettings
 from dlstudio.graph import Graph, GraphError
 from dlstudio.ui.studio.code import CodePanel
 from dlstudio.ui.studio.data import DataPanel
+from dlstudio.ui.studio.inspect_link import InspectLink
 from dlstudio.ui.studio.model import ModelPanel, data_fit
 from dlstudio.ui.studio.session import SessionPanel
 from dlstudio.ui.studio.slots import explain_slot, inspect_slot
@@ -67,7 +68,10 @@ class Studio(w.VBox):
         self.model = ModelPanel(template)
         self.train = TrainPanel(self._for_training, settings, on_settings=self._update_script)
         self.code = CodePanel()
-        self.inspect = inspect_slot()
+        # Badges on the builder's nodes during training; a clicked node is shown in Inspect.
+        self.inspection = InspectLink(self.model.builder)
+        self.train.on_trainer(self.inspection.attach)
+        self.inspect = inspect_slot(self.inspection)
         self.explain = explain_slot()
         sessions = Path(session_dir).expanduser().resolve() if session_dir else self.root
         self.session = SessionPanel(self, sessions / "dlstudio-sessions")
@@ -134,6 +138,7 @@ class Studio(w.VBox):
 
     def _model_changed(self) -> None:
         self.train.forget(self.data.bundle)
+        self.inspection.clear()
         self.code.show_model(self.model.graph)
         self._update_script()
         self._update_header()

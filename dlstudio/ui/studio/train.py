@@ -77,6 +77,7 @@ class TrainPanel(w.VBox):
         self._bundle: Any = None
         self._built = False
         self.results: list[Any] = []
+        self._trainer_listeners: list[Callable[[Any], None]] = []
         super().__init__([], **kwargs)
         self.add_class("dls-train-panel")
 
@@ -104,10 +105,19 @@ class TrainPanel(w.VBox):
             callbacks=[self._plot, self._summary, *self.results],
             settings=first,
         )
+        for listener in self._trainer_listeners:
+            self._controls.on_trainer(listener)
         if self._on_settings is not None:
             changed = self._on_settings
             for field in [*self._controls.fields.values(), self._seed]:
                 field.observe(lambda _change: changed(), "value")
+
+    def on_trainer(self, listener: Callable[[Any], None]) -> None:
+        """Call ``listener(trainer)`` for each trainer made or adopted here, before it starts
+        (the widgets are not built for this)."""
+        self._trainer_listeners.append(listener)
+        if self._built:
+            self._controls.on_trainer(listener)
 
     def show(self) -> None:
         """Put the widgets on the panel (the Studio calls this when the tab is shown)."""

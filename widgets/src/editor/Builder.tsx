@@ -21,6 +21,7 @@ import { autoLayout } from "../core/layout";
 import type { BuilderTraits, Fix, GraphDoc, LayerSpec, Problem, Shapes } from "../protocol";
 import { CodePanel } from "./CodePanel";
 import { EditorContext } from "./context";
+import { HealthProvider } from "./health";
 import { GroupForm } from "./GroupForm";
 import { HelpOverlay } from "./HelpOverlay";
 import { LayerNode } from "./LayerNode";
@@ -322,7 +323,9 @@ function Editor() {
 export function Builder() {
   return (
     <ReactFlowProvider>
-      <Editor />
+      <HealthProvider>
+        <Editor />
+      </HealthProvider>
     </ReactFlowProvider>
   );
 }

@@ -8,6 +8,7 @@ import { isBlock } from "../core/blocks";
 import { type LayerNode as LayerNodeType, portCount, SOURCE_HANDLE, targetHandle } from "../core/graph";
 import { keyParamsText } from "../core/params";
 import { useEditorContext } from "./context";
+import { useNodeHealth } from "./health";
 
 function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
   const { catalog, applyFix } = useEditorContext();
@@ -17,6 +18,7 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
   const updateNodeInternals = useUpdateNodeInternals();
   useEffect(() => updateNodeInternals(id), [id, ports, updateNodeInternals]);
   const problem = data.problem;
+  const health = useNodeHealth(id);
   const keys = keyParamsText(spec, data.params);
   const block = isBlock(spec);
   const className = ["dls-node", block && "block", problem && "error"].filter(Boolean).join(" ");
@@ -34,7 +36,17 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
       ))}
       <div className="dls-node-head">
         <span>{data.op}</span>
-        <span className="dls-node-id">{data.label || id}</span>
+        <span className="dls-node-id">
+          {health && (
+            <span
+              className={`dls-health dls-health-${health.state}`}
+              data-testid={`health-${id}`}
+              data-state={health.state}
+              title={health.title}
+            />
+          )}
+          {data.label || id}
+        </span>
       </div>
       {keys && <div className="dls-node-params">{keys}</div>}
       {block && (

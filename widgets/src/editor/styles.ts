@@ -81,6 +81,11 @@ export const BUILDER_CSS = `
   background: var(--dls-error); border: none; border-radius: 3px; padding: 1px 8px; }
 .dls-node.block { border-width: 2px; border-style: double; background: var(--dls-bg2); }
 .dls-node-block { color: var(--dls-fg2); margin-top: 2px; }
+.dls-health { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px;
+  vertical-align: baseline; border: 1px solid rgba(0, 0, 0, 0.25); cursor: help; }
+.dls-health-ok { background: #2e9d4f; }
+.dls-health-warn { background: #e0a100; }
+.dls-health-bad { background: #d32f2f; }
 .dls-group-form { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; padding: 4px 8px;
   border-bottom: 1px solid var(--dls-border); background: var(--dls-bg2); }
 .dls-group-form input { font: inherit; padding: 2px 5px; width: 160px; color: var(--dls-fg);
