@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -250,7 +251,10 @@ class TensorInspector(widgets.VBox):
         reports = self.callback.reports if self.callback is not None else []
         if len(reports) > 1:
             heat = self.callback.heatmap(layer.name, self.kind.value, param)
-            show_png(self.over_steps, heatmap_png(heat.normalised().T[::-1], min_size=72))
+            values = heat.normalised().T[::-1]  # bins (bottom: low) × steps
+            # A few captures would otherwise be enlarged into a sliver thousands of pixels tall.
+            widen = -(-values.shape[0] // max(1, values.shape[1]))
+            show_png(self.over_steps, heatmap_png(np.repeat(values, widen, axis=1), min_size=72))
             if heat.steps:
                 caption += (
                     f" Over time: steps {heat.steps[0]} to {heat.steps[-1]} (left to right), "
