@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dlstudio.graph import layers
 from dlstudio.graph.document import Edge, Node
 from dlstudio.graph.errors import Problem, ShapeFailure
+from dlstudio.graph.meta import meta_rule
 from dlstudio.graph.rules import RuleContext
 from dlstudio.graph.tensors import TensorSpec
 
@@ -334,7 +335,7 @@ class Analyzer:
                         f"needs floating-point input, but {ctx.sources[longs[0]]} gives integer ids.",
                         "Add an Embedding layer first, or set the Input's dtype to float.",
                     )
-                out = spec.rule(ctx)
+                out = spec.rule(ctx) if spec.rule else meta_rule(spec, ctx)
                 weights = getattr(ctx, "weights", None)
                 if weights is None:
                     weights = spec.weights(params)

@@ -37,12 +37,18 @@ _TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
 _TORCH_DEFAULTS["TransformerEncoderLayer"] = {"activation": "relu"}
 
 
-@functools.cache
 def torch_default(op: str, name: str) -> Any:
     """The default torch's constructor uses for an argument (``_NO_DEFAULT`` if required)."""
     if name in _TORCH_DEFAULTS.get(op, {}):
         return _TORCH_DEFAULTS[op][name]
-    parameter = inspect.signature(getattr(nn, op)).parameters.get(name)
+    spec = layers.get(op)
+    target = spec.module_class if spec and spec.module_class else getattr(nn, op)
+    return _signature_default(target, name)
+
+
+@functools.cache
+def _signature_default(target: type, name: str) -> Any:
+    parameter = inspect.signature(target).parameters.get(name)
     if parameter is None or parameter.default is inspect.Parameter.empty:
         return _NO_DEFAULT
     return parameter.default
@@ -259,9 +265,19 @@ class CodeWriter:
         self.forward_lines.append(f"{target} = self.{name}({source})  # {shape}")
 
     def _assemble(self, args: list[str]) -> str:
-        header = ["import torch", "from torch import nn", ""]
+        header = ["import torch", "from torch import nn", *self._custom_imports(), ""]
         classes = [*self.block_classes.values(), self._class_text(args)]
         return "\n".join(header) + "".join(f"\n\n{text}" for text in classes)
+
+    def _custom_imports(self) -> list[str]:
+        """``from mypackage.layers import Scale`` for each registered custom layer in use."""
+        lines = set()
+        for node in self.nodes.values():
+            spec = layers.get(node.op)
+            if spec is not None and spec.module_class is not None:
+                cls = spec.module_class
+                lines.add(f"from {cls.__module__} import {cls.__name__}")
+        return sorted(lines)
 
     def _class_text(self, args: list[str]) -> str:
         count = self.analysis.param_count
@@ -304,7 +320,7 @@ class CodeWriter:
 
 
 def _module_call(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
-    return [f"{target} = {call}({inputs[0]})"]
+    return [f"{target} = {call}({', '.join(inputs)})"]
 
 
 def _recurrent(call: str, inputs: list[str], target: str, params: dict) -> list[str]:

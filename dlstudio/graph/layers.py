@@ -29,6 +29,7 @@ CATEGORIES = (
     "attention",
     "merge",
     "reshape",
+    "custom",
 )
 
 Counter = Callable[[dict[str, Any]], int]
@@ -42,7 +43,8 @@ class LayerSpec:
     category: str
     doc: str
     params: tuple[Param, ...]
-    rule: rules.Rule
+    rule: rules.Rule | None
+    """The shape rule; None runs the module on the meta device instead (custom layers)."""
     torch: str | None = None
     """The constructor the generated code calls (``nn.Conv2d``); None for functional ops."""
     positional: tuple[str, ...] = ()
@@ -56,6 +58,8 @@ class LayerSpec:
     outputs: int = 1
     accepts_long: bool = False
     count: Counter | None = None
+    module_class: type | None = None
+    """For a custom layer, the nn.Module subclass the generated code imports and calls."""
 
     def param(self, name: str) -> Param | None:
         return self._by_name.get(name)
@@ -91,6 +95,58 @@ _REGISTRY: dict[str, LayerSpec] = {}
 def _layer(name: str, category: str, doc: str, *params: Param, **options: Any) -> None:
     assert category in CATEGORIES, category
     _REGISTRY[name] = LayerSpec(name, category, doc, tuple(params), **options)
+
+
+def register(
+    module_class: type,
+    *,
+    params: tuple[Param, ...] = (),
+    name: str | None = None,
+    doc: str | None = None,
+    inputs: int = 1,
+) -> LayerSpec:
+    """Add your own nn.Module to the catalog; its shapes come from a run on the meta device.
+
+    The class must be importable (a module, or ``__main__`` in a notebook): the generated code
+    imports it by name. ``params`` are its constructor arguments.
+
+    Example:
+        >>> from torch import nn
+        >>> class Scale(nn.Module):
+        ...     def __init__(self, factor: float = 2.0):
+        ...         super().__init__()
+        ...         self.factor = factor
+        ...     def forward(self, x):
+        ...         return x * self.factor
+        >>> register(Scale, params=(Param("factor", "float", 2.0),)).category
+        'custom'
+        >>> unregister("Scale")
+    """
+    name = name or module_class.__name__
+    existing = _REGISTRY.get(name)
+    if existing is not None and existing.module_class is None:
+        raise ValueError(f"{name} is a built-in layer; register yours under another name.")
+    spec = LayerSpec(
+        name,
+        "custom",
+        doc or (module_class.__doc__ or f"Custom layer {name}.").strip().splitlines()[0],
+        tuple(params),
+        None,
+        torch=module_class.__name__,
+        positional=(),
+        inputs=inputs,
+        module_class=module_class,
+    )
+    _REGISTRY[name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a custom layer registered with ``register``."""
+    spec = _REGISTRY.get(name)
+    if spec is None or spec.module_class is None:
+        raise ValueError(f"{name} is not a registered custom layer.")
+    del _REGISTRY[name]
 
 
 def get(name: str) -> LayerSpec | None:
