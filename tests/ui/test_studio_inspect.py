@@ -61,6 +61,8 @@ def test_a_model_change_clears_the_badges(trained: Studio) -> None:
     assert trained.model.builder.health
     trained.model.use_template("lenet5")
     assert trained.model.builder.health == {}
+    assert trained.inspection.inspector is None  # the old model's inspector is gone too
+    assert "Showing" not in trained.inspection.note.value
 
 
 def test_set_health_checks_its_states() -> None:

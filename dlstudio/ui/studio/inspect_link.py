@@ -65,12 +65,14 @@ class InspectLink:
         return self._callbacks.get(trainer)
 
     def clear(self) -> None:
-        """The model changed: no trainer's badges apply any more."""
+        """The model changed: no trainer's badges, nor its inspector, apply any more."""
         with self._lock:
             self._current = None
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+        self.inspector = None
+        self.note.value = f"<i>{HINT}</i>"
         self.builder.set_health({})
 
     def push(self, callback: InspectionCallback | None = None) -> None:
