@@ -6,10 +6,16 @@ output area (JupyterLab), so lookups never match the notebook's own source text.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
+
+from .builder_page import BuilderPage
+
+LAYER_NODES = ("fc1", "relu1", "fc2", "relu2", "fc3")  # the MLP template's inspected layers
 
 # How many points the train-loss curve has, read from plotly's own figure data.
 LOSS_POINTS_JS = """(plot) => {
@@ -97,3 +103,42 @@ class StudioPage:
         view.locator(".dls-copy").click()
         expect(view.locator(".dls-copy-status")).to_have_text("Copied to the clipboard.")
         return self.page.evaluate("navigator.clipboard.readText()")
+
+
+def badges_inspect_and_explain(studio: StudioPage, snap: Callable[[str], None]) -> None:
+    """Train digits briefly; see health badges on the nodes, a clicked node's statistics in
+    Inspect, and an attribution heatmap in Explain. Starts with the Studio drawn."""
+    studio.pick_data("digits")
+    studio.tab("Model")
+    builder = BuilderPage(studio.page, studio.root).wait_ready()
+    expect(builder.root.locator(".dls-health")).to_have_count(0)  # nothing trained yet
+
+    studio.set_epochs(2)
+    studio.root.locator(".dls-training-controls .dls-train").click()
+    expect(studio.state()).to_have_text("finished", timeout=120_000)
+    snap("trained")
+
+    studio.tab("Model")
+    for node in LAYER_NODES:
+        badge = builder.root.get_by_test_id(f"health-{node}")
+        expect(badge).to_be_visible()
+        expect(badge).to_have_attribute("data-state", re.compile("^(ok|warn|bad)$"))
+        expect(badge).to_have_attribute("title", re.compile("^(ok|warning|problem)"))
+    snap("badges")
+
+    builder.select("fc2")
+    expect(builder.node("fc2")).to_have_class(re.compile(r"\bselected\b"))
+    studio.tab("Inspect")
+    expect(studio.root.locator(".dls-inspect-node")).to_contain_text("Showing node fc2")
+    stats = studio.root.locator(".dls-inspector-stats")
+    expect(stats).to_contain_text("fc2", timeout=60_000)
+    expect(stats).to_contain_text("Linear")
+    expect(studio.root.locator(".dls-inspector-layers select")).to_be_visible()
+    snap("inspect")
+
+    studio.tab("Explain")
+    heatmap = studio.root.locator("img.dls-explain-heatmap")
+    studio.root.locator("button.dls-explain-run").click(timeout=60_000)
+    expect(heatmap).to_be_visible(timeout=60_000)
+    assert heatmap.evaluate("img => img.naturalWidth") > 0
+    snap("explain")
