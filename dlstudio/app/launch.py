@@ -6,7 +6,9 @@ and the widgets check everything they receive, so the page has no way to run cod
 
 Speed: the notebook is executed in a preheated kernel as soon as the server starts, so the
 first visitor gets a Studio that is already built instead of waiting for ``import torch``;
-only the two JupyterLab extensions the Studio needs are loaded into the page.
+only the two JupyterLab extensions the Studio needs are loaded into the page, and Voila
+starts through a small bootstrap (``_VOILA_MAIN``) that trims its import time and makes an
+early page wait for the preheated kernel.
 
 Example:
     >>> voila_command(8866, open_browser=False)[-1].endswith("studio.ipynb")
@@ -34,6 +36,34 @@ UNUSED_EXTENSIONS = (
     "@voila-dashboards/jupyterlab-preview",
     "jupyterlab_pygments",
 )
+# Voila is started through this bootstrap instead of `python -m voila`, for two measured
+# start-up costs (benchmarks/bench_app.py):
+# - Voila's server imports jsonschema (through jupyter_events), and jsonschema imports the
+#   optional rfc3987_syntax, which builds a parser grammar on import: 1.5 of the 2.3 s Voila
+#   takes to import here. It only adds jsonschema's "iri" format check, which none of the
+#   server's event schemas use, so the import is blocked and the server (and the preheated
+#   kernel it starts) come up that much sooner.
+# - Voila gives a page the preheated kernel only once that kernel has started (its notebook
+#   data is recorded then); a page that arrives earlier, as the one `dlstudio app` opens itself
+#   may, gets a second, cold kernel that competes with the preheated one for the CPU (a third
+#   of launches here). While the pool holds a kernel that is still starting, the page waits for
+#   it instead (only without ?template=/?theme=, which that kernel might not match).
+_VOILA_MAIN = """
+import sys
+sys.modules["rfc3987_syntax"] = None
+from voila.app import main
+from voila.handler import VoilaHandler
+
+_use_rendered = VoilaHandler.should_use_rendered_notebook
+
+def _use_pool_while_starting(self, data, pool_size, template, theme, args):
+    if pool_size and not data and template is None and theme is None:
+        return True
+    return _use_rendered(self, data, pool_size, template, theme, args)
+
+VoilaHandler.should_use_rendered_notebook = _use_pool_while_starting
+main()
+"""
 
 
 def app_studio(**kwargs: Any) -> Any:
@@ -56,8 +86,8 @@ def voila_command(
     """The Voila command line that serves the Studio on 127.0.0.1:``port``."""
     argv = [
         sys.executable,
-        "-m",
-        "voila",
+        "-c",
+        _VOILA_MAIN,
         f"--port={int(port)}",
         "--Voila.ip=127.0.0.1",
         "--Voila.port_retries=0",
