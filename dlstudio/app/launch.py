@@ -54,14 +54,15 @@ sys.modules["rfc3987_syntax"] = None
 from voila.app import main
 from voila.handler import VoilaHandler
 
-_use_rendered = VoilaHandler.should_use_rendered_notebook
+_use_rendered = getattr(VoilaHandler, "should_use_rendered_notebook", None)
 
 def _use_pool_while_starting(self, data, pool_size, template, theme, args):
     if pool_size and not data and template is None and theme is None:
         return True
     return _use_rendered(self, data, pool_size, template, theme, args)
 
-VoilaHandler.should_use_rendered_notebook = _use_pool_while_starting
+if _use_rendered is not None:  # another Voila version: start as Voila itself would
+    VoilaHandler.should_use_rendered_notebook = _use_pool_while_starting
 main()
 """
 
