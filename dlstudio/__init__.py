@@ -10,13 +10,15 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from dlstudio.graph import Graph, GraphError, Problem, layers
-
 __version__ = "0.1.0"
 
-# Heavier parts (torch data loading, widgets) load on first use, so `import dlstudio`
-# stays fast for the CLI and the editor's kernel.
+# Everything loads on first use (the graph core imports torch: 2-3 s), so `import dlstudio`
+# is instant and `dlstudio app` starts Voila without waiting for torch.
 _LAZY = {
+    "Graph": ("dlstudio.graph", "Graph"),
+    "GraphError": ("dlstudio.graph", "GraphError"),
+    "Problem": ("dlstudio.graph", "Problem"),
+    "layers": ("dlstudio.graph", "layers"),
     "datasets": ("dlstudio.datasets", None),
     "Trainer": ("dlstudio.train", "Trainer"),
     "ModelBuilder": ("dlstudio.ui", "ModelBuilder"),
@@ -28,7 +30,7 @@ _LAZY = {
     "AttributionPanel": ("dlstudio.ui.attribution", "AttributionPanel"),
 }
 
-__all__ = ["Graph", "GraphError", "Problem", "layers", "__version__", *_LAZY]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,11 +13,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dlstudio.graph import Graph, GraphError, examples
+if TYPE_CHECKING:
+    from dlstudio.graph import Graph, GraphError
 
 
 def _load(source: str) -> Graph:
+    from dlstudio.graph import Graph, examples  # torch loads only for the graph commands
+
     if not Path(source).exists() and source in examples.names():
         return examples.load(source)
     return Graph.load(source)
@@ -103,8 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(GRAPH_COMMANDS).parse_args(argv)
     try:
         return args.handler(args)
-    except GraphError as error:
-        return _report(error)
+    except ValueError as error:  # GraphError is one; importing it here would load torch first
+        from dlstudio.graph import GraphError
+
+        if isinstance(error, GraphError):
+            return _report(error)
+        raise
 
 
 if __name__ == "__main__":
