@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import torch
+from _graphs import small_cnn
 
 from dlstudio import Graph, datasets
 from dlstudio.graph import examples
@@ -37,18 +38,6 @@ ROUNDS = 9
 SEED = 0
 EVERY = 50
 TARGET = 1.05
-
-
-def small_cnn() -> Graph:
-    g = Graph()
-    x = g.add("Input", shape=[1, 8, 8])
-    x = g.add("Conv2d", after=x, out_channels=16, kernel_size=3, padding=1)
-    x = g.add("ReLU", after=x)
-    x = g.add("MaxPool2d", after=x, kernel_size=2)
-    x = g.add("Flatten", after=x)
-    x = g.add("Linear", after=x, out_features=10)
-    g.add("Output", after=x)
-    return g
 
 
 def random_images(n: int = 2048) -> datasets.DataBundle:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from _graphs import small_cnn
 from torch import nn
 
 from dlstudio import Graph, datasets
@@ -43,18 +44,6 @@ class LossCurve(Callback):
 
     def on_step_end(self, trainer, step_info) -> None:
         self.losses.append(step_info["loss"])
-
-
-def small_cnn() -> Graph:
-    g = Graph()
-    x = g.add("Input", shape=[1, 8, 8])
-    x = g.add("Conv2d", after=x, out_channels=16, kernel_size=3, padding=1)
-    x = g.add("ReLU", after=x)
-    x = g.add("MaxPool2d", after=x, kernel_size=2)
-    x = g.add("Flatten", after=x)
-    x = g.add("Linear", after=x, out_features=10)
-    g.add("Output", after=x)
-    return g
 
 
 def tiny_mlp() -> Graph:
