@@ -18,22 +18,7 @@ from dlstudio.ui import ModelBuilder
 from dlstudio.ui._bundle import LOADER_ESM, read_bundle
 from dlstudio.ui.builder import NO_CODE, apply_fix
 
-
-class RecordingBuilder(ModelBuilder):
-    """A ModelBuilder that also keeps the custom messages it sends to the page."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.sent: list[dict[str, Any]] = []
-        super().__init__(*args, **kwargs)
-
-    def send(self, content: Any, buffers: Any = None) -> None:
-        self.sent.append(content)
-        super().send(content, buffers)
-
-    def request(self, **message: Any) -> dict[str, Any]:
-        """Deliver a request as the page would and return Python's reply."""
-        self._on_message(self, message, [])
-        return self.sent[-1]
+from .recording_builder import RecordingBuilder
 
 
 def mlp_doc(in_features: int | None = None) -> dict[str, Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import torch
 
 from dlstudio.ui import ModelBuilder, protocol
+
+from .recording_builder import RecordingBuilder
 
 BLOCK1 = [
     "block1_conv1",
@@ -18,22 +18,6 @@ BLOCK1 = [
     "block1_add",
     "block1_relu2",
 ]
-
-
-class RecordingBuilder(ModelBuilder):
-    """A ModelBuilder that keeps the replies it sends, answering requests as the page sends them."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.sent: list[dict[str, Any]] = []
-        super().__init__(*args, **kwargs)
-
-    def send(self, content: Any, buffers: Any = None) -> None:
-        self.sent.append(content)
-        super().send(content, buffers)
-
-    def request(self, **message: Any) -> dict[str, Any]:
-        self._on_message(self, message, [])
-        return self.sent[-1]
 
 
 def test_group_request_makes_a_block_node_and_its_class() -> None:
