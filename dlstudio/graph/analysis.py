@@ -302,10 +302,13 @@ class Analyzer:
                 reaches.add(node_id)
         for node_id in self.result.order:
             if node_id not in reaches and node_id not in self.failed:
-                self.add(
-                    node_id,
-                    f"{self.nodes[node_id].title} does not lead to an Output, so it would never run.",
-                    "Connect it to the layers after it, or delete it.",
+                # Not marked as failed: a layer that leads nowhere still gets its shape drawn.
+                self.result.problems.append(
+                    Problem(
+                        node_id,
+                        f"{self.nodes[node_id].title} does not lead to an Output, so it would never run.",
+                        "Connect it to the layers after it, or delete it.",
+                    )
                 )
 
     # -- shapes -------------------------------------------------------------------------
@@ -313,7 +316,7 @@ class Analyzer:
     def _infer(self, specs: dict[str, layers.LayerSpec]) -> None:
         for node_id in self.result.order:
             sources = self.result.inputs[node_id]
-            if node_id in self.failed and not self._only_reachability(node_id):
+            if node_id in self.failed:
                 continue
             if any(source is None or source not in self.result.specs for source in sources):
                 continue
@@ -347,11 +350,6 @@ class Analyzer:
             self.result.weights[node_id] = weights
             if spec.emit == "block":
                 self.result.blocks[node_id] = ctx.block_use
-
-    def _only_reachability(self, node_id: str) -> bool:
-        """A node whose only problem is that it leads nowhere still gets its shape drawn."""
-        mine = [p for p in self.result.problems if p.node_id == node_id]
-        return all("does not lead to an Output" in p.message for p in mine)
 
     def _check_size(self) -> None:
         total = self.result.param_count
