@@ -16,7 +16,6 @@ from __future__ import annotations
 from dlstudio.datasets.augment import augmentations
 from dlstudio.datasets.builtin import catalog, load, names
 from dlstudio.datasets.bundle import DataBundle, Task
-from dlstudio.datasets.csvfile import from_csv
 from dlstudio.datasets.folder import from_folder
 from dlstudio.datasets.tensors import from_tensors
 
@@ -31,3 +30,12 @@ __all__ = [
     "load",
     "names",
 ]
+
+
+def __getattr__(name: str):
+    # pandas (0.3 s to import) only when someone reads a CSV file: the Studio app opens faster.
+    if name == "from_csv":
+        from dlstudio.datasets.csvfile import from_csv
+
+        return from_csv
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

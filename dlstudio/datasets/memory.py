@@ -103,8 +103,6 @@ def split_indices(
         >>> len(train), len(val), sorted(np.array([0, 1] * 5)[val].tolist())
         (8, 2, [0, 1])
     """
-    from sklearn.model_selection import train_test_split
-
     val_fraction = check_val_fraction(val_fraction)
     n_val = int(round(n * val_fraction))
     if n < 2 or n_val < 1 or n_val >= n:
@@ -112,16 +110,46 @@ def split_indices(
             f"Cannot split {n} samples with val_fraction={val_fraction}: "
             "both splits need at least one sample. Use more data or another val_fraction."
         )
-    stratify = None
-    if labels is not None:
-        _, counts = np.unique(labels, return_counts=True)
-        # Stratifying needs two members per class and room for every class in both splits.
-        if counts.min() >= 2 and len(counts) <= min(n_val, n - n_val):
-            stratify = labels
-    train_idx, val_idx = train_test_split(
-        np.arange(n), test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
-    )
-    return np.sort(train_idx), np.sort(val_idx)
+    rng = np.random.default_rng(seed)
+    groups = _strata(labels, n_val, n) if labels is not None else None
+    if groups is None:
+        val_idx = rng.permutation(n)[:n_val]
+    else:
+        per_class = _allocate(np.array([len(g) for g in groups]), n_val, rng)
+        val_idx = np.concatenate(
+            [rng.permutation(g)[:k] for g, k in zip(groups, per_class, strict=True)]
+        )
+    is_val = np.zeros(n, dtype=bool)
+    is_val[val_idx] = True
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+# The stratified split is written here rather than taken from scikit-learn's train_test_split:
+# importing scikit-learn costs 1.7 s (scipy.stats), which was a third of the Studio app's
+# launch time (benchmarks/bench_app.py), for these few lines.
+def _strata(labels: np.ndarray, n_val: int, n: int) -> list[np.ndarray] | None:
+    """Indices of each class, or None when some class is too small to stratify by."""
+    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    # Stratifying needs two members per class and room for every class in both splits.
+    if counts.min() < 2 or len(counts) > min(n_val, n - n_val):
+        return None
+    order = np.argsort(inverse, kind="stable")
+    return np.split(order, np.cumsum(counts)[:-1])
+
+
+def _allocate(counts: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:
+    """Validation samples per class: proportional to its size, summing to ``n_val``, and
+    leaving at least one sample of every class for training (largest remainders first)."""
+    exact = counts * n_val / counts.sum()
+    taken = np.minimum(np.floor(exact).astype(int), counts - 1)
+    remainder = exact - taken
+    # Random tie-breaking, so equal classes are not always favoured in the same order.
+    order = np.lexsort((rng.random(len(counts)), -remainder))
+    while taken.sum() < n_val:  # ends: the classes hold n - len(counts) >= n_val spare samples
+        for index in order:
+            if taken.sum() < n_val and taken[index] < counts[index] - 1:
+                taken[index] += 1
+    return taken
 
 
 def fit_scale(train: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:

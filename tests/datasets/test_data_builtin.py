@@ -60,9 +60,10 @@ def test_features_standardised_with_train_statistics_only(name: str) -> None:
     train_std = x_train.double().std(dim=dims, unbiased=False)
     assert torch.allclose(train_mean, torch.zeros_like(train_mean), atol=1e-4)
     assert torch.allclose(train_std, torch.ones_like(train_std), atol=1e-3)
-    # Statistics fitted on the validation split too would make its mean exactly 0.
+    # Statistics fitted on the validation split alone would make its mean exactly 0 (and fitted
+    # on both splits, the train mean would not be): a random split leaves it small, not zero.
     val_mean = x_val.double().mean(dim=dims)
-    assert val_mean.abs().max() > 1e-3
+    assert val_mean.abs().max() > 1e-5
     assert torch.isfinite(x_val).all()
 
 
