@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,10 @@ class InspectionCallback(Callback):
     steps after, keeping the last ``keep`` reports and their diagnoses.
 
     Hooks are attached only for the captured step, so the other steps run at full speed.
+    With a ``budget`` (say 0.02), captures also take at most that share of the training time:
+    after a capture that cost c seconds, the next waits until c / budget seconds have passed
+    (then for the next multiple of ``every``), so a fast model is not slowed by captures that
+    cost as much as many of its steps.
     ``listeners`` (or ``on_capture(fn)``) are called in the training thread with each new
     Report; a widget should only hand the report over to its own thread there.
 
@@ -36,9 +41,15 @@ class InspectionCallback(Callback):
 
     order = 20  # after the built-in guards (NaNGuard -100), before loggers
 
-    def __init__(self, every: int = 50, keep: int = 200):
+    def __init__(self, every: int = 50, keep: int = 200, budget: float | None = None):
+        if budget is not None and not 0 < budget <= 1:
+            raise ValueError(f"budget is a share of the training time in (0, 1], not {budget}.")
         self.every = max(1, int(every))
         self.keep = max(1, int(keep))
+        self.budget = budget
+        self._cost = 0.0  # seconds the last capture took
+        self._spent = 0.0  # of the capture in progress
+        self._last_end = 0.0
         self.reports: list[Report] = []
         self.diagnoses: list[Diagnosis] = []
         self.node_ids: dict[str, str] = {}
@@ -79,7 +90,13 @@ class InspectionCallback(Callback):
         return node_health(found, graph)
 
     def _due(self, step: int) -> bool:
-        return step == 1 or step % self.every == 0
+        if step == 1:
+            return True
+        if step % self.every:
+            return False
+        if self.budget is None:
+            return True
+        return time.perf_counter() - self._last_end >= self._cost / self.budget
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self._layers = tracked_layers(trainer.model)
@@ -89,22 +106,29 @@ class InspectionCallback(Callback):
     def on_step_start(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         self._drop()  # a step skipped by CancelStep never reached on_step_end
         if self._due(step_info["step"]):
+            start = time.perf_counter()
             self._capture = Capture(trainer.model, self._layers).attach()
+            self._spent = time.perf_counter() - start
 
     def on_after_backward(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         capture = self._capture
         if capture is None:
             return
+        start = time.perf_counter()
         capture.detach()  # the forward and backward passes are over
         capture.record_params()
         capture.snapshot_weights()
+        self._spent += time.perf_counter() - start
 
     def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         capture, self._capture = self._capture, None
         if capture is None:
             return
+        start = time.perf_counter()
         capture.record_updates()
         self._publish(capture.collect(step=step_info["step"], loss=step_info.get("loss")))
+        self._last_end = time.perf_counter()
+        self._cost = self._spent + self._last_end - start
 
     def _publish(self, report: Report) -> None:
         found = diagnose(report, self.node_ids)

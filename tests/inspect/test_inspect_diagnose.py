@@ -147,3 +147,25 @@ def test_feature_maps_and_attention_weights() -> None:
     assert list(weights) == ["layers.0.self_attn", "layers.1.self_attn"]
     assert weights["layers.0.self_attn"].shape == (4, 5, 5)
     assert torch.allclose(weights["layers.0.self_attn"].sum(-1), torch.ones(4, 5), atol=1e-5)
+
+
+def test_a_budget_spaces_out_captures_that_cost_more_than_it_allows(digits) -> None:
+    import time
+
+    def slow_first_capture(report) -> None:
+        if report.step == 1:
+            time.sleep(0.2)  # listeners run inside the capture: it costs at least 0.2 s
+
+    # 0.2 s at a 1 % budget: no second capture for 20 s, far longer than this run of 45 steps.
+    spaced = InspectionCallback(every=5, budget=0.01)
+    spaced.on_capture(slow_first_capture)
+    Trainer(small_cnn(), digits, epochs=1, callbacks=[spaced]).fit()
+    assert [r.step for r in spaced.reports] == [1]
+
+    unlimited = InspectionCallback(every=5)
+    unlimited.on_capture(slow_first_capture)
+    trainer = Trainer(small_cnn(), digits, epochs=1, callbacks=[unlimited])
+    trainer.fit()
+    assert [r.step for r in unlimited.reports] == [1, *range(5, trainer.step + 1, 5)]
+    with pytest.raises(ValueError, match="share of the training time"):
+        InspectionCallback(budget=2)

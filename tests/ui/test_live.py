@@ -27,6 +27,7 @@ from dlstudio.ui.live import (
     LossPlot,
     RegressionPlot,
     TrainingControls,
+    _responsive,
     live,
     results_for,
 )
@@ -445,21 +446,33 @@ def test_live_attaches_everything_to_the_trainer(moons: Any) -> None:
     view.plot.close()
 
 
-def test_the_gil_switch_interval_is_short_only_while_a_controlled_run_is_active(
+def test_gil_interval_and_torch_threads_change_only_while_a_controlled_run_is_active(
     moons: Any,
 ) -> None:
-    before = sys.getswitchinterval()
-    seen: list[float] = []
+    before, threads_before = sys.getswitchinterval(), torch.get_num_threads()
+    seen: list[tuple[float, int]] = []
 
     class Probe(Callback):
         def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
-            seen.append(sys.getswitchinterval())
+            seen.append((sys.getswitchinterval(), torch.get_num_threads()))
 
     controls = TrainingControls(Trainer(mlp(), moons, epochs=1, batch_size=200))
     attach(controls.trainer, [Probe()])
     controls.train().wait(60)
-    assert seen and max(seen) <= 0.0005 < before
+    assert seen and max(interval for interval, _ in seen) <= 0.0005 < before
+    # The training thread leaves a core to the page and the kernel's main thread.
+    assert {threads for _, threads in seen} == {
+        _responsive.training_threads(current=threads_before)
+    }
     assert sys.getswitchinterval() == before
+    assert torch.get_num_threads() == threads_before
+
+
+def test_training_threads_leave_one_core_and_never_go_below_one() -> None:
+    assert _responsive.training_threads(available=2, current=2) == 1
+    assert _responsive.training_threads(available=8, current=4) == 4
+    assert _responsive.training_threads(available=16, current=16) == 15
+    assert _responsive.training_threads(available=1, current=1) == 1
 
 
 def test_live_with_a_factory_adds_results_once_the_first_trainer_exists(moons: Any) -> None:

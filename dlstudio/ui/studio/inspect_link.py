@@ -17,7 +17,10 @@ import ipywidgets as w
 
 from dlstudio.inspect import InspectionCallback, diagnoses_by_node
 
-EVERY = 50  # steps between captures: the inspection budget keeps training within 5 % of speed
+EVERY = 50  # steps between captures, at the least
+# And at most this share of the training time: a capture of LeNet-5 costs about as much as two
+# of its steps on digits, so every 50 steps alone cost 4 % (benchmarks/bench_app.py).
+BUDGET = 0.015
 MIN_INTERVAL = 0.5  # seconds between two health updates sent to the page
 HINT = "Click a layer in the Model tab's builder to show it here."
 
@@ -53,7 +56,7 @@ class InspectLink:
         """Give ``trainer`` its InspectionCallback (once); its captures update the badges."""
         callback = self._callbacks.get(trainer)
         if callback is None:
-            callback = InspectionCallback(every=self.every)
+            callback = InspectionCallback(every=self.every, budget=BUDGET)
             callback.on_capture(lambda _report, cb=callback: self._captured(cb))
             trainer.add_callback(callback)
             self._callbacks[trainer] = callback

@@ -4,7 +4,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import Plotly from "plotly.js-cartesian-dist-min";
-import { type Ema, type Value, colour, compact, label, newEma, smooth, throttle } from "./series";
+import { DRAW_SHARE, type Ema, type Value, colour, compact, label, newEma, smooth, throttle } from "./series";
 import { h } from "./styles";
 
 interface SeriesData {
@@ -127,20 +127,31 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
     return out;
   }
 
-  function drawAll() {
+  function drawAll(): Promise<unknown> {
     needsFullDraw = false;
     empty.style.display = order.length ? "none" : "";
     plot.style.display = order.length ? "" : "none";
-    void Plotly.react(plot, traces(), layout(), {
+    const drawn = Plotly.react(plot, traces(), layout(), {
       responsive: true,
       displaylogo: false,
       modeBarButtonsToRemove: ["lasso2d", "select2d"],
     });
     root.dataset.points = String(order.reduce((n, k) => n + (series.get(k)?.x.length ?? 0), 0));
+    return drawn;
+  }
+
+  // The periodic sync of `data` repeats what the messages already brought: a page that is
+  // up to date keeps its curves instead of redrawing them all.
+  function upToDate(data: LossModel["data"]): boolean {
+    const names = Object.keys(data.series ?? {});
+    return (
+      data.seq === seq && seq > 0 && names.length === order.length && names.every((n) => series.has(n))
+    );
   }
 
   function fromTrait() {
     const data = model.get("data") ?? { seq: 0, series: {} };
+    if (upToDate(data)) return;
     series = new Map();
     for (const [name, s] of Object.entries(data.series ?? {})) {
       series.set(name, { ...s, x: [...s.x], y: [...s.y] });
@@ -153,8 +164,8 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
   }
 
   // Applies queued messages: extends traces in place unless a new curve needs a full redraw.
-  function apply() {
-    if (!alive) return;
+  function apply(): Promise<unknown> | undefined {
+    if (!alive) return undefined;
     const ext = new Map<number, { x: number[]; y: Value[] }>();
     for (const message of queue) {
       if (message.seq <= seq) continue;
@@ -186,22 +197,18 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
       }
     }
     queue = [];
-    if (needsFullDraw) {
-      drawAll();
-      return;
-    }
-    if (ext.size) {
-      const indices = [...ext.keys()];
-      void Plotly.extendTraces(
-        plot,
-        { x: indices.map((i) => ext.get(i)!.x), y: indices.map((i) => ext.get(i)!.y) },
-        indices,
-      );
-      root.dataset.points = String(order.reduce((n, k) => n + (series.get(k)?.x.length ?? 0), 0));
-    }
+    if (needsFullDraw) return drawAll();
+    if (!ext.size) return undefined;
+    const indices = [...ext.keys()];
+    root.dataset.points = String(order.reduce((n, k) => n + (series.get(k)?.x.length ?? 0), 0));
+    return Plotly.extendTraces(
+      plot,
+      { x: indices.map((i) => ext.get(i)!.x), y: indices.map((i) => ext.get(i)!.y) },
+      indices,
+    );
   }
 
-  const redraw = throttle(apply, REDRAW_MS);
+  const redraw = throttle(apply, REDRAW_MS, DRAW_SHARE);
 
   function onMessage(message: unknown) {
     const m = message as PointsMessage;

@@ -5,7 +5,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import Plotly from "plotly.js-cartesian-dist-min";
-import { throttle } from "./series";
+import { DRAW_SHARE, throttle } from "./series";
 import { h } from "./styles";
 
 interface GalleryItem {
@@ -160,7 +160,7 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
   el.appendChild(root);
   let drawn = false;
 
-  function draw() {
+  function draw(): Promise<unknown> | undefined {
     const p = model.get("payload") ?? { type: "results", empty: true };
     root.dataset.testid = `results-${p.type}`;
     root.dataset.state = p.empty ? "empty" : "drawn";
@@ -173,21 +173,22 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
       plot.style.display = "none";
       if (drawn) Plotly.purge(plot);
       drawn = false;
-      return;
+      return undefined;
     }
     empty.style.display = "none";
     plot.style.display = "";
     const { traces, layout } = build(p, model.get("height") || 380, model.get("points"));
-    void Plotly.react(plot, traces as Record<string, unknown>[], layout, CONFIG);
+    const done = Plotly.react(plot, traces as Record<string, unknown>[], layout, CONFIG);
     drawn = true;
     const items = (p.gallery as GalleryItem[] | undefined) ?? [];
     if (p.type === "confusion") {
       extra.append(h("div", "", items.length ? "Most confident mistakes:" : "No mistakes in this sample."));
       if (items.length) extra.append(gallery(items));
     }
+    return done;
   }
 
-  const redraw = throttle(draw, 250);
+  const redraw = throttle(draw, 250, DRAW_SHARE);
   const request = () => redraw.request();
   model.on("change:payload", request);
   model.on("change:title", request);

@@ -56,23 +56,63 @@ export function compact(xs: number[], ys: Value[], capacity: number): void {
   }
 }
 
-/** Run `fn` at most once per `ms`, always ending with a call after the last request. */
-export function throttle(fn: () => void, ms: number): { request(): void; cancel(): void } {
+/**
+ * The share of the page's time the live plots may spend drawing while training runs: with
+ * LeNet-5 on digits, the page took most of a core at four redraws a second, on a machine where
+ * training and the browser share two cores (benchmarks/bench_app.py).
+ */
+export const DRAW_SHARE = 0.1;
+
+/**
+ * Run `fn` at most once per `ms`, always ending with a call after the last request. With a
+ * `share` below 1, the pauses also grow with the time `fn` takes (awaiting the promise it
+ * may return), so that drawing takes at most that share of the time: a slow page, or a plot
+ * grown large, draws less often instead of taking the CPU the training needs.
+ */
+export function throttle(
+  fn: () => unknown,
+  ms: number,
+  share = 1,
+): { request(): void; cancel(): void } {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let last = 0;
+  let next = 0;
+  let busy = false;
+  let wanted = false;
+
+  function schedule() {
+    timer = setTimeout(run, Math.max(0, next - performance.now()));
+  }
+  function run() {
+    timer = null;
+    wanted = false;
+    busy = true;
+    const start = performance.now();
+    const done = () => {
+      busy = false;
+      const end = performance.now();
+      next = Math.max(start + ms, end + ((end - start) * (1 - share)) / share);
+      if (wanted) schedule();
+    };
+    let result: unknown;
+    try {
+      result = fn();
+    } catch (error) {
+      done();
+      throw error;
+    }
+    if (result instanceof Promise) result.then(done, done);
+    else done();
+  }
   return {
     request() {
       if (timer !== null) return;
-      const wait = Math.max(0, last + ms - performance.now());
-      timer = setTimeout(() => {
-        timer = null;
-        last = performance.now();
-        fn();
-      }, wait);
+      if (busy) wanted = true;
+      else schedule();
     },
     cancel() {
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      wanted = false;
     },
   };
 }
