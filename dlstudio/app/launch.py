@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 NOTEBOOK = Path(__file__).resolve().parent / "studio.ipynb"
+# Holds voila/templates/dlstudio: Voila's lab template without its CDN stylesheet links.
+TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"
+TEMPLATE = "dlstudio"
 DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
 DEFAULT_PORT = 8866
 REFILL_DELAY_S = 30
@@ -99,6 +102,7 @@ def voila_command(
         f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}",
         "--show_tracebacks=False",
         "--theme=light",
+        f"--template={TEMPLATE}",
         *(f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_EXTENSIONS),
         *extra,
     ]
@@ -153,9 +157,15 @@ def run_app(
     if not folder.is_dir():
         print(f"error: the data folder {folder} does not exist.", file=sys.stderr)
         return 2
-    env = {**os.environ, DATA_DIR_ENV: str(folder)}
+    env = {**os.environ, DATA_DIR_ENV: str(folder), "JUPYTER_PATH": _jupyter_path()}
     print(f"dlstudio Studio: http://127.0.0.1:{port}/  (data folder: {folder}; Ctrl+C stops it)")
     return _run(voila_command(port, open_browser), env)
+
+
+def _jupyter_path() -> str:
+    """JUPYTER_PATH with the Studio's Voila template first (Voila finds templates there)."""
+    rest = os.environ.get("JUPYTER_PATH")
+    return os.pathsep.join([str(TEMPLATES_ROOT), *([rest] if rest else [])])
 
 
 def run_lab(port: int | None = None, open_browser: bool = True) -> int:

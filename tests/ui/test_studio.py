@@ -4,6 +4,7 @@ round-trip, and whatever the page can send is checked before it is used."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -264,6 +265,12 @@ def test_app_and_lab_commands(tmp_path: Path) -> None:
     assert "--Voila.ip=127.0.0.1" in argv and "--port=9100" in argv and "--no-browser" in argv
     assert "--preheat_kernel=True" in argv and "--show_tracebacks=False" in argv
     assert argv[-1] == str(launch.NOTEBOOK) and launch.NOTEBOOK.is_file()
+    # The page's template ships in the package, found through JUPYTER_PATH.
+    assert f"--template={launch.TEMPLATE}" in argv
+    template = launch.TEMPLATES_ROOT / "voila" / "templates" / launch.TEMPLATE
+    assert (template / "index.html.j2").is_file() and (template / "conf.json").is_file()
+    assert "cdn" not in (template / "index.html.j2").read_text().replace("CDN", "")
+    assert launch._jupyter_path().split(os.pathsep)[0] == str(launch.TEMPLATES_ROOT)
     lab = launch.lab_command(9101, open_browser=False, root=tmp_path)
     assert "--ServerApp.ip=127.0.0.1" in lab and f"--ServerApp.root_dir={tmp_path}" in lab
     assert launch.run_app(open_browser=False, data_dir=tmp_path / "missing") == 2
