@@ -155,24 +155,9 @@ class TrainingControls(ipywidgets.VBox):
                 description="Learning rate",
                 style=_WIDE,
             ),  # fmt: skip
-            "optimizer": ipywidgets.Dropdown(
-                options=_choice(start["optimizer"], OPTIMIZERS),
-                value=start["optimizer"],
-                description="Optimizer",
-                style=_WIDE,
-            ),  # fmt: skip
-            "loss": ipywidgets.Dropdown(
-                options=_choice(start["loss"], LOSSES),
-                value=start["loss"],
-                description="Loss",
-                style=_WIDE,
-            ),  # fmt: skip
-            "scheduler": ipywidgets.Dropdown(
-                options=_choice(start["scheduler"], SCHEDULERS),
-                value=start["scheduler"],
-                description="Scheduler",
-                style=_WIDE,
-            ),  # fmt: skip
+            "optimizer": _dropdown("Optimizer", start["optimizer"], OPTIMIZERS),
+            "loss": _dropdown("Loss", start["loss"], LOSSES),
+            "scheduler": _dropdown("Scheduler", start["scheduler"], SCHEDULERS),
         }
 
     @property
@@ -298,6 +283,12 @@ class TrainingControls(ipywidgets.VBox):
         busy = state in ("running", "paused")
         for field in self.fields.values():
             field.disabled = busy
+
+
+def _dropdown(description: str, value: Any, names: Iterable[str]) -> ipywidgets.Dropdown:
+    return ipywidgets.Dropdown(
+        options=_choice(value, names), value=value, description=description, style=_WIDE
+    )
 
 
 def _log10(value: float) -> float:
