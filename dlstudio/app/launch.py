@@ -8,7 +8,9 @@ Speed: the notebook is executed in a preheated kernel as soon as the server star
 first visitor gets a Studio that is already built instead of waiting for ``import torch``;
 only the two JupyterLab extensions the Studio needs are loaded into the page, and Voila
 starts through a small bootstrap (``_VOILA_MAIN``) that trims its import time and makes an
-early page wait for the preheated kernel.
+early page wait for the preheated kernel. The page's template (``jupyter/voila/templates/
+dlstudio``) is Voila's lab template without its links to a CDN: the page loads nothing from the
+network.
 
 Example:
     >>> voila_command(8866, open_browser=False)[-1].endswith("studio.ipynb")
