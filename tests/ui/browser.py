@@ -1,4 +1,5 @@
-"""Debian's Chromium under Playwright, and the JupyterLab steps a user takes before a test.
+"""Debian's Chromium under Playwright, and the steps a user takes in JupyterLab or Notebook 7
+before a test.
 
 Playwright's own browser download does not work on these machines, so the tests drive the
 system Chromium that the test command installs with apt.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, Playwright
@@ -33,6 +35,14 @@ KERNEL_READY_TIMEOUT_MS = 60_000
 # Lab renders errors and plain stderr alike; only the traceback text tells them apart.
 STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 TRACEBACK = "Traceback (most recent call last)"
+# True when no cell is queued or running ([*]) and one has run. After a failing cell, Run All
+# leaves the cells below it unexecuted ([ ]).
+CELLS_DONE_JS = r"""(() => {
+    const prompts = [...document.querySelectorAll(
+        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+    const texts = prompts.map(p => p.textContent);
+    return !texts.some(t => t.includes('*')) && texts.some(t => /\[\d+\]/.test(t));
+})()"""
 
 
 class ChromiumMissingError(RuntimeError):
@@ -60,43 +70,66 @@ def launch_chromium(playwright: Playwright, user_data_dir: Path | None = None) -
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
 
 
-def lab_wait_for_kernel(page: Page, timeout_ms: int = KERNEL_READY_TIMEOUT_MS) -> None:
-    """Wait until the status bar says ``| Idle``: the kernel indicator alone reads idle while
-    the kernel is still starting."""
-    page.wait_for_function(
-        """() => {
-            const bar = document.querySelector('#jp-main-statusbar');
-            return !!bar && bar.innerText.includes('| Idle');
-        }""",
-        timeout=timeout_ms,
-    )
+@dataclass(frozen=True)
+class Frontend:
+    """What tells, in one Jupyter front-end's page, that its notebook's kernel is ready and idle.
+
+    ``kernel_idle_js`` is a JavaScript expression evaluated in the page.
+    """
+
+    name: str
+    kernel_idle_js: str
 
 
-def lab_run_all(page: Page, timeout_ms: int = RUN_ALL_TIMEOUT_MS) -> None:
+# The kernel indicator alone reads idle while the kernel is still starting; the status bar's
+# "| Idle" does not.
+LAB = Frontend(
+    name="JupyterLab",
+    kernel_idle_js="""(() => {
+        const bar = document.querySelector('#jp-main-statusbar');
+        return !!bar && bar.innerText.includes('| Idle');
+    })()""",
+)
+# Notebook 7 has no status bar, and its execution indicator reads idle before any kernel exists
+# (a Run All then runs nothing). Ready: a kernel is named and the indicator has left idle (the
+# kernel starting or connecting) and come back to it. The polling runs every frame, and each of
+# those states lasts several.
+NOTEBOOK7 = Frontend(
+    name="Notebook 7",
+    kernel_idle_js="""(() => {
+        const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
+        const name = document.querySelector('.jp-KernelName');
+        const kernel = name ? name.innerText.trim() : '';
+        if (!indicator || !kernel || kernel === 'No Kernel') return false;
+        if (indicator.dataset.status !== 'idle') window.__dlsKernelSeenWorking = true;
+        return indicator.dataset.status === 'idle' && !!window.__dlsKernelSeenWorking;
+    })()""",
+)
+
+
+def lab_wait_for_kernel(
+    page: Page, timeout_ms: int = KERNEL_READY_TIMEOUT_MS, frontend: Frontend = LAB
+) -> None:
+    """Wait until the notebook's kernel has started and is idle (see ``Frontend``)."""
+    page.wait_for_function(f"() => {frontend.kernel_idle_js}", timeout=timeout_ms)
+
+
+def lab_run_all(page: Page, timeout_ms: int = RUN_ALL_TIMEOUT_MS, frontend: Frontend = LAB) -> None:
     """Run every cell from the Run menu, as a user would, and wait until all have finished.
 
     Raises AssertionError with the traceback text when a cell fails (Run All stops there).
     """
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.locator('[data-command="runmenu:run-all"]').click()
-    # Done when the kernel is idle, no cell is queued or running ([*]) and one has run. After
-    # a failing cell, Run All leaves the cells below it unexecuted ([ ]).
     page.wait_for_function(
-        """() => {
-            const bar = document.querySelector('#jp-main-statusbar');
-            if (!bar || !bar.innerText.includes('| Idle')) return false;
-            const prompts = [...document.querySelectorAll(
-                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-            const texts = prompts.map(p => p.textContent);
-            return !texts.some(t => t.includes('*')) && texts.some(t => /\\[\\d+\\]/.test(t));
-        }""",
-        timeout=timeout_ms,
+        f"() => {frontend.kernel_idle_js} && {CELLS_DONE_JS}", timeout=timeout_ms
     )
     panel = lab_notebook(page)
     tracebacks = panel.locator(STDERR_OUTPUT).filter(has_text=TRACEBACK)
     if tracebacks.count():
         raise AssertionError(
-            f"A notebook cell failed during Run All:\n{tracebacks.first.inner_text()}"
+            f"A notebook cell failed during Run All in {frontend.name}:\n"
+            f"{tracebacks.first.inner_text()}"
         )
     prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
     if not all(re.search(r"\[\d+\]", text) for text in prompts):
@@ -104,11 +137,11 @@ def lab_run_all(page: Page, timeout_ms: int = RUN_ALL_TIMEOUT_MS) -> None:
 
 
 def lab_notebook(page: Page) -> Locator:
-    """The notebook panel currently shown in the main area."""
+    """The notebook panel currently shown in the main area (JupyterLab or Notebook 7)."""
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
 
 
-def lab_open_and_run(page: Page, url: str) -> Locator:
+def lab_open_and_run(page: Page, url: str, frontend: Frontend = LAB) -> Locator:
     """Open a notebook URL in JupyterLab, wait for its kernel, Run All; return the panel.
 
     Example:
@@ -117,6 +150,15 @@ def lab_open_and_run(page: Page, url: str) -> Locator:
     """
     page.goto(url)
     lab_notebook(page).wait_for(state="visible", timeout=KERNEL_READY_TIMEOUT_MS)
-    lab_wait_for_kernel(page)
-    lab_run_all(page)
+    lab_wait_for_kernel(page, frontend=frontend)
+    lab_run_all(page, frontend=frontend)
     return lab_notebook(page)
+
+
+def notebook7_open_and_run(page: Page, url: str) -> Locator:
+    """Open a notebook's Notebook 7 page (``/notebooks/<path>``), wait for its kernel, Run All.
+
+    Example:
+        >>> panel = notebook7_open_and_run(page, nb.notebook_url("demo.ipynb"))  # doctest: +SKIP
+    """
+    return lab_open_and_run(page, url, frontend=NOTEBOOK7)

@@ -23,7 +23,14 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from .browser import ChromiumMissingError, launch_chromium
-from .servers import ARTIFACTS_DIR, LabServer, start_jupyter_lab, start_voila
+from .servers import (
+    ARTIFACTS_DIR,
+    LabServer,
+    NotebookServer,
+    start_jupyter_lab,
+    start_notebook7,
+    start_voila,
+)
 
 DEFAULT_TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1400, "height": 900}
@@ -148,6 +155,23 @@ def jupyter_lab(_lab_server: LabServer) -> Iterator[LabServer]:
     started are shut down after it, so tests do not pile up kernels."""
     yield _lab_server
     _lab_server.shutdown_sessions()
+
+
+@pytest.fixture(scope="module")
+def _notebook7_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NotebookServer]:
+    module = Path(str(request.path)).stem
+    with start_notebook7(tmp_path_factory.mktemp("notebook7"), name=f"{module}-nb7") as server:
+        yield server
+
+
+@pytest.fixture
+def notebook7(_notebook7_server: NotebookServer) -> Iterator[NotebookServer]:
+    """The module's Jupyter Notebook 7 server (one per module; ``run_notebook`` as in Lab);
+    the kernels a test started are shut down after it."""
+    yield _notebook7_server
+    _notebook7_server.shutdown_sessions()
 
 
 @pytest.fixture(scope="module")

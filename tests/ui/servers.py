@@ -1,4 +1,4 @@
-"""Real JupyterLab and Voila servers for the browser tests, each in its own sandbox.
+"""Real JupyterLab, Notebook 7 and Voila servers for the browser tests, each in its own sandbox.
 
 Every server gets a temporary HOME (Jupyter writes ``~/.jupyter``, ``~/.ipython`` and
 ``~/.local/share/jupyter`` there), listens on a free 127.0.0.1 port, writes its output to a
@@ -26,13 +26,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 import psutil
 from playwright.sync_api import Locator, Page
 
-from .browser import lab_open_and_run
+from .browser import lab_open_and_run, notebook7_open_and_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = Path(os.environ.get("DLSTUDIO_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts"))
@@ -276,7 +276,61 @@ class LabServer:
             >>> panel.locator(".jp-OutputArea").get_by_text("hi").wait_for()  # doctest: +SKIP
         """
         self.write_notebook(name, cells)
-        return lab_open_and_run(page, self.notebook_url(name))
+        return self.open_and_run(page, self.notebook_url(name))
+
+    def open_and_run(self, page: Page, url: str) -> Locator:
+        """Open a notebook URL of this server, wait for its kernel and Run All."""
+        return lab_open_and_run(page, url)
+
+
+@dataclass
+class NotebookServer(LabServer):
+    """A running Jupyter Notebook 7: the same server as Lab, with one page per notebook."""
+
+    def notebook_url(self, name: str) -> str:
+        """URL that opens ``name`` (relative to root_dir) on its own Notebook 7 page."""
+        return f"{self.base_url}/notebooks/{urllib.parse.quote(name)}?token={self.token}"
+
+    def open_and_run(self, page: Page, url: str) -> Locator:
+        return notebook7_open_and_run(page, url)
+
+
+# The traitlets class of each front-end's server extension, which owns its workspace and
+# user-settings folders.
+_APP_CLASSES = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}
+_Server = TypeVar("_Server", bound=LabServer)
+
+
+@contextmanager
+def _start_jupyter(app: str, server: type[_Server], workdir: Path, name: str) -> Iterator[_Server]:
+    """Start ``jupyter <app>`` (lab or notebook) on a free port with a token, a fresh HOME,
+    workspaces and root dir."""
+    home, root, workspaces = workdir / "home", workdir / "root", workdir / "workspaces"
+    for folder in (home, root, workspaces):
+        folder.mkdir(parents=True, exist_ok=True)
+    settings = home / ".jupyter" / "lab" / "user-settings"
+    _lab_user_settings(settings)
+    token = secrets.token_hex(16)
+    port = free_port()
+    app_class = _APP_CLASSES[app]
+    argv = [
+        str(VENV_BIN / "jupyter"),
+        app,
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        "--ServerApp.allow_root=True",
+        f"--ServerApp.root_dir={root}",
+        f"--{app_class}.workspaces_dir={workspaces}",
+        f"--{app_class}.user_settings_dir={settings}",
+        # The default manager queries PyPI, which this sandbox cannot reach. Notebook 7 loads
+        # JupyterLab's server extension too, so the setting applies to both.
+        "--LabApp.extension_manager=readonly",
+    ]
+    with run_server(name, argv, port, home, cwd=root) as process:
+        yield server(process=process, token=token, root_dir=root)
 
 
 @contextmanager
@@ -287,30 +341,20 @@ def start_jupyter_lab(workdir: Path, name: str = "jupyterlab") -> Iterator[LabSe
         >>> with start_jupyter_lab(Path("/tmp/w")) as lab:  # doctest: +SKIP
         ...     page.goto(lab.notebook_url("a.ipynb"))
     """
-    home, root, workspaces = workdir / "home", workdir / "root", workdir / "workspaces"
-    for folder in (home, root, workspaces):
-        folder.mkdir(parents=True, exist_ok=True)
-    settings = home / ".jupyter" / "lab" / "user-settings"
-    _lab_user_settings(settings)
-    token = secrets.token_hex(16)
-    port = free_port()
-    argv = [
-        str(VENV_BIN / "jupyter"),
-        "lab",
-        "--no-browser",
-        f"--port={port}",
-        "--ServerApp.ip=127.0.0.1",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.token={token}",
-        "--ServerApp.allow_root=True",
-        f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={workspaces}",
-        f"--LabApp.user_settings_dir={settings}",
-        # The default manager queries PyPI, which this sandbox cannot reach.
-        "--LabApp.extension_manager=readonly",
-    ]
-    with run_server(name, argv, port, home, cwd=root) as process:
-        yield LabServer(process=process, token=token, root_dir=root)
+    with _start_jupyter("lab", LabServer, workdir, name) as lab:
+        yield lab
+
+
+@contextmanager
+def start_notebook7(workdir: Path, name: str = "notebook7") -> Iterator[NotebookServer]:
+    """Start Jupyter Notebook 7 in the same sandbox as ``start_jupyter_lab``.
+
+    Example:
+        >>> with start_notebook7(Path("/tmp/w")) as nb:  # doctest: +SKIP
+        ...     panel = nb.run_notebook(page, "a.ipynb", ["print('hi')"])
+    """
+    with _start_jupyter("notebook", NotebookServer, workdir, name) as notebook:
+        yield notebook
 
 
 @contextmanager

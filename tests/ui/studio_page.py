@@ -1,7 +1,8 @@
 """The newcomer's steps in the Studio, as a user takes them in a browser page.
 
-Shared by the Voila and the JupyterLab tests: ``root`` is the page (Voila) or the notebook's
-output area (JupyterLab), so lookups never match the notebook's own source text.
+Shared by the Voila, JupyterLab and Notebook 7 tests: ``root`` is the page (Voila) or the
+notebook's output area (JupyterLab, Notebook 7), so lookups never match the notebook's own source
+text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from .builder_page import BuilderPage
 
+EPOCHS = 300  # long enough that Stop arrives while it trains
 LAYER_NODES = ("fc1", "relu1", "fc2", "relu2", "fc3")  # the MLP template's inspected layers
 
 # How many points the train-loss curve has, read from plotly's own figure data.
@@ -142,3 +144,34 @@ def badges_inspect_and_explain(studio: StudioPage, snap: Callable[[str], None]) 
     expect(heatmap).to_be_visible(timeout=60_000)
     assert heatmap.evaluate("img => img.naturalWidth") > 0
     snap("explain")
+
+
+def grant_clipboard(page: Page, url: str) -> None:
+    """Let ``page`` read and write the clipboard on ``url``'s origin (the Copy buttons)."""
+    origin = url.split("/", 3)[:3]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="/".join(origin))
+
+
+def newcomer_path(studio: StudioPage, snap: Callable[[str], None]) -> None:
+    """Open, pick digits, pick LeNet-5, Train, watch the curve grow, Stop, read the accuracy,
+    copy the training script from the Code tab. Starts with the Studio being drawn."""
+    expect(studio.header()).to_contain_text("digits", timeout=120_000)
+    snap("opened")
+    studio.pick_data("iris")
+    expect(studio.header()).to_contain_text("iris")
+    studio.pick_data("digits")
+    expect(studio.root.locator(".dls-data-samples img")).to_have_count(16)
+    snap("picked-digits")
+    studio.pick_template("LeNet-5", "21,386")
+    snap("picked-lenet")
+    studio.set_epochs(EPOCHS)
+    studio.train_and_watch()
+    snap("training")
+    studio.stop()
+    snap("stopped")
+    accuracy = studio.accuracy()
+    assert 0.1 < accuracy <= 1.0
+    script = studio.copy_script()
+    snap("copied")
+    assert "class Net(nn.Module)" in script and "def main():" in script
+    assert f"EPOCHS = {EPOCHS}" in script and "nn.Conv2d(1, 6, 5" in script

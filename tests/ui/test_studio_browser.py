@@ -16,9 +16,7 @@ from playwright.sync_api import Page, expect
 
 from .conftest import Snap
 from .servers import LabServer, ServerProcess, free_port, run_server
-from .studio_page import StudioPage
-
-EPOCHS = 300  # long enough that Stop arrives while it trains
+from .studio_page import StudioPage, grant_clipboard, newcomer_path
 
 
 @pytest.fixture(scope="module")
@@ -34,40 +32,12 @@ def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         yield server
 
 
-def _grant_clipboard(page: Page, url: str) -> None:
-    origin = url.split("/", 3)[:3]
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="/".join(origin))
-
-
-def _newcomer_path(studio: StudioPage, snap: Snap) -> None:
-    expect(studio.header()).to_contain_text("digits", timeout=120_000)
-    snap("opened")
-    studio.pick_data("iris")
-    expect(studio.header()).to_contain_text("iris")
-    studio.pick_data("digits")
-    expect(studio.root.locator(".dls-data-samples img")).to_have_count(16)
-    snap("picked-digits")
-    studio.pick_template("LeNet-5", "21,386")
-    snap("picked-lenet")
-    studio.set_epochs(EPOCHS)
-    studio.train_and_watch()
-    snap("training")
-    studio.stop()
-    snap("stopped")
-    accuracy = studio.accuracy()
-    assert 0.1 < accuracy <= 1.0
-    script = studio.copy_script()
-    snap("copied")
-    assert "class Net(nn.Module)" in script and "def main():" in script
-    assert f"EPOCHS = {EPOCHS}" in script and "nn.Conv2d(1, 6, 5" in script
-
-
 def test_newcomer_path_in_the_app(studio_app: ServerProcess, page: Page, snap: Snap) -> None:
     url = studio_app.base_url + "/"
-    _grant_clipboard(page, url)
+    grant_clipboard(page, url)
     page.goto(url)
     studio = StudioPage(page, page.locator("body"))
-    _newcomer_path(studio, snap)
+    newcomer_path(studio, snap)
     # Voila shows outputs only: no code cell, no source.
     expect(page.locator(".jp-InputArea")).to_have_count(0)
     assert "app_studio" not in page.locator("body").inner_text()
@@ -106,12 +76,12 @@ def test_the_app_page_cannot_run_code(studio_app: ServerProcess, page: Page, tmp
 
 
 def test_newcomer_path_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
-    _grant_clipboard(page, jupyter_lab.base_url)
+    grant_clipboard(page, jupyter_lab.base_url)
     panel = jupyter_lab.run_notebook(
         page, "studio.ipynb", ["from dlstudio import Studio\n\nstudio = Studio()\nstudio"]
     )
     studio = StudioPage(page, panel.locator(".jp-OutputArea"))
-    _newcomer_path(studio, snap)
+    newcomer_path(studio, snap)
 
     # The kernel lives on: a reloaded page draws the same Studio from its state.
     accuracy = studio.accuracy()
