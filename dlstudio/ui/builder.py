@@ -91,7 +91,7 @@ class GraphTrait(traitlets.Instance):
     def validate(self, obj: Any, value: Any) -> Graph:
         graph = super().validate(obj, value)
         # A graph just read from the page is ours alone: no need to copy it again.
-        return graph if graph is getattr(obj, "_from_page", None) else clone_graph(graph)
+        return graph if graph is getattr(obj, "_page_graph", None) else clone_graph(graph)
 
 
 def _clone(value: Any) -> Any:
@@ -124,16 +124,10 @@ def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
     return graph.to_dict()
 
 
-def _graph_from_json(doc: Any, widget: ModelBuilder) -> Graph:
-    # A malformed document from the page is refused here; the page is sent the last good one.
-    try:
-        graph = Graph.from_dict(doc)
-    except GraphError as error:
-        widget._refuse(str(error))
-        return widget._current
-    widget.error = ""
-    widget._from_page = graph
-    return graph
+STALE_REQUEST = (
+    "The model was replaced from Python (a template, new data or an assignment) before this "
+    "arrived, so nothing was changed; look at the new model and try again."
+)
 
 
 class ModelBuilder(anywidget.AnyWidget):
@@ -149,11 +143,11 @@ class ModelBuilder(anywidget.AnyWidget):
     _esm = LOADER_ESM
     _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
 
-    # No echo of the page's own edits: an echo arriving after a newer local edit (a drag, an
-    # auto-layout) would put the older document back on the canvas.
-    graph = GraphTrait().tag(
-        sync=True, echo_update=False, to_json=_graph_to_json, from_json=_graph_from_json
-    )
+    # The page's edits arrive through set_state below, never as a plain trait update, and are
+    # never echoed: an echo arriving after a newer local edit would be an older document.
+    graph = GraphTrait().tag(sync=True, echo_update=False, to_json=_graph_to_json)
+    graph_revision = traitlets.Dict().tag(sync=True, echo_update=False)
+    """Which page edit and which Python replacement ``graph`` includes (``GraphRevision``)."""
     selection = traitlets.List(traitlets.Unicode()).tag(sync=True, echo_update=False)
     catalog = traitlets.List().tag(sync=True)
     templates = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -173,8 +167,9 @@ class ModelBuilder(anywidget.AnyWidget):
         start = _as_graph(graph)
         self._callbacks: list[ChangeCallback] = []
         self._structure = ""
-        self._refused: str | None = None
-        self._from_page: Graph | None = None
+        self._page_graph: Graph | None = None  # the graph object last read from the page
+        self._page_seen = 0  # the newest page edit received (taken or not)
+        self._python_rev = 0  # documents Python put in place itself
         super().__init__(
             graph=start,
             _bundle=shared_host("builder"),
@@ -184,6 +179,10 @@ class ModelBuilder(anywidget.AnyWidget):
         )
         self._analyse(notify=False)
         self.on_msg(self._on_message)
+
+    @traitlets.default("graph_revision")
+    def _no_revision(self) -> dict[str, int]:
+        return {"page": 0, "python": 0}
 
     # -- the Python API --------------------------------------------------------------------
 
@@ -273,23 +272,76 @@ class ModelBuilder(anywidget.AnyWidget):
                 except Exception:  # a learner's callback must not break the editor
                     log.exception("A ModelBuilder on_change callback failed")
 
-    def _refuse(self, message: str) -> None:
-        self._refused = message
-        self.error = message
+    # -- page <-> Python graph sync (docs/architecture.md, "Graph sync") ---------------------
+
+    def _from_page(self) -> bool:
+        return self._page_graph is not None and self._current is self._page_graph
+
+    def notify_change(self, change: Any) -> None:
+        # A graph Python put in place itself leaves with a new Python revision in the same
+        # message: that is how the page tells a replacement from an old document.
+        if change["name"] != "graph" or change["type"] != "change" or self._from_page():
+            super().notify_change(change)
+            return
+        self._python_rev += 1
+        with self.hold_sync():
+            self.graph_revision = {"page": self._page_seen, "python": self._python_rev}
+            super().notify_change(change)
 
     def _should_send_property(self, key: str, value: Any) -> bool:
-        # The graph the page just sent needs no echo; ipywidgets would otherwise serialise
-        # and compare the whole document (milliseconds at 500 nodes) to find that out.
-        from_page = self._from_page is not None and self._current is self._from_page
-        if key == "graph" and key in self._property_lock and from_page:
+        # The page shows the graph it sent: no echo, and no serialising of 500 nodes to find
+        # out that it would be one.
+        if key == "graph" and self._from_page():
             return False
         return super()._should_send_property(key, value)
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        self._refused = None
-        super().set_state(sync_data)
-        if self._refused is not None:
-            self.send_state("graph")  # the page goes back to the last good document
+        if "graph" not in sync_data and "graph_revision" not in sync_data:
+            super().set_state(sync_data)
+            return
+        rest = dict(sync_data)
+        doc = rest.pop("graph", None)
+        revision = protocol.parse_revision(rest.pop("graph_revision", None))
+        take = self._page_edit_is_current(revision) and "graph" in sync_data
+        # Kept as a property lock: the page is not sent back what it already knows.
+        rest["graph_revision"] = {"page": self._page_seen, "python": self._python_rev}
+        super().set_state(rest)
+        if take:
+            self._take_page_graph(doc)
+
+    def _page_edit_is_current(self, revision: protocol.GraphRevision | None) -> bool:
+        """Record a page edit's revision; False when its document must not be taken."""
+        if revision is None:  # a page that does not number its edits: take them in order
+            return True
+        if revision["page"] <= self._page_seen:
+            return False  # this edit or a newer one already came, with a request
+        self._page_seen = revision["page"]
+        # Made on a document Python has replaced since: the replacement, already on its way
+        # to the page, wins (the page drops its edit when it draws the replacement).
+        return revision["python"] >= self._python_rev
+
+    def _take_page_graph(self, doc: Any) -> None:
+        try:
+            graph = Graph.from_dict(doc)
+        except GraphError as error:
+            # A malformed document is refused: the page is sent the last good one back.
+            self.error = str(error)
+            self.graph = self._current
+            return
+        self.error = ""
+        self._page_graph = graph
+        self.graph = graph
+
+    def _take_request_graph(self, request: protocol.Request) -> bool:
+        """Take the document a request brings; False when it was made on a replaced one."""
+        if "graph" not in request:
+            return True
+        revision = protocol.parse_revision(request.get("revision"))
+        if revision is not None and revision["python"] < self._python_rev:
+            return False
+        if self._page_edit_is_current(revision):
+            self._take_page_graph(request["graph"])
+        return True
 
     # -- requests from the page --------------------------------------------------------------
 
@@ -301,6 +353,10 @@ class ModelBuilder(anywidget.AnyWidget):
                 self.send(protocol.make_reply(content, error=str(error)))
             return
         handler = getattr(self, f"_request_{request['type']}")
+        current = self._take_request_graph(request)
+        if not current and request["type"] != "save_json":
+            self.send(protocol.make_reply(request, error=STALE_REQUEST))
+            return
         try:
             result = handler(request)
         except (GraphError, KeyError, ValueError, TypeError) as error:

@@ -5,6 +5,10 @@ when a trait, request type or field exists on one side only. State lives in sync
 (``TRAIT_NAMES``); one-off requests arrive as custom messages carrying an ``id`` and are
 answered with a ``Reply`` carrying the same id.
 
+The graph travels both ways, so every document carries a ``GraphRevision`` beside it (the
+``graph_revision`` trait, never inside the saved document): the page numbers its edits, Python
+numbers the documents it puts in place itself. See docs/architecture.md, "Graph sync".
+
 Example:
     >>> parse_request({"type": "save_json", "id": 3})
     {'type': 'save_json', 'id': 3}
@@ -18,6 +22,7 @@ from typing import Any, Literal, TypedDict, get_type_hints
 
 TRAIT_NAMES = (
     "graph",
+    "graph_revision",
     "selection",
     "catalog",
     "templates",
@@ -43,6 +48,27 @@ REQUEST_TYPES = (
 REPLY_TYPE = "reply"
 
 
+class GraphRevision(TypedDict):
+    """Where a graph document stands in the page <-> Python traffic.
+
+    ``page``: the page's edit counter; the last page edit the document includes.
+    ``python``: how many times Python has put a document in place itself (an assignment, a
+    template, a fix, a refused edit); a page edit names the one it was made on.
+    """
+
+    page: int
+    python: int
+
+
+class PageGraph(TypedDict, total=False):
+    """What a request that works on the current graph may bring: the page's document and its
+    revision. Custom messages overtake the trait updates ipywidgets still holds back, so the
+    request carries the document it was made on."""
+
+    graph: dict[str, Any]
+    revision: GraphRevision
+
+
 class Fix(TypedDict):
     node_id: str
     params: dict[str, Any]
@@ -60,18 +86,18 @@ class LoadJsonRequest(TypedDict):
     text: str
 
 
-class SaveJsonRequest(TypedDict):
+class SaveJsonRequest(PageGraph):
     type: Literal["save_json"]
     id: int
 
 
-class ApplyFixRequest(TypedDict):
+class ApplyFixRequest(PageGraph):
     type: Literal["apply_fix"]
     id: int
     fix: Fix
 
 
-class GroupBlockRequest(TypedDict):
+class GroupBlockRequest(PageGraph):
     """Turn the layers ``ids`` into a named block ``name`` used by one new node."""
 
     type: Literal["group_block"]
@@ -80,7 +106,7 @@ class GroupBlockRequest(TypedDict):
     name: str
 
 
-class UngroupBlockRequest(TypedDict):
+class UngroupBlockRequest(PageGraph):
     """Put the layers of the block node ``node_id`` back into the graph."""
 
     type: Literal["ungroup_block"]
@@ -128,7 +154,11 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "fix": dict,
     "ids": list,
     "node_id": str,
+    "graph": dict,
+    "revision": dict,
 }
+# Requests that work on the current graph: they may bring the page's document along.
+GRAPH_REQUESTS = ("save_json", "apply_fix", "group_block", "ungroup_block")
 
 
 def parse_request(message: Any) -> Request:
@@ -141,11 +171,14 @@ def parse_request(message: Any) -> Request:
     kind = message.get("type")
     if kind not in REQUEST_CLASSES:
         raise ProtocolError(f"Unknown request type {kind!r}; expected one of {REQUEST_TYPES}.")
-    fields = get_type_hints(REQUEST_CLASSES[kind])
+    cls = REQUEST_CLASSES[kind]
+    fields = get_type_hints(cls)
     for name in fields:
         if name == "type":
             continue
         if name not in message:
+            if name not in cls.__required_keys__:
+                continue
             raise ProtocolError(f"The {kind} request lacks its {name!r} field.")
         value = message[name]
         expected = _FIELD_TYPES[name]
@@ -158,6 +191,22 @@ def parse_request(message: Any) -> Request:
     if extra:
         raise ProtocolError(f"The {kind} request has unexpected fields: {sorted(extra)}.")
     return message  # type: ignore[return-value]
+
+
+def parse_revision(value: Any) -> GraphRevision | None:
+    """A ``GraphRevision`` from the page, or None when ``value`` is not one.
+
+    Example:
+        >>> parse_revision({"page": 3, "python": 1})
+        {'page': 3, 'python': 1}
+        >>> parse_revision({"page": "3"}) is None
+        True
+    """
+    if not isinstance(value, dict) or set(value) != {"page", "python"}:
+        return None
+    if not all(type(value[key]) is int and value[key] >= 0 for key in ("page", "python")):
+        return None
+    return {"page": value["page"], "python": value["python"]}
 
 
 def make_reply(request: dict[str, Any], *, result: Any = None, error: str | None = None) -> Reply:

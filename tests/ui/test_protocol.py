@@ -30,12 +30,21 @@ def _ts_const_list(name: str) -> list[str]:
 
 
 def _ts_interfaces() -> dict[str, dict[str, str]]:
-    """interface name -> {field: TypeScript type}."""
-    out = {}
-    for name, body in re.findall(r"export interface (\w+) \{(.*?)\n\}", _ts(), re.S):
-        fields = re.findall(r"^\s*(\w+)\??:\s*([^;]+);", body, re.M)
-        out[name] = dict(fields)
+    """interface name -> {field: TypeScript type}, inherited fields (``extends``) included."""
+    out: dict[str, dict[str, str]] = {}
+    pattern = r"export interface (\w+)(?: extends (\w+))? \{(.*?)\n\}"
+    for name, base, body in re.findall(pattern, _ts(), re.S):
+        fields = dict(re.findall(r"^\s*(\w+\??):\s*([^;]+);", body, re.M))
+        out[name] = {**(out[base] if base else {}), **fields}
     return out
+
+
+def _optional(fields: dict[str, str]) -> set[str]:
+    return {name[:-1] for name in fields if name.endswith("?")}
+
+
+def _names(fields: dict[str, str]) -> set[str]:
+    return {name.rstrip("?") for name in fields}
 
 
 def _ts_requests() -> dict[str, set[str]]:
@@ -44,13 +53,13 @@ def _ts_requests() -> dict[str, set[str]]:
     for name, fields in _ts_interfaces().items():
         literal = re.fullmatch(r'"(\w+)"', fields.get("type", ""))
         if literal and name.endswith("Request"):
-            out[literal.group(1)] = set(fields)
+            out[literal.group(1)] = _names(fields)
     return out
 
 
 def test_trait_names_match_both_ways() -> None:
     assert _ts_const_list("TRAIT_NAMES") == list(protocol.TRAIT_NAMES)
-    assert set(_ts_interfaces()["BuilderTraits"]) == set(protocol.TRAIT_NAMES)
+    assert _names(_ts_interfaces()["BuilderTraits"]) == set(protocol.TRAIT_NAMES)
 
 
 def test_trait_names_are_the_widgets_synced_traits() -> None:
@@ -74,14 +83,25 @@ def test_request_fields_match_both_ways(kind: str) -> None:
     hints = get_type_hints(python_cls)
     assert set(hints) == _ts_requests()[kind]
     assert get_args(hints["type"]) == (kind,)
+    # Optional on one side only would be a field one side may leave out and the other needs.
+    ts_fields = next(
+        fields
+        for name, fields in _ts_interfaces().items()
+        if name.endswith("Request") and fields.get("type") == f'"{kind}"'
+    )
+    assert _optional(ts_fields) == set(hints) - python_cls.__required_keys__
+    # Requests that bring the page's graph are exactly those that work on the current graph.
+    assert ("graph" in hints) == (kind in protocol.GRAPH_REQUESTS)
+    assert _ts_const_list("GRAPH_REQUESTS") == list(protocol.GRAPH_REQUESTS)
     # Python can answer every request type.
     assert callable(getattr(ModelBuilder, f"_request_{kind}", None))
 
 
-def test_reply_and_fix_fields_match_both_ways() -> None:
+def test_reply_fix_and_revision_fields_match_both_ways() -> None:
     interfaces = _ts_interfaces()
-    assert set(interfaces["Reply"]) == set(get_type_hints(protocol.Reply))
-    assert set(interfaces["Fix"]) == set(get_type_hints(protocol.Fix))
+    for name in ("Reply", "Fix", "GraphRevision", "PageGraph"):
+        assert _names(interfaces[name]) == set(get_type_hints(getattr(protocol, name))), name
+    assert _optional(interfaces["PageGraph"]) == set(get_type_hints(protocol.PageGraph))
     assert re.search(rf'export const REPLY_TYPE = "{protocol.REPLY_TYPE}";', _ts())
 
 
@@ -100,6 +120,24 @@ def test_parse_request_accepts_good_and_names_what_is_wrong() -> None:
     for message, expected in cases:
         with pytest.raises(protocol.ProtocolError, match=re.escape(expected)):
             protocol.parse_request(message)
+
+
+def test_parse_request_takes_the_graph_a_request_brings() -> None:
+    doc = {"version": 1, "nodes": [], "edges": []}
+    revision = {"page": 4, "python": 2}
+    message = {"type": "save_json", "id": 1, "graph": doc, "revision": revision}
+    assert protocol.parse_request(message) == message
+    with pytest.raises(protocol.ProtocolError, match="'graph' field has the wrong type"):
+        protocol.parse_request({"type": "save_json", "id": 1, "graph": []})
+    with pytest.raises(protocol.ProtocolError, match=re.escape("unexpected fields: ['graph']")):
+        protocol.parse_request({"type": "apply_template", "id": 1, "name": "mlp", "graph": doc})
+
+
+def test_parse_revision_takes_only_two_counters() -> None:
+    assert protocol.parse_revision({"page": 0, "python": 3}) == {"page": 0, "python": 3}
+    for bad in (None, [], {"page": 1}, {"page": 1, "python": True}, {"page": -1, "python": 0}):
+        assert protocol.parse_revision(bad) is None
+    assert protocol.parse_revision({"page": 1, "python": 2, "x": 0}) is None
 
 
 def test_make_reply_carries_the_request_id() -> None:

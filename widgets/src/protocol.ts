@@ -5,6 +5,10 @@
  * fails when a trait, request type or request/reply field exists on one side only.
  * State lives in synced traits; one-off requests travel as custom messages that carry
  * an id, and Python answers each with a `reply` message carrying the same id.
+ *
+ * The graph travels both ways, so each document goes with a `GraphRevision` (the
+ * `graph_revision` trait, never inside the document): the page numbers its edits, Python
+ * numbers the documents it puts in place itself (docs/architecture.md, "Graph sync").
  */
 
 /** A node of the graph document (docs/architecture.md, version 1). */
@@ -36,6 +40,25 @@ export interface GraphDoc {
 export interface BlockDoc {
   nodes: GraphNode[];
   edges: GraphEdge[];
+}
+
+/**
+ * Where a graph document stands in the page <-> Python traffic. `page`: the last page edit it
+ * includes. `python`: how many documents Python has put in place itself; a page edit names the
+ * one it was made on.
+ */
+export interface GraphRevision {
+  page: number;
+  python: number;
+}
+
+/**
+ * What a request that works on the current graph brings along: custom messages overtake the
+ * trait updates ipywidgets still holds back, so the request carries the document it was made on.
+ */
+export interface PageGraph {
+  graph?: GraphDoc;
+  revision?: GraphRevision;
 }
 
 /** One parameter of a layer in `layers.catalog()`. */
@@ -85,6 +108,8 @@ export type Shapes = Record<string, (number | null)[] | null>;
 /** Every synced trait of the ModelBuilder, with its type. */
 export interface BuilderTraits {
   graph: GraphDoc;
+  /** Which page edit and which Python replacement `graph` includes. */
+  graph_revision: GraphRevision;
   selection: string[];
   catalog: LayerSpec[];
   templates: string[];
@@ -106,6 +131,7 @@ export type HealthState = "ok" | "warn" | "bad";
 
 export const TRAIT_NAMES = [
   "graph",
+  "graph_revision",
   "selection",
   "catalog",
   "templates",
@@ -131,19 +157,19 @@ export interface LoadJsonRequest {
   text: string;
 }
 
-export interface SaveJsonRequest {
+export interface SaveJsonRequest extends PageGraph {
   type: "save_json";
   id: number;
 }
 
-export interface ApplyFixRequest {
+export interface ApplyFixRequest extends PageGraph {
   type: "apply_fix";
   id: number;
   fix: Fix;
 }
 
 /** Turn the layers `ids` into a named block `name` used by one new node. */
-export interface GroupBlockRequest {
+export interface GroupBlockRequest extends PageGraph {
   type: "group_block";
   id: number;
   ids: string[];
@@ -151,7 +177,7 @@ export interface GroupBlockRequest {
 }
 
 /** Put the layers of the block node `node_id` back into the graph. */
-export interface UngroupBlockRequest {
+export interface UngroupBlockRequest extends PageGraph {
   type: "ungroup_block";
   id: number;
   node_id: string;
@@ -173,6 +199,9 @@ export const REQUEST_TYPES = [
   "group_block",
   "ungroup_block",
 ] as const;
+
+/** Requests that work on the current graph: they bring the canvas along (`PageGraph`). */
+export const GRAPH_REQUESTS = ["save_json", "apply_fix", "group_block", "ungroup_block"] as const;
 
 /** Python's answer to one request; `error` is a learner-readable sentence when `ok` is false. */
 export interface Reply {

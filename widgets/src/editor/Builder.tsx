@@ -18,7 +18,7 @@ import { suggestBlockName, withBlocks } from "../core/blocks";
 import { checkConnection } from "../core/connect";
 import { indexCatalog } from "../core/graph";
 import { autoLayout } from "../core/layout";
-import type { BuilderTraits, Fix, GraphDoc, LayerSpec, Problem, Shapes } from "../protocol";
+import { type BuilderTraits, type Fix, GRAPH_REQUESTS, type GraphDoc, type LayerSpec, type Problem, type Shapes } from "../protocol";
 import { CodePanel } from "./CodePanel";
 import { EditorContext } from "./context";
 import { HealthProvider } from "./health";
@@ -42,6 +42,7 @@ const NO_LAYERS: LayerSpec[] = [];
 const NO_COUNTS: Record<string, number> = {};
 const DELETE_KEYS = ["Delete", "Backspace"];
 const MULTI_SELECT_KEYS = ["Control", "Meta"];
+const NEEDS_GRAPH: ReadonlySet<string> = new Set(GRAPH_REQUESTS);
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -72,7 +73,7 @@ function Editor() {
     [layers, blocksKey], // eslint-disable-line react-hooks/exhaustive-deps
   );
   const catalog = useMemo(() => indexCatalog(palette), [palette]);
-  const editor = useGraphEditor(model, catalog, graph, shapes ?? {}, problems ?? [], blockParams ?? NO_COUNTS);
+  const editor = useGraphEditor(model, catalog, shapes ?? {}, problems ?? [], blockParams ?? NO_COUNTS);
   const request = useRequests(model);
   const flow = useReactFlow();
   const wrapper = useRef<HTMLDivElement>(null);
@@ -127,20 +128,21 @@ function Editor() {
   const live = useRef({ editor, request, nodes, edges, catalog });
   live.current = { editor, request, nodes, edges, catalog };
 
+  // A request that works on the graph brings the canvas along: it may overtake an edit that
+  // ipywidgets still holds back (only one trait update is in flight at a time).
   const ask = useCallback(async (req: Parameters<typeof request>[0], undoable: boolean) => {
     if (undoable) live.current.editor.record();
-    const reply = await live.current.request(req);
+    const withGraph = NEEDS_GRAPH.has(req.type) ? { ...req, ...live.current.editor.pageGraph() } : req;
+    const reply = await live.current.request(withGraph);
     setNotice(reply.ok ? null : reply.error);
     return reply;
   }, []);
 
   const applyFix = useCallback((fix: Fix) => void ask({ type: "apply_fix", fix }, true), [ask]);
   const isTaken = useCallback((name: string) => live.current.catalog.has(name), []);
-  // Python groups what it has: a pending drag or edit goes out first (messages keep their order).
   const groupAs = useCallback(
     (name: string) => {
       const ids = live.current.nodes.filter((n) => n.selected).map((n) => n.id);
-      live.current.editor.flushSend();
       setGrouping(false);
       void ask({ type: "group_block", ids, name }, true);
     },
@@ -148,7 +150,6 @@ function Editor() {
   );
   const ungroup = useCallback(
     (nodeId: string) => {
-      live.current.editor.flushSend();
       void ask({ type: "ungroup_block", node_id: nodeId }, true);
     },
     [ask],

@@ -1,7 +1,8 @@
 /**
  * The editor's state: React Flow nodes and edges mirrored to Python's `graph` trait.
  * Local edits draw at once and are sent to Python (debounced for drags, immediately for
- * structural edits); a new document from Python (template, fix, assignment) replaces them.
+ * structural edits) with their revision; a document Python put in place itself (template,
+ * fix, assignment) replaces them, and nothing older ever does (see core/sync.ts).
  */
 import type { AnyModel } from "@anywidget/types";
 import {
@@ -32,22 +33,23 @@ import {
 } from "../core/graph";
 import { autoLayout } from "../core/layout";
 import { withParam } from "../core/params";
+import { GraphSync } from "../core/sync";
 import { UndoStack } from "../core/undo";
-import type { BlockDoc, GraphDoc, Problem, Shapes } from "../protocol";
+import type { BlockDoc, BuilderTraits, GraphDoc, PageGraph, Problem, Shapes } from "../protocol";
 
 const DRAG_DEBOUNCE_MS = 100;
 let clipboard: GraphDoc | null = null;
 
 export function useGraphEditor(
-  model: AnyModel,
+  model: AnyModel<BuilderTraits>,
   catalog: Catalog,
-  graph: GraphDoc,
   shapes: Shapes,
   problems: Problem[],
   blockParams: Record<string, number>,
 ) {
   const byNode = useMemo(() => problemsByNode(problems), [problems]);
-  const initial = useMemo(() => flowFromGraph(graph), []); // eslint-disable-line react-hooks/exhaustive-deps
+  const graph = useMemo(() => model.get("graph"), [model]);
+  const initial = useMemo(() => flowFromGraph(graph), [graph]);
   const [nodes, setNodes] = useState<LayerNode[]>(() => decorateNodes(initial.nodes, shapes, byNode, blockParams));
   const [edges, setEdges] = useState<ShapeEdge[]>(() => decorateEdges(initial.edges, shapes));
   const [, bump] = useState(0); // re-render when the undo stack changes
@@ -60,7 +62,10 @@ export function useGraphEditor(
   const meta = useRef(graph.metadata ?? null);
   // Named blocks are only defined or removed by Python (group/ungroup); the page carries them.
   const blocks = useRef<Record<string, BlockDoc> | null>(graph.blocks ?? null);
-  const lastSent = useRef(JSON.stringify(graphFromFlow(initial.nodes, initial.edges, meta.current, blocks.current)));
+  const sync = useMemo(
+    () => new GraphSync(graphFromFlow(initial.nodes, initial.edges, meta.current, blocks.current), model.get("graph_revision")),
+    [], // eslint-disable-line react-hooks/exhaustive-deps
+  );
   const urgent = useRef(false);
   const shapesRef = useRef(shapes);
   const byNodeRef = useRef(byNode);
@@ -79,15 +84,16 @@ export function useGraphEditor(
     () =>
       debounce(() => {
         const doc = graphFromFlow(nodesRef.current, edgesRef.current, meta.current, blocks.current);
-        const json = JSON.stringify(doc);
-        if (json === lastSent.current) return;
-        lastSent.current = json;
+        const revision = sync.outgoing(doc, model.get("graph_revision"));
+        if (!revision) return;
         // Marks let benchmarks/bench_builder.py split a round trip into page and kernel time.
         performance.mark("dlstudio:graph-sent");
+        // The revision first: a view that hears of the new graph reads it beside the graph.
+        model.set("graph_revision", revision);
         model.set("graph", doc);
         model.save_changes();
       }, DRAG_DEBOUNCE_MS),
-    [model],
+    [model, sync],
   );
 
   // Every local change goes out; structural ones (marked urgent) without waiting. A layout
@@ -112,24 +118,31 @@ export function useGraphEditor(
         for (const node of flow.nodes) node.position = laid.get(node.id) ?? node.position;
         urgent.current = true;
       } else {
-        lastSent.current = JSON.stringify(graphFromFlow(flow.nodes, flow.edges, meta.current, blocks.current));
+        sync.drawn(graphFromFlow(flow.nodes, flow.edges, meta.current, blocks.current));
       }
       send.cancel();
       setNodes(decorateNodes(flow.nodes, shapesRef.current, byNodeRef.current, blockParamsRef.current));
       setEdges(decorateEdges(flow.edges, shapesRef.current));
     },
-    [send],
+    [send, sync],
   );
 
-  // A document from Python that is not the one we sent replaces the canvas.
+  // The model's graph is read the moment it changes, beside its revision: read later (after a
+  // render), it could be paired with a newer revision, and an older document would look new.
   useEffect(() => {
-    if (JSON.stringify(graph) === lastSent.current) return;
-    const before = new Set(nodesRef.current.map((n) => n.id));
-    load(graph);
-    if (graph.nodes.some((n) => !before.has(n.id)) || graph.nodes.length !== before.size) {
-      replaced.current += 1;
-    }
-  }, [graph, load]);
+    const arrived = () => {
+      const doc = model.get("graph");
+      if (sync.arrived(doc, model.get("graph_revision")) !== "draw") return;
+      const before = new Set(nodesRef.current.map((n) => n.id));
+      load(doc);
+      if (doc.nodes.some((n) => !before.has(n.id)) || doc.nodes.length !== before.size) {
+        replaced.current += 1;
+      }
+    };
+    arrived(); // anything that came between the first render and now
+    model.on("change:graph", arrived);
+    return () => model.off("change:graph", arrived);
+  }, [model, sync, load]);
 
   // Python's answer is drawn in the same frame it arrives in.
   useLayoutEffect(() => {
@@ -310,6 +323,11 @@ export function useGraphEditor(
     setPositions,
     record,
     flushSend: () => send.flush(),
+    /** The canvas as Python should see it, for a request that works on the graph. */
+    pageGraph: (): PageGraph => {
+      send.flush();
+      return { graph: snapshot(), revision: sync.current() };
+    },
     undo: () => {
       const doc = undo.undo(snapshot());
       if (doc) restore(doc);
