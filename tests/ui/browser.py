@@ -74,11 +74,13 @@ def launch_chromium(playwright: Playwright, user_data_dir: Path | None = None) -
 class Frontend:
     """What tells, in one Jupyter front-end's page, that its notebook's kernel is ready and idle.
 
-    ``kernel_idle_js`` is a JavaScript expression evaluated in the page.
+    ``kernel_idle_js`` is a JavaScript expression evaluated in the page; ``init_script``, when
+    given, runs in the page before the front-end's own scripts.
     """
 
     name: str
     kernel_idle_js: str
+    init_script: str | None = None
 
 
 # The kernel indicator alone reads idle while the kernel is still starting; the status bar's
@@ -92,8 +94,9 @@ LAB = Frontend(
 )
 # Notebook 7 has no status bar, and its execution indicator reads idle before any kernel exists
 # (a Run All then runs nothing). Ready: a kernel is named and the indicator has left idle (the
-# kernel starting or connecting) and come back to it. The polling runs every frame, and each of
-# those states lasts several.
+# kernel starting or connecting) and come back to it. An observer installed before the page's
+# own scripts records every status the indicator takes, so a quick start cannot slip by between
+# two polls.
 NOTEBOOK7 = Frontend(
     name="Notebook 7",
     kernel_idle_js="""(() => {
@@ -104,6 +107,16 @@ NOTEBOOK7 = Frontend(
         if (indicator.dataset.status !== 'idle') window.__dlsKernelSeenWorking = true;
         return indicator.dataset.status === 'idle' && !!window.__dlsKernelSeenWorking;
     })()""",
+    init_script="""new MutationObserver((records) => {
+        for (const record of records) {
+            if (!record.target.matches('.jp-Notebook-ExecutionIndicator')) continue;
+            const status = record.target.dataset.status;
+            const working = (value) => !!value && value !== 'idle';
+            if (working(record.oldValue) || working(status)) window.__dlsKernelSeenWorking = true;
+        }
+    }).observe(document, {
+        subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-status'],
+    });""",
 )
 
 
@@ -148,6 +161,8 @@ def lab_open_and_run(page: Page, url: str, frontend: Frontend = LAB) -> Locator:
         >>> panel = lab_open_and_run(page, lab.notebook_url("demo.ipynb"))  # doctest: +SKIP
         >>> panel.locator(".jp-OutputArea").get_by_text("done").wait_for()  # doctest: +SKIP
     """
+    if frontend.init_script:
+        page.add_init_script(frontend.init_script)
     page.goto(url)
     lab_notebook(page).wait_for(state="visible", timeout=KERNEL_READY_TIMEOUT_MS)
     lab_wait_for_kernel(page, frontend=frontend)

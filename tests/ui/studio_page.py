@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .builder_page import BuilderPage
@@ -175,3 +176,21 @@ def newcomer_path(studio: StudioPage, snap: Callable[[str], None]) -> None:
     snap("copied")
     assert "class Net(nn.Module)" in script and "def main():" in script
     assert f"EPOCHS = {EPOCHS}" in script and "nn.Conv2d(1, 6, 5" in script
+
+
+def redrawn_after_reload(studio: StudioPage, snap: Callable[[str], None]) -> None:
+    """Save the notebook and reload the page after ``newcomer_path``: the kernel lives on, so
+    the same Studio is drawn again from its state (model, stopped run, accuracy, curve).
+
+    ``studio.root`` must be a locator that finds the output area again in the new page.
+    """
+    accuracy = studio.accuracy()
+    studio.page.keyboard.press("Control+s")
+    studio.page.wait_for_timeout(1000)
+    studio.page.reload()
+    expect(studio.header()).to_contain_text("21,386 parameters", timeout=90_000)
+    snap("reloaded")
+    studio.tab("Train")
+    expect(studio.state()).to_have_text("stopped")
+    assert studio.accuracy() == pytest.approx(accuracy)
+    assert studio.loss_points() > 0 or studio.wait_for_growth(0) > 0

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from .conftest import Snap
 from .servers import LabServer, ServerProcess, free_port, run_server
-from .studio_page import StudioPage, grant_clipboard, newcomer_path
+from .studio_page import StudioPage, grant_clipboard, newcomer_path, redrawn_after_reload
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +83,4 @@ def test_newcomer_path_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: S
     studio = StudioPage(page, panel.locator(".jp-OutputArea"))
     newcomer_path(studio, snap)
 
-    # The kernel lives on: a reloaded page draws the same Studio from its state.
-    accuracy = studio.accuracy()
-    page.keyboard.press("Control+s")
-    page.wait_for_timeout(1000)
-    page.reload()
-    outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea")
-    again = StudioPage(page, outputs)
-    expect(again.header()).to_contain_text("21,386 parameters", timeout=90_000)
-    snap("reloaded")
-    again.tab("Train")
-    expect(again.state()).to_have_text("stopped")
-    assert again.accuracy() == pytest.approx(accuracy)
-    assert again.loss_points() > 0 or again.wait_for_growth(0) > 0
+    redrawn_after_reload(studio, snap)

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from .conftest import Snap
 from .servers import NotebookServer
-from .studio_page import StudioPage, grant_clipboard, newcomer_path
+from .studio_page import StudioPage, grant_clipboard, newcomer_path, redrawn_after_reload
 
 STUDIO_CELL = "from dlstudio import Studio\n\nstudio = Studio()\nstudio"
 # Run again by hand after Stop: what the kernel holds, in a line the test reads back. At Run
@@ -59,14 +59,4 @@ def test_newcomer_path_in_notebook7(notebook7: NotebookServer, page: Page, snap:
     # The page rounds to 0.1 %.
     assert float(match.group(2)) == pytest.approx(accuracy, abs=0.0006)
 
-    # The kernel lives on: a reloaded page draws the same Studio from its state.
-    page.keyboard.press("Control+s")
-    page.wait_for_timeout(1000)
-    page.reload()
-    again = StudioPage(page, panel.locator(".jp-CodeCell").nth(0).locator(".jp-OutputArea"))
-    expect(again.header()).to_contain_text("21,386 parameters", timeout=90_000)
-    snap("reloaded")
-    again.tab("Train")
-    expect(again.state()).to_have_text("stopped")
-    assert again.accuracy() == pytest.approx(accuracy)
-    assert again.loss_points() > 0 or again.wait_for_growth(0) > 0
+    redrawn_after_reload(studio, snap)
