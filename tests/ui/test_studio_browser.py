@@ -8,6 +8,7 @@ accuracy, copy the training script. Screenshots of each step are kept when a tes
 from __future__ import annotations
 
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,12 +36,17 @@ def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 def test_newcomer_path_in_the_app(studio_app: ServerProcess, page: Page, snap: Snap) -> None:
     url = studio_app.base_url + "/"
     grant_clipboard(page, url)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
     studio = StudioPage(page, page.locator("body"))
     newcomer_path(studio, snap)
     # Voila shows outputs only: no code cell, no source.
     expect(page.locator(".jp-InputArea")).to_have_count(0)
     assert "app_studio" not in page.locator("body").inner_text()
+    # Nothing the page loads comes from the network (Voila's lab template links a CDN).
+    hosts = {urllib.parse.urlsplit(u).hostname for u in requested if u.startswith(("http", "ws"))}
+    assert requested and hosts == {"127.0.0.1"}
 
 
 SEND_EXECUTE_JS = """async (code) => {
