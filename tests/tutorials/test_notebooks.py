@@ -14,7 +14,7 @@ NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
 
 
 def test_tutorials_exist():
-    assert len(NOTEBOOKS) >= 3
+    assert len(NOTEBOOKS) >= 4
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
