@@ -4,7 +4,9 @@ The page edits the graph document; Python is the one source of truth for shapes,
 and code. Each edit arrives in the synced ``graph`` trait, the core analyses it, and the
 answer goes back as the ``shapes``, ``problems``, ``code`` and ``param_count`` traits, so a
 saved notebook redraws without a kernel. One-off requests (templates, JSON files, fixes)
-travel as custom messages answered with the same id (see ``protocol.py``).
+travel as custom messages answered with the same id (see ``protocol.py``). The
+``graph_revision`` trait orders the graph traffic both ways, so that an older document never
+replaces a newer one (docs/architecture.md, "Graph sync").
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import anywidget
 import traitlets
-from ipywidgets import widget_serialization
+from ipywidgets import widget_serialization, widgets
 from torch import nn
 
 from dlstudio.graph import Graph, GraphError, examples, layers
@@ -169,6 +171,7 @@ class ModelBuilder(anywidget.AnyWidget):
         self._structure = ""
         self._page_graph: Graph | None = None  # the graph object last read from the page
         self._page_seen = 0  # the newest page edit received (taken or not)
+        self._request_page = 0  # the newest page edit a request brought
         self._python_rev = 0  # documents Python put in place itself
         super().__init__(
             graph=start,
@@ -286,7 +289,10 @@ class ModelBuilder(anywidget.AnyWidget):
         self._python_rev += 1
         with self.hold_sync():
             self.graph_revision = {"page": self._page_seen, "python": self._python_rev}
-            super().notify_change(change)
+            self._states_to_send.add("graph")
+        # Then the observers (the analysis, the learner's callbacks), as ipywidgets would; the
+        # graph is not sent a second time.
+        super(widgets.Widget, self).notify_change(change)
 
     def _should_send_property(self, key: str, value: Any) -> bool:
         # The page shows the graph it sent: no echo, and no serialising of 500 nodes to find
@@ -309,13 +315,21 @@ class ModelBuilder(anywidget.AnyWidget):
         if take:
             self._take_page_graph(doc)
 
-    def _page_edit_is_current(self, revision: protocol.GraphRevision | None) -> bool:
+    def _page_edit_is_current(
+        self, revision: protocol.GraphRevision | None, *, by_request: bool = False
+    ) -> bool:
         """Record a page edit's revision; False when its document must not be taken."""
         if revision is None:  # a page that does not number its edits: take them in order
             return True
-        if revision["page"] <= self._page_seen:
-            return False  # this edit or a newer one already came, with a request
-        self._page_seen = revision["page"]
+        page = revision["page"]
+        # Trait updates arrive in order; only a request can overtake them, bringing a newer
+        # edit. (Comparing with the newest edit of all would drop every edit of a second
+        # browser tab whose count runs behind.)
+        if page <= self._request_page:
+            return False
+        self._page_seen = max(self._page_seen, page)
+        if by_request:
+            self._request_page = page
         # Made on a document Python has replaced since: the replacement, already on its way
         # to the page, wins (the page drops its edit when it draws the replacement).
         return revision["python"] >= self._python_rev
@@ -324,8 +338,10 @@ class ModelBuilder(anywidget.AnyWidget):
         try:
             graph = Graph.from_dict(doc)
         except GraphError as error:
-            # A malformed document is refused: the page is sent the last good one back.
+            # A malformed document is refused: the page is sent the last good one back, as a
+            # replacement (a copy, so that it is not taken for the page's own graph).
             self.error = str(error)
+            self._page_graph = None
             self.graph = self._current
             return
         self.error = ""
@@ -339,7 +355,7 @@ class ModelBuilder(anywidget.AnyWidget):
         revision = protocol.parse_revision(request.get("revision"))
         if revision is not None and revision["python"] < self._python_rev:
             return False
-        if self._page_edit_is_current(revision):
+        if self._page_edit_is_current(revision, by_request=True):
             self._take_page_graph(request["graph"])
         return True
 

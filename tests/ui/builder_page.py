@@ -48,30 +48,21 @@ class BuilderPage:
         item.drag_to(canvas, target_position={"x": x, "y": y})
 
     def connect(self, source: str, target: str, port: int = 0) -> None:
-        """Drag from ``source``'s output handle to ``target``'s input ``port``.
+        """Drag from ``source``'s output handle to ``target``'s input ``port``."""
+        start = self._centre(self.root.get_by_test_id(f"handle-{source}-out"))
+        end = self._centre(self.root.get_by_test_id(f"handle-{target}-in{port}"))
+        mouse = self.page.mouse
+        mouse.move(*start)
+        mouse.down()
+        mouse.move(*end, steps=15)
+        mouse.up()
 
-        Like a user whose first drag slipped (a node still settling after Python's answer moved
-        it), the drag is tried again once when no new edge appears.
-        """
-        edges = self.root.locator(".react-flow__edge")
-        before = edges.count()
-        for _ in range(2):
-            start = self._centre(self.root.get_by_test_id(f"handle-{source}-out"))
-            end = self._centre(self.root.get_by_test_id(f"handle-{target}-in{port}"))
-            if not (self._on_canvas(start) and self._on_canvas(end)):
-                self.button("fit").click()  # a handle is scrolled out of view: show everything
-                self.page.wait_for_timeout(300)
-                start = self._centre(self.root.get_by_test_id(f"handle-{source}-out"))
-                end = self._centre(self.root.get_by_test_id(f"handle-{target}-in{port}"))
-            mouse = self.page.mouse
-            mouse.move(*start)
-            mouse.down()
-            mouse.move(*end, steps=15)
-            mouse.up()
-            for _ in range(30):
-                if edges.count() > before:
-                    return
-                self.page.wait_for_timeout(100)
+    def node_ids(self) -> list[str]:
+        """The ids of the nodes on the canvas, sorted."""
+        ids = self.root.locator(".react-flow__node").evaluate_all(
+            "nodes => nodes.map((n) => n.dataset.id)"
+        )
+        return sorted(ids)
 
     def select(self, node_id: str) -> None:
         # Click the node's title, away from handles and buttons.
@@ -96,12 +87,6 @@ class BuilderPage:
     def press(self, keys: str) -> None:
         """A shortcut with the focus inside the builder (after a click on the canvas)."""
         self.page.keyboard.press(keys)
-
-    def _on_canvas(self, point: tuple[float, float]) -> bool:
-        box = self.root.get_by_test_id("canvas").bounding_box()
-        assert box is not None, "the canvas has no box on the page"
-        x, y = point
-        return box["x"] < x < box["x"] + box["width"] and box["y"] < y < box["y"] + box["height"]
 
     def _centre(self, locator: Locator) -> tuple[float, float]:
         locator.wait_for(state="visible")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .builder_page import BuilderPage
 from .conftest import Snap, VoilaFactory
@@ -37,6 +37,36 @@ def show(graph):
 b.on_change(show)
 display(b, seen)
 """
+
+
+# Python answers the page's first Linear with a graph of its own, slowly (as the Studio fits a
+# model to new data), while the page goes on editing the old one.
+SLOW_REPLACEMENT_CELL = """
+import time
+from dlstudio.graph import examples
+
+replaced = {}
+
+def replace_slowly(graph):
+    if not replaced and any(n.op == "Linear" for n in graph.nodes):
+        replaced["page"] = -1  # once
+        time.sleep(3)
+        b.graph = examples.load("mlp")
+        replaced["page"] = b.graph_revision["page"]  # the last page edit Python had then
+
+b.on_change(replace_slowly)
+"""
+
+
+def ask_kernel(page: Page, panel: Locator, code: str, marker: str) -> Locator:
+    """Type ``code`` into a new cell below the last one and run it; its output starting with
+    ``marker``."""
+    panel.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+    return panel.locator(".jp-OutputArea-output").filter(has_text=marker)
 
 
 def build_mlp_by_hand(ui: BuilderPage, snap: Snap) -> None:
@@ -104,16 +134,14 @@ def test_builder_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -
     assert panel.locator(".jp-Cell").count() == cells_before
 
     # Ask the kernel, as a user would: a new cell below, typed and run.
-    panel.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
-    page.keyboard.press("b")
-    page.keyboard.press("Enter")
-    page.keyboard.type(
+    answer = ask_kernel(
+        page,
+        panel,
         "print('params:', b.graph.node('linear1').params, 'code ok:', "
-        "'nn.Linear(20, 10)' in b.code, 'built:', sum(p.numel() for p in b.build().parameters()))"
+        "'nn.Linear(20, 10)' in b.code, 'built:', sum(p.numel() for p in b.build().parameters()))",
+        "params:",
     )
-    page.keyboard.press("Shift+Enter")
     snap("asked-kernel")
-    answer = panel.locator(".jp-OutputArea-output").filter(has_text="params:")
     expect(answer).to_have_text("params: {} code ok: True built: 210")
     snap("kernel-agrees")
 
@@ -128,6 +156,44 @@ def test_builder_in_voila(voila_server: VoilaFactory, page: Page, snap: Snap, tm
     expect(page.locator(".kernel-seen")).to_have_text(
         "kernel: 3 nodes, 2 edges, 210 params", timeout=KERNEL_TIMEOUT_MS
     )
+
+
+def test_python_replaces_the_graph_during_rapid_edits(
+    jupyter_lab: LabServer, page: Page, snap: Snap
+) -> None:
+    """Python puts its own graph in place while the page's next edits are on their way: both
+    sides end on Python's graph (those edits were made on the old one), and editing goes on."""
+    panel = jupyter_lab.run_notebook(page, "race.ipynb", [BUILDER_CELL, SLOW_REPLACEMENT_CELL])
+    ui = BuilderPage(page, panel).wait_ready()
+    ui.drag_from_palette("Linear", 60, 40)  # Python starts replacing the graph
+    for op, x, y in (("Tanh", 200, 40), ("Sigmoid", 60, 160), ("Dropout", 200, 160)):
+        ui.drag_from_palette(op, x, y)  # made on the old graph while Python works
+    expect(ui.node("tanh1")).to_be_visible()
+
+    mlp = sorted(["input", "flatten", "fc1", "relu1", "fc2", "relu2", "fc3", "output"])
+    nodes = ui.root.locator(".react-flow__node")
+    expect(ui.node("fc3")).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    expect(nodes).to_have_count(len(mlp))
+    snap("replaced")
+    # The kernel agrees once the edits held back behind the slow one have arrived (this cell
+    # runs after them); they did arrive after the replacement, and were dropped.
+    answer = ask_kernel(
+        page,
+        panel,
+        "print('python holds:', sorted(n.id for n in b.graph.nodes), "
+        "b.graph_revision['page'] > replaced['page'] > 0)",
+        "python holds:",
+    )
+    expect(answer).to_have_text(f"python holds: {mlp} True", timeout=KERNEL_TIMEOUT_MS)
+    assert ui.node_ids() == mlp
+
+    # The page goes on editing Python's graph.
+    ui.drag_from_palette("Tanh", 120, 120)
+    expect(panel.locator(".kernel-seen")).to_have_text(
+        "kernel: 9 nodes, 7 edges, 17226 params", timeout=KERNEL_TIMEOUT_MS
+    )
+    assert ui.node_ids() == sorted([*mlp, "tanh1"])
+    snap("edited-after")
 
 
 def test_refused_connection_and_template(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
@@ -271,15 +337,13 @@ def test_group_a_residual_block_in_jupyterlab(
     )
 
     # The kernel holds the same model: ask it in a new cell.
-    panel.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
-    page.keyboard.press("b")
-    page.keyboard.press("Enter")
-    page.keyboard.type(
+    answer = ask_kernel(
+        page,
+        panel,
         "print('blocks:', sorted(b.graph.blocks), 'class:', 'class ResBlock(nn.Module)' in b.code, "
-        "'use:', 'self.resblock1 = ResBlock()' in b.code)"
+        "'use:', 'self.resblock1 = ResBlock()' in b.code)",
+        "blocks:",
     )
-    page.keyboard.press("Shift+Enter")
-    answer = panel.locator(".jp-OutputArea-output").filter(has_text="blocks:")
     expect(answer).to_have_text("blocks: ['ResBlock'] class: True use: True")
 
     # A second use of the same block, dropped from the palette's Blocks section.

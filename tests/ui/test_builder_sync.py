@@ -65,16 +65,17 @@ def test_a_page_edit_is_taken_and_never_echoed() -> None:
     assert b.graph_revision == {"page": page.sent, "python": page.seen}
 
 
-def test_a_python_assignment_leaves_as_a_replacement_with_its_analysis() -> None:
+def test_a_python_assignment_leaves_as_a_replacement_then_its_analysis() -> None:
     b = RecordingBuilder()
     before = b.graph_revision["python"]
     b.updates.clear()
     b.graph = Graph.from_dict(mlp_doc())
-    assert len(b.updates) == 1  # one message: the page never sees the graph without its revision
-    update = b.updates[0]
-    assert update["graph_revision"] == {"page": 0, "python": before + 1}
-    assert Graph.from_dict(update["graph"]) == Graph.from_dict(mlp_doc())
-    assert update["code"] == b.code and update["shapes"]["fc"] == [None, 3]
+    # One message: the page never sees the graph without its revision.
+    replacement, analysis = b.updates
+    assert set(replacement) == {"graph", "graph_revision"}
+    assert replacement["graph_revision"] == {"page": 0, "python": before + 1}
+    assert Graph.from_dict(replacement["graph"]) == Graph.from_dict(mlp_doc())
+    assert analysis["code"] == b.code and analysis["shapes"]["fc"] == [None, 3]
 
 
 def test_an_edit_made_on_a_graph_python_replaced_is_dropped() -> None:
@@ -171,8 +172,9 @@ def test_a_request_made_on_a_replaced_graph_is_refused_and_changes_nothing() -> 
 
 
 def test_a_malformed_edit_is_answered_with_the_last_good_graph_as_a_replacement() -> None:
-    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
+    b = RecordingBuilder()
     page = Page(b)
+    page.deliver(page.edit(mlp_doc()))  # the graph Python holds is the page's own
     page.deliver(page.edit({"version": 1, "nodes": "not a list", "edges": []}))
     assert "nodes" in b.error
     assert Graph.from_dict(page.draw()) == Graph.from_dict(mlp_doc())
@@ -192,3 +194,12 @@ def test_a_new_view_starts_from_the_revision_python_holds() -> None:
     again = Page(b)
     again.deliver(again.edit(with_node(state["graph"], "fresh")))
     assert b.graph.node("fresh").op == "ReLU"
+
+
+def test_a_second_tab_counting_from_its_own_start_is_still_heard() -> None:
+    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
+    first, second = Page(b), Page(b)
+    for n in range(3):
+        first.deliver(first.edit(with_node(mlp_doc(), f"a{n}")))
+    second.deliver(second.edit(with_node(mlp_doc(), "b0")))
+    assert [n.id for n in b.graph.nodes][-1] == "b0"
