@@ -6,6 +6,7 @@ stacks them into one tensor and copies it to the host once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -182,7 +183,10 @@ class Capture:
             change = (torch.cat(flat) - before).pow(2)
             moved = torch.zeros(len(flat), device=device).index_add_(0, seg, change)
             size = torch.zeros(len(flat), device=device).index_add_(0, seg, before.pow(2))
-            self._updates.append((moved.sqrt() / size.sqrt().clamp(min=1e-30)).double())
+            # A parameter that was all zeros (a fresh bias) has no size to compare its step
+            # with: its ratio is unknown (NaN, None in the report), not a step of 1e30 %.
+            ratio = torch.where(size > 0, moved.sqrt() / size.sqrt(), torch.nan)
+            self._updates.append(ratio.double())
             self._update_keys.extend(keys[start : start + len(flat)])
             start += len(flat)
         self._before = {}
@@ -226,7 +230,8 @@ class Capture:
                 entry.params[pname].grad = stats
         for layer, pname in self._update_keys:
             if pname in layers[layer].params:
-                layers[layer].params[pname].update_ratio = float(host[offset])
+                ratio = float(host[offset])
+                layers[layer].params[pname].update_ratio = ratio if math.isfinite(ratio) else None
             offset += 1
         if isinstance(loss, Tensor):
             loss = float(host[offset])

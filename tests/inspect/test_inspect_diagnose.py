@@ -169,3 +169,17 @@ def test_a_budget_spaces_out_captures_that_cost_more_than_it_allows(digits) -> N
     assert [r.step for r in unlimited.reports] == [1, *range(5, trainer.step + 1, 5)]
     with pytest.raises(ValueError, match="share of the training time"):
         InspectionCallback(budget=2)
+
+
+def test_a_parameter_that_starts_at_zero_has_no_update_ratio(digits) -> None:
+    # BatchNorm's bias starts at exactly 0: one step cannot be compared with its size.
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(),
+                          nn.Linear(32, 10))  # fmt: skip
+    inspection = InspectionCallback(every=1000)
+    Trainer(model, digits, epochs=1, callbacks=[inspection]).fit()
+    first = inspection.reports[0]
+    assert first.step == 1
+    norm = first.layers["2"].params
+    assert norm["bias"].update_ratio is None
+    assert norm["weight"].update_ratio is not None and 0 < norm["weight"].update_ratio < 1
+    assert not any(d.kind == "large_updates" for d in diagnose(first))
