@@ -68,6 +68,11 @@ class InspectionCallback(Callback):
         """Call ``listener(report)`` after each capture (in the training thread)."""
         self._listeners.append(listener)
 
+    def off_capture(self, listener: Callable[[Report], None]) -> None:
+        """Stop calling ``listener`` (a closed view); unknown listeners are ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def heatmap(self, layer: str, kind: str = "output", param: str = "weight") -> HeatmapOverSteps:
         """Histograms of ``layer`` over the kept captures (see ``heatmap_over_steps``)."""
         with self._lock:

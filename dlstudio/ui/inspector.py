@@ -139,6 +139,7 @@ class TensorInspector(widgets.VBox):
             ]  # fmt: skip
         )
         self.add_class("dls-inspector")
+        self._callback = callback
         if callback is not None:
             callback.on_capture(self.show_report)
         if callback is not None and callback.last_report is not None:
@@ -147,6 +148,12 @@ class TensorInspector(widgets.VBox):
             self.capture()
 
     # ---- public ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the widget and stop following the training's captures."""
+        if self._callback is not None:
+            self._callback.off_capture(self.show_report)
+        super().close()
 
     def capture(self, batch: Any = None) -> Report:
         """Inspect ``batch`` (default: the one given before) now and show the result."""

@@ -50,3 +50,8 @@ def test_follows_a_training_run() -> None:
     assert inspector.over_steps.layout.display is None
     assert bytes(inspector.over_steps.value).startswith(b"\x89PNG")
     assert "Over time: steps 1 to" in inspector.histogram_caption.value
+    # A closed inspector no longer follows the run.
+    shown = inspector.report
+    inspector.close()
+    Trainer(model, bundle, epochs=1, callbacks=[inspection]).fit()
+    assert inspection.last_report is not shown and inspector.report is shown
