@@ -225,3 +225,15 @@ def test_a_missing_bundle_tells_the_learner_how_to_build_it() -> None:
     with pytest.warns(RuntimeWarning, match="npm --prefix widgets ci"):
         stand_in = read_bundle("no_such_widget")
     assert "export default" in stand_in and "pip install -e ." in stand_in
+
+
+def test_a_label_from_the_page_names_the_layer_in_the_code() -> None:
+    b = ModelBuilder(Graph.from_dict(mlp_doc()))
+    named = mlp_doc()
+    named["nodes"][1]["label"] = "Hidden layer"
+    b.set_state({"graph": named})
+    assert b.graph.node("fc").label == "Hidden layer"
+    assert "self.hidden_layer = nn.Linear(4, 3)" in b.code
+    assert "self.fc " not in b.code
+    b.set_state({"graph": mlp_doc()})  # the name cleared on the page: the id again
+    assert "self.fc = nn.Linear(4, 3)" in b.code

@@ -145,6 +145,16 @@ def test_builder_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -
     expect(answer).to_have_text("params: {} code ok: True built: 210")
     snap("kernel-agrees")
 
+    # A name typed in the side panel shows on the node and names the layer in the code.
+    ui.select("linear1")
+    ui.root.get_by_test_id("node-label").fill("Hidden layer")
+    expect(ui.node("linear1").locator(".dls-node-id")).to_have_text("Hidden layer")
+    expect(ui.code).to_contain_text("self.hidden_layer = nn.Linear(20, 10)")
+    ui.root.get_by_test_id("node-label").fill("")
+    expect(ui.node("linear1").locator(".dls-node-id")).to_have_text("linear1")
+    expect(ui.code).to_contain_text("self.linear1 = nn.Linear(20, 10)")
+    snap("renamed")
+
 
 def test_builder_in_voila(voila_server: VoilaFactory, page: Page, snap: Snap, tmp_path: Path):
     url = voila_server(write_notebook(tmp_path / "builder.ipynb", [BUILDER_CELL]))

@@ -23,6 +23,8 @@ export type ShapeEdge = Edge<EdgeData, "shape">;
 export type Catalog = Map<string, LayerSpec>;
 
 export const SOURCE_HANDLE = "out";
+/** A node's label longer than this only makes the code harder to read (its name keeps 40). */
+export const MAX_LABEL_LENGTH = 80;
 
 export function indexCatalog(layers: LayerSpec[]): Catalog {
   return new Map(layers.map((layer) => [layer.name, layer]));

@@ -292,8 +292,10 @@ function Editor() {
               nodeId={single?.id ?? null}
               spec={single ? catalog.get(single.data.op) : undefined}
               params={single?.data.params ?? {}}
+              label={single?.data.label ?? null}
               selectedCount={selected.length}
               onChange={editor.setParam}
+              onLabel={editor.setLabel}
               onUngroup={ungroup}
             />
             <CodePanel code={code ?? ""} paramCount={paramCount ?? 0} />

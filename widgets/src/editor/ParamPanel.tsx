@@ -5,6 +5,7 @@
 import { memo, useEffect, useState } from "react";
 import { isBlock } from "../core/blocks";
 import { effectiveParam, formatParam, parseParam } from "../core/params";
+import { MAX_LABEL_LENGTH } from "../core/graph";
 import type { LayerSpec, ParamSpec } from "../protocol";
 
 interface FieldProps {
@@ -93,16 +94,43 @@ function ParamField({ spec, value, onChange }: FieldProps) {
   );
 }
 
+interface LabelProps {
+  nodeId: string;
+  label: string | null;
+  onLabel: (nodeId: string, text: string) => void;
+}
+
+/** The layer's own name, used for it in the generated code (its id when left empty). */
+function LabelField({ nodeId, label, onLabel }: LabelProps) {
+  return (
+    <div className="dls-param" title="The layer's name in the generated code; empty uses its id.">
+      <label htmlFor="node-label">name</label>
+      <input
+        id="node-label"
+        type="text"
+        data-testid="node-label"
+        value={label ?? ""}
+        placeholder={nodeId}
+        maxLength={MAX_LABEL_LENGTH}
+        spellCheck={false}
+        onChange={(e) => onLabel(nodeId, e.target.value)}
+      />
+    </div>
+  );
+}
+
 interface Props {
   nodeId: string | null;
   spec: LayerSpec | undefined;
   params: Record<string, unknown>;
+  label: string | null;
   selectedCount: number;
   onChange: (nodeId: string, name: string, value: unknown) => void;
+  onLabel: (nodeId: string, text: string) => void;
   onUngroup: (nodeId: string) => void;
 }
 
-function ParamPanelView({ nodeId, spec, params, selectedCount, onChange, onUngroup }: Props) {
+function ParamPanelView({ nodeId, spec, params, label, selectedCount, onChange, onLabel, onUngroup }: Props) {
   if (!nodeId || !spec) {
     return (
       <div className="dls-params" data-testid="param-panel">
@@ -116,6 +144,7 @@ function ParamPanelView({ nodeId, spec, params, selectedCount, onChange, onUngro
       <h3>
         {spec.name} <span className="dls-node-id">{nodeId}</span>
       </h3>
+      <LabelField nodeId={nodeId} label={label} onLabel={onLabel} />
       {isBlock(spec) && (
         <div data-testid="block-panel">
           <div>{spec.doc}</div>

@@ -24,6 +24,7 @@ import {
   freshId,
   graphFromFlow,
   type LayerNode,
+  MAX_LABEL_LENGTH,
   portCount,
   portOf,
   problemsByNode,
@@ -265,6 +266,17 @@ export function useGraphEditor(
     [catalog, record],
   );
 
+  /** The node's name; the generated code names the layer after it. Empty text removes it. */
+  const setLabel = useCallback(
+    (nodeId: string, text: string) => {
+      record(`${nodeId}.label`);
+      urgent.current = true;
+      const label = text.trim() ? text.slice(0, MAX_LABEL_LENGTH) : null;
+      setNodes(nodesRef.current.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, label } } : n)));
+    },
+    [record],
+  );
+
   const selectedIds = useCallback(() => new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id)), []);
 
   const paste = useCallback(
@@ -315,6 +327,7 @@ export function useGraphEditor(
     connect,
     addNode,
     setParam,
+    setLabel,
     copy,
     duplicate,
     paste: () => paste(clipboard),
