@@ -25,7 +25,8 @@ class InspectionCallback(Callback):
 
     Hooks are attached only for the captured step, so the other steps run at full speed.
     With a ``budget`` (say 0.02), captures also take at most that share of the training time:
-    after a capture that cost c seconds, the next waits until c / budget seconds have passed
+    after a capture that cost c seconds (its step's time less a plain step's), the next waits
+    until c / budget seconds have passed
     (then for the next multiple of ``every``), so a fast model is not slowed by captures that
     cost as much as many of its steps.
     ``listeners`` (or ``on_capture(fn)``) are called in the training thread with each new
@@ -47,8 +48,11 @@ class InspectionCallback(Callback):
         self.every = max(1, int(every))
         self.keep = max(1, int(keep))
         self.budget = budget
-        self._cost = 0.0  # seconds the last capture took
-        self._spent = 0.0  # of the capture in progress
+        # For the budget: a captured step costs its time minus a plain step's (which includes
+        # the hooks' work during the forward and backward passes, not only our own calls).
+        self._cost = 0.0  # seconds the last capture added to its step
+        self._plain: float | None = None  # a plain step's seconds (moving average)
+        self._step_start = 0.0
         self._last_end = 0.0
         self.reports: list[Report] = []
         self.diagnoses: list[Diagnosis] = []
@@ -110,30 +114,33 @@ class InspectionCallback(Callback):
 
     def on_step_start(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         self._drop()  # a step skipped by CancelStep never reached on_step_end
+        self._step_start = time.perf_counter()
         if self._due(step_info["step"]):
-            start = time.perf_counter()
             self._capture = Capture(trainer.model, self._layers).attach()
-            self._spent = time.perf_counter() - start
 
     def on_after_backward(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         capture = self._capture
         if capture is None:
             return
-        start = time.perf_counter()
         capture.detach()  # the forward and backward passes are over
         capture.record_params()
         capture.snapshot_weights()
-        self._spent += time.perf_counter() - start
 
     def on_step_end(self, trainer: Trainer, step_info: dict[str, Any]) -> None:
         capture, self._capture = self._capture, None
         if capture is None:
+            self._time_plain_step()
             return
-        start = time.perf_counter()
         capture.record_updates()
         self._publish(capture.collect(step=step_info["step"], loss=step_info.get("loss")))
         self._last_end = time.perf_counter()
-        self._cost = self._spent + self._last_end - start
+        # Step 1 comes before any plain step to compare with (and is slow anyway: warm-up).
+        seconds = self._last_end - self._step_start
+        self._cost = 0.0 if self._plain is None else max(0.0, seconds - self._plain)
+
+    def _time_plain_step(self) -> None:
+        seconds = time.perf_counter() - self._step_start
+        self._plain = seconds if self._plain is None else 0.9 * self._plain + 0.1 * seconds
 
     def _publish(self, report: Report) -> None:
         found = diagnose(report, self.node_ids)
