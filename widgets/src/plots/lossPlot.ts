@@ -140,12 +140,15 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
     return drawn;
   }
 
-  // The periodic sync of `data` repeats what the messages already brought: a page that is
-  // up to date keeps its curves instead of redrawing them all.
+  // The periodic sync of `data` repeats what the messages already brought (those applied, and
+  // those waiting for the next draw): a page that has them keeps its curves instead of redrawing
+  // them all.
   function upToDate(data: LossModel["data"]): boolean {
+    const received = queue.length ? queue[queue.length - 1].seq : seq;
+    const known = new Set([...series.keys(), ...queue.flatMap((m) => Object.keys(m.series))]);
     const names = Object.keys(data.series ?? {});
     return (
-      data.seq === seq && seq > 0 && names.length === order.length && names.every((n) => series.has(n))
+      data.seq > 0 && data.seq <= received && names.length === known.size && names.every((n) => known.has(n))
     );
   }
 

@@ -59,9 +59,10 @@ export function compact(xs: number[], ys: Value[], capacity: number): void {
 /**
  * The share of the page's time the live plots may spend drawing while training runs: with
  * LeNet-5 on digits, the page took most of a core at four redraws a second, on a machine where
- * training and the browser share two cores (benchmarks/bench_app.py).
+ * training and the browser share two cores; at 10 % it still cost training 8 %
+ * (benchmarks/bench_app.py). TensorBoard redraws every 30 s; about once a second is plenty.
  */
-export const DRAW_SHARE = 0.1;
+export const DRAW_SHARE = 0.05;
 
 /**
  * Run `fn` at most once per `ms`, always ending with a call after the last request. With a
