@@ -19,8 +19,8 @@ from dlstudio.inspect import InspectionCallback, diagnoses_by_node
 
 EVERY = 50  # steps between captures, at the least
 # And at most this share of the training time: a capture of LeNet-5 costs about as much as two
-# of its steps on digits, so every 50 steps alone cost 5 % (benchmarks/bench_app.py); the badges
-# change at most twice a second anyway.
+# of its steps on digits, so every 50 steps alone cost 5 % (benchmarks/bench_app.py). At 0.5 %
+# the badges still change every second or two, which is as often as a learner can read them.
 BUDGET = 0.005
 MIN_INTERVAL = 0.5  # seconds between two health updates sent to the page
 HINT = "Click a layer in the Model tab's builder to show it here."
