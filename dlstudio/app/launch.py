@@ -34,12 +34,13 @@ DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
 DEFAULT_PORT = 8866
 REFILL_DELAY_S = 30
 # Lab extensions the Studio page does not use: plotly's 5 MB extension (our plots bundle their
-# own plotly.js), the Lab preview button and the pygments theme. (An allow-list would also
-# drop Voila's own widget-manager plugin, and no widget would render.)
+# own plotly.js), the Lab preview button, the pygments theme and Notebook 7's Lab buttons.
+# (An allow-list would also drop Voila's own widget-manager plugin, and no widget would render.)
 UNUSED_EXTENSIONS = (
     "jupyterlab-plotly",
     "@voila-dashboards/jupyterlab-preview",
     "jupyterlab_pygments",
+    "@jupyter-notebook/lab-extension",
 )
 # Voila is started through this bootstrap instead of `python -m voila`, for two measured
 # start-up costs (benchmarks/bench_app.py):
