@@ -89,7 +89,9 @@ def test_regression_shows_values_not_probabilities() -> None:
     model = nn.Sequential(nn.Linear(10, 8), nn.Tanh(), nn.Linear(8, 1))
     panel = AttributionPanel(model, bundle)
     assert [label for label, _ in panel.target.options] == ["prediction"]
-    assert panel.sample.options[0][0].startswith("#0 · 75 → ")  # true value → model's value
+    true_value = float(bundle.val[0][1])
+    # true value → model's value
+    assert panel.sample.options[0][0].startswith(f"#0 · {true_value:.0f} → ")
     panel.run()
     panel.wait(60)
     assert "model output" in panel.probs.value

@@ -89,7 +89,9 @@ class StudioPage:
         )
         self.root.locator(".dls-training-controls .dls-stop").click()
         expect(self.state()).to_have_text("stopped")
-        self.page.wait_for_timeout(1000)  # the last batched points arrive
+        # The last batched points arrive and are drawn: the page draws at least once a second
+        # while points come (MAX_DRAW_PAUSE_MS in widgets/src/plots/series.ts).
+        self.page.wait_for_timeout(2000)
         settled = self.loss_points()
         self.page.wait_for_timeout(1500)
         assert self.loss_points() == settled, "the curve kept growing after Stop"

@@ -40,6 +40,24 @@ describe("throttle", () => {
     expect(starts[1] - starts[0]).toBeCloseTo(400);
   });
 
+  it("never pauses longer than maxPause, however slow the call", () => {
+    const starts: number[] = [];
+    const t = throttle(
+      () => {
+        starts.push(performance.now());
+        vi.advanceTimersByTime(200); // a draw that takes 200 ms: 3.8 s of pause at 5 %
+      },
+      100,
+      0.05,
+      1000,
+    );
+    t.request();
+    vi.advanceTimersByTime(0);
+    t.request();
+    vi.advanceTimersByTime(5000);
+    expect(starts[1] - starts[0]).toBeCloseTo(1200);
+  });
+
   it("waits for a returned promise before the next call, and cancel drops it", async () => {
     let finish: () => void = () => {};
     let calls = 0;

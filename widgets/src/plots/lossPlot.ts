@@ -4,7 +4,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import Plotly from "plotly.js-cartesian-dist-min";
-import { DRAW_SHARE, type Ema, type Value, colour, compact, label, newEma, smooth, throttle } from "./series";
+import { DRAW_SHARE, MAX_DRAW_PAUSE_MS, type Ema, type Value, colour, compact, label, newEma, smooth, throttle } from "./series";
 import { h } from "./styles";
 
 interface SeriesData {
@@ -211,7 +211,7 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
     );
   }
 
-  const redraw = throttle(apply, REDRAW_MS, DRAW_SHARE);
+  const redraw = throttle(apply, REDRAW_MS, DRAW_SHARE, MAX_DRAW_PAUSE_MS);
 
   function onMessage(message: unknown) {
     const m = message as PointsMessage;

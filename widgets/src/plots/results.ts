@@ -5,7 +5,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import Plotly from "plotly.js-cartesian-dist-min";
-import { DRAW_SHARE, throttle } from "./series";
+import { DRAW_SHARE, MAX_DRAW_PAUSE_MS, throttle } from "./series";
 import { h } from "./styles";
 
 interface GalleryItem {
@@ -188,7 +188,7 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
     return done;
   }
 
-  const redraw = throttle(draw, 250, DRAW_SHARE);
+  const redraw = throttle(draw, 250, DRAW_SHARE, MAX_DRAW_PAUSE_MS);
   const request = () => redraw.request();
   model.on("change:payload", request);
   model.on("change:title", request);

@@ -63,17 +63,21 @@ export function compact(xs: number[], ys: Value[], capacity: number): void {
  * (benchmarks/bench_app.py). TensorBoard redraws every 30 s; about once a second is plenty.
  */
 export const DRAW_SHARE = 0.05;
+/** The longest the live plots wait between two draws, however long a draw takes. */
+export const MAX_DRAW_PAUSE_MS = 1000;
 
 /**
  * Run `fn` at most once per `ms`, always ending with a call after the last request. With a
  * `share` below 1, the pauses also grow with the time `fn` takes (awaiting the promise it
  * may return), so that drawing takes at most that share of the time: a slow page, or a plot
- * grown large, draws less often instead of taking the CPU the training needs.
+ * grown large, draws less often instead of taking the CPU the training needs. A pause never
+ * exceeds `maxPause` ms, so what arrives is always drawn soon (the last points after Stop).
  */
 export function throttle(
   fn: () => unknown,
   ms: number,
   share = 1,
+  maxPause = Infinity,
 ): { request(): void; cancel(): void } {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let next = 0;
@@ -91,7 +95,8 @@ export function throttle(
     const done = () => {
       busy = false;
       const end = performance.now();
-      next = Math.max(start + ms, end + ((end - start) * (1 - share)) / share);
+      const pause = Math.min(((end - start) * (1 - share)) / share, maxPause);
+      next = Math.max(start + ms, end + pause);
       if (wanted) schedule();
     };
     let result: unknown;
