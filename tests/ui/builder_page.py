@@ -57,6 +57,31 @@ class BuilderPage:
         mouse.move(*end, steps=15)
         mouse.up()
 
+    def layout(self) -> None:
+        """Press Layout and wait until the canvas has settled (the view fits the new layout a
+        frame or two later: a drag started before would miss its handles)."""
+        self.button("layout").click()
+        self.wait_still()
+
+    def wait_still(self, frames: int = 3) -> None:
+        """Wait until the view and the nodes stay put for ``frames`` animation frames."""
+        self.root.locator(".react-flow__viewport").evaluate(
+            """(viewport, frames) => new Promise((resolve) => {
+                const root = viewport.closest('.react-flow');
+                const look = () => viewport.style.transform + [...root.querySelectorAll(
+                    '.react-flow__node')].map((n) => n.style.transform).join();
+                let last = look(), same = 0, left = 120;
+                const tick = () => {
+                    const now = look();
+                    same = now === last ? same + 1 : 0;
+                    last = now;
+                    if (same >= frames || --left <= 0) resolve(); else requestAnimationFrame(tick);
+                };
+                requestAnimationFrame(tick);
+            })""",
+            frames,
+        )
+
     def node_ids(self) -> list[str]:
         """The ids of the nodes on the canvas, sorted."""
         ids = self.root.locator(".react-flow__node").evaluate_all(

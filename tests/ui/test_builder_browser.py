@@ -77,7 +77,7 @@ def build_mlp_by_hand(ui: BuilderPage, snap: Snap) -> None:
 
     ui.drag_from_palette("Linear", 60, 40)
     expect(ui.node("linear1")).to_be_visible()
-    ui.button("layout").click()
+    ui.layout()
     ui.connect("input", "linear1")
     # The shape comes from Python: 20 features in, the default 10 out.
     expect(ui.shape("linear1")).to_have_text("N×10")
@@ -85,7 +85,7 @@ def build_mlp_by_hand(ui: BuilderPage, snap: Snap) -> None:
     snap("linear-connected")
 
     ui.drag_from_palette("Output", 60, 40)
-    ui.button("layout").click()
+    ui.layout()
     ui.connect("linear1", "output1")
     expect(ui.root.get_by_test_id("problem-count")).to_have_text("0 problems")
     expect(ui.code).to_contain_text("nn.Linear(20, 10)")
@@ -212,7 +212,7 @@ def test_refused_connection_and_template(jupyter_lab: LabServer, page: Page, sna
     ui = BuilderPage(page, panel).wait_ready()
     ui.drag_from_palette("ReLU", 60, 40)
     ui.drag_from_palette("Tanh", 60, 40)
-    ui.button("layout").click()
+    ui.layout()
     ui.connect("input", "relu1")
     ui.connect("input", "tanh1")
     ui.connect("relu1", "tanh1")  # tanh1's only input is taken
@@ -324,6 +324,7 @@ def test_group_a_residual_block_in_jupyterlab(
     expect(nodes).to_have_count(22)
 
     ui.button("fit").click()  # every layer on screen, so each can be clicked
+    ui.wait_still()
     ui.select_many(BLOCK1)
     expect(ui.root.locator(".react-flow__node.selected")).to_have_count(7)
     ui.group_selected("resblock")  # not CamelCase: refused on the page, the box stays open

@@ -123,6 +123,15 @@ function Editor() {
     if (editor.replacedCount > 0) requestAnimationFrame(() => void flow.fitView(FIT));
   }, [editor.replacedCount, flow]);
 
+  // Fitting right after a layout would fit the old positions: React Flow's store takes the
+  // new ones in its own effect, which runs before this one (children first).
+  const fitPending = useRef(false);
+  useEffect(() => {
+    if (!fitPending.current) return;
+    fitPending.current = false;
+    requestAnimationFrame(() => void flow.fitView(FIT));
+  }, [nodes, flow]);
+
   // Everything handed to React Flow or to the nodes stays the same function across renders:
   // a new one would update React Flow's store (and re-render every node) on each edit.
   const live = useRef({ editor, request, nodes, edges, catalog });
@@ -185,7 +194,7 @@ function Editor() {
     layout: () => {
       const boxes = nodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height }));
       editor.setPositions(autoLayout(boxes, edges));
-      requestAnimationFrame(() => void flow.fitView(FIT));
+      fitPending.current = true; // once React Flow holds the new positions (effect below)
     },
     fit: () => void flow.fitView(FIT),
     help: () => setHelp((h) => !h),
