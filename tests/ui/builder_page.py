@@ -118,3 +118,15 @@ class BuilderPage:
         box = locator.bounding_box()
         assert box is not None, "the element has no box on the page"
         return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+# The first residual block of the resnet_small template, in the order it is drawn.
+BLOCK1 = [
+    "block1_conv1",
+    "block1_bn1",
+    "block1_relu1",
+    "block1_conv2",
+    "block1_bn2",
+    "block1_add",
+    "block1_relu2",
+]

@@ -7,17 +7,8 @@ import torch
 
 from dlstudio.ui import ModelBuilder, protocol
 
+from .builder_page import BLOCK1
 from .recording_builder import RecordingBuilder
-
-BLOCK1 = [
-    "block1_conv1",
-    "block1_bn1",
-    "block1_relu1",
-    "block1_conv2",
-    "block1_bn2",
-    "block1_add",
-    "block1_relu2",
-]
 
 
 def test_group_request_makes_a_block_node_and_its_class() -> None:

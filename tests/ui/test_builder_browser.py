@@ -16,7 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 from playwright.sync_api import Locator, Page, expect
 
-from .builder_page import BuilderPage
+from .builder_page import BLOCK1, BuilderPage
 from .conftest import Snap, VoilaFactory
 from .servers import LabServer, write_notebook
 
@@ -299,17 +299,6 @@ def test_saved_notebook_redraws_without_its_kernel(
     expect(lenet.root.get_by_test_id("param-count")).to_have_text("61,706 parameters")
     expect(lenet.code).to_contain_text("nn.Conv2d(1, 6, 5, padding=2)")
     snap("saved-state")
-
-
-BLOCK1 = [
-    "block1_conv1",
-    "block1_bn1",
-    "block1_relu1",
-    "block1_conv2",
-    "block1_bn2",
-    "block1_add",
-    "block1_relu2",
-]
 
 
 def test_group_a_residual_block_in_jupyterlab(
