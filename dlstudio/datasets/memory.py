@@ -129,7 +129,7 @@ def split_indices(
 # launch time (benchmarks/bench_app.py), for these few lines.
 def _strata(labels: np.ndarray, n_val: int, n: int) -> list[np.ndarray] | None:
     """Indices of each class, or None when some class is too small to stratify by."""
-    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     # Stratifying needs two members per class and room for every class in both splits.
     if counts.min() < 2 or len(counts) > min(n_val, n - n_val):
         return None

@@ -26,9 +26,8 @@ class InspectionCallback(Callback):
     Hooks are attached only for the captured step, so the other steps run at full speed.
     With a ``budget`` (say 0.02), captures also take at most that share of the training time:
     after a capture that cost c seconds (its step's time less a plain step's), the next waits
-    until c / budget seconds have passed
-    (then for the next multiple of ``every``), so a fast model is not slowed by captures that
-    cost as much as many of its steps.
+    until c / budget seconds have passed (then for the next multiple of ``every``), so a fast
+    model is not slowed by captures that cost as much as many of its steps.
     ``listeners`` (or ``on_capture(fn)``) are called in the training thread with each new
     Report; a widget should only hand the report over to its own thread there.
 

@@ -127,6 +127,11 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
     return out;
   }
 
+  // How many points the curves hold, on the element (tests and benchmarks read it).
+  function countPoints() {
+    root.dataset.points = String(order.reduce((n, k) => n + (series.get(k)?.x.length ?? 0), 0));
+  }
+
   function drawAll(): Promise<unknown> {
     needsFullDraw = false;
     empty.style.display = order.length ? "none" : "";
@@ -136,7 +141,7 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
       displaylogo: false,
       modeBarButtonsToRemove: ["lasso2d", "select2d"],
     });
-    root.dataset.points = String(order.reduce((n, k) => n + (series.get(k)?.x.length ?? 0), 0));
+    countPoints();
     return drawn;
   }
 
@@ -203,7 +208,7 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
     if (needsFullDraw) return drawAll();
     if (!ext.size) return undefined;
     const indices = [...ext.keys()];
-    root.dataset.points = String(order.reduce((n, k) => n + (series.get(k)?.x.length ?? 0), 0));
+    countPoints();
     return Plotly.extendTraces(
       plot,
       { x: indices.map((i) => ext.get(i)!.x), y: indices.map((i) => ext.get(i)!.y) },
