@@ -23,7 +23,8 @@ _LAZY = {
     "Trainer": ("dlstudio.train", "Trainer"),
     "ModelBuilder": ("dlstudio.ui", "ModelBuilder"),
     "Studio": ("dlstudio.ui", "Studio"),
-    "live": ("dlstudio.ui.live", "live"),
+    # The function, from its own module: the package dlstudio.ui.live is another thing.
+    "live": ("dlstudio.ui.live.view", "live"),
     "LossPlot": ("dlstudio.ui.live", "LossPlot"),
     "TrainingControls": ("dlstudio.ui.live", "TrainingControls"),
     "TensorInspector": ("dlstudio.ui.inspector", "TensorInspector"),

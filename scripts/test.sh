@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything (see scripts/setup.sh --dev) and run the whole test suite: the widgets'
-# unit tests (vitest) and type check, ruff (lint + format check) and pytest, browser tests included.
+# unit tests (vitest), type check and lint (ESLint), ruff (lint + format check) and pytest,
+# browser tests included.
 #
 #   bash scripts/test.sh [PYTEST ARGS...]     e.g. bash scripts/test.sh -k smoke
 #
@@ -26,9 +27,13 @@ if [ -f widgets/package.json ]; then
         phase "tsc --noEmit (widgets)" bash -c 'cd widgets && npm run --silent typecheck' ||
             failed+=("typecheck")
     fi
+    if npm_has_script lint; then
+        phase "eslint (widgets)" bash -c 'cd widgets && npm run --silent lint' || failed+=("eslint")
+    fi
 fi
 phase "ruff check" "$VENV/bin/ruff" check . || failed+=("ruff check")
 phase "ruff format --check" "$VENV/bin/ruff" format --check . || failed+=("ruff format")
+phase "mypy" "$VENV/bin/mypy" || failed+=("mypy")
 
 # Artefacts (screenshots, console and server logs, junit.xml) describe this run only.
 rm -rf test-artifacts

@@ -13,13 +13,17 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from dlstudio.datasets.augment import augmentations
+from dlstudio.datasets.batches import Batches
 from dlstudio.datasets.builtin import catalog, load, names
 from dlstudio.datasets.bundle import DataBundle, Task
 from dlstudio.datasets.folder import from_folder
 from dlstudio.datasets.tensors import from_tensors
 
 __all__ = [
+    "Batches",
     "DataBundle",
     "Task",
     "augmentations",
@@ -32,7 +36,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # pandas (0.3 s to import) only when someone reads a CSV file: the Studio app opens faster.
     if name == "from_csv":
         from dlstudio.datasets.csvfile import from_csv

@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+Transform = Callable[[torch.Tensor], torch.Tensor]
+"""One image (C, H, W) in, one augmented image out."""
 AugmentSpec = Iterable[str] | Mapping[str, Mapping[str, Any]] | None
 """A list of names (``["flip", "rotation"]``) or names mapped to options
 (``{"rotation": {"degrees": 30}}``)."""
@@ -49,7 +51,9 @@ def normalize_spec(spec: AugmentSpec) -> dict[str, dict[str, Any]]:
         return {}
     if isinstance(spec, str):
         spec = [spec]
-    items = spec.items() if isinstance(spec, Mapping) else ((name, {}) for name in spec)
+    items: Iterable[tuple[str, Mapping[str, Any]]] = (
+        spec.items() if isinstance(spec, Mapping) else ((name, {}) for name in spec)
+    )
     result: dict[str, dict[str, Any]] = {}
     for raw_name, options in items:
         name = _ALIASES.get(str(raw_name).lower(), str(raw_name).lower())
@@ -60,9 +64,7 @@ def normalize_spec(spec: AugmentSpec) -> dict[str, dict[str, Any]]:
     return result
 
 
-def build_transform(
-    spec: AugmentSpec, input_shape: tuple[int, ...]
-) -> Callable[[torch.Tensor], torch.Tensor] | None:
+def build_transform(spec: AugmentSpec, input_shape: tuple[int, ...]) -> Transform | None:
     """The v2 transform for ``spec`` on images of ``input_shape`` (C, H, W); None when empty.
 
     Example:
@@ -77,34 +79,35 @@ def build_transform(
     if not options:
         return None
     channels, height, width = input_shape
-    steps: list[Callable[[torch.Tensor], torch.Tensor]] = []
+    steps: list[Transform] = []
     for name, opts in options.items():
         try:
             steps.append(_make(name, opts, channels, (height, width)))
         except TypeError as error:
             raise ValueError(f"Bad options for augmentation {name!r}: {error}") from None
-    return v2.Compose(steps)
+    composed: Transform = v2.Compose(steps)
+    return composed
 
 
-def _make(
-    name: str, opts: dict[str, Any], channels: int, size: tuple[int, int]
-) -> Callable[[torch.Tensor], torch.Tensor]:
+def _make(name: str, opts: dict[str, Any], channels: int, size: tuple[int, int]) -> Transform:
     from torchvision.transforms import v2
 
+    transform: Transform
     if name == "flip":
-        return v2.RandomHorizontalFlip(**opts)
-    if name == "vflip":
-        return v2.RandomVerticalFlip(**opts)
-    if name == "crop":
+        transform = v2.RandomHorizontalFlip(**opts)
+    elif name == "vflip":
+        transform = v2.RandomVerticalFlip(**opts)
+    elif name == "crop":
         padding = opts.pop("padding", max(1, min(size) // 8))
-        return v2.RandomCrop(size, padding=padding, padding_mode="reflect", **opts)
-    if name == "rotation":
-        return v2.RandomRotation(opts.pop("degrees", 15), **opts)
-    if name == "color":
+        transform = v2.RandomCrop(size, padding=padding, padding_mode="reflect", **opts)
+    elif name == "rotation":
+        transform = v2.RandomRotation(opts.pop("degrees", 15), **opts)
+    elif name == "color":
         jitter = {"brightness": 0.3, "contrast": 0.3}
         # Saturation and hue only exist for RGB images; v2 refuses them on one channel.
         if channels == 3:
             jitter |= {"saturation": 0.3, "hue": 0.05}
-        return v2.ColorJitter(**(jitter | opts))
-    # name == "noise": normalize_spec has already rejected anything else.
-    return v2.GaussianNoise(sigma=opts.pop("sigma", 0.05), clip=True, **opts)
+        transform = v2.ColorJitter(**(jitter | opts))
+    else:  # "noise": normalize_spec has already rejected anything else.
+        transform = v2.GaussianNoise(sigma=opts.pop("sigma", 0.05), clip=True, **opts)
+    return transform

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-if TYPE_CHECKING:
-    from dlstudio.datasets.augment import AugmentSpec
+from dlstudio.datasets.augment import AugmentSpec, build_transform, normalize_spec
+from dlstudio.datasets.batches import Batches, make_loaders, size_of
 
 Task = Literal["classification", "regression"]
 
@@ -30,8 +30,8 @@ class DataBundle:
     """
 
     name: str
-    train: Dataset
-    val: Dataset
+    train: Dataset[Any]
+    val: Dataset[Any]
     input_shape: tuple[int, ...]
     task: Task
     num_classes: int | None = None
@@ -47,7 +47,7 @@ class DataBundle:
     """Per-channel pixel mean (images in [0, 1]) used to standardise images; None otherwise."""
     std: tuple[float, ...] | None = None
     """Per-channel pixel std used to standardise images; ``x * std + mean`` shows an image."""
-    augment: dict[str, dict] = field(default_factory=dict)
+    augment: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Augmentations applied to the training split, as ``{name: options}``."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """Inputs left out while loading, as ``(what, why)``: unreadable images, for example."""
@@ -58,9 +58,10 @@ class DataBundle:
         seed: int = 0,
         device: str | torch.device = "cpu",
         num_workers: int | None = None,
-    ) -> tuple[DataLoader, DataLoader]:
-        """Training and validation DataLoaders: the training one shuffles deterministically from
-        ``seed`` (its ``generator`` holds the state to save for resuming).
+    ) -> tuple[Batches, Batches]:
+        """Training and validation batches on ``device``, iterated like DataLoaders: each pass
+        over the training ones is the next epoch, shuffled by (seed, epoch), the engine the
+        Trainer uses (set ``next_epoch`` to resume at an epoch); validation stays in order.
 
         Example:
             >>> from dlstudio import datasets
@@ -68,8 +69,6 @@ class DataBundle:
             >>> next(iter(train_loader))[0].shape
             torch.Size([16, 4])
         """
-        from dlstudio.datasets.loaders import make_loaders
-
         return make_loaders(self.train, self.val, batch_size, seed, device, num_workers)
 
     def with_augmentation(self, augment: AugmentSpec) -> DataBundle:
@@ -82,8 +81,6 @@ class DataBundle:
             >>> sorted(bundle.augment)
             ['noise', 'rotation']
         """
-        from dlstudio.datasets.augment import build_transform, normalize_spec
-
         spec = normalize_spec(augment)
         if spec and not self.image:
             raise ValueError(
@@ -113,9 +110,9 @@ class DataBundle:
             >>> images.shape, labels.shape
             (torch.Size([4, 1, 8, 8]), torch.Size([4]))
         """
-        n = min(int(n), len(self.train))
+        n = min(int(n), size_of(self.train))
         generator = torch.Generator().manual_seed(seed)
-        indices = torch.randperm(len(self.train), generator=generator)[:n].tolist()
+        indices = torch.randperm(size_of(self.train), generator=generator)[:n].tolist()
         # Augmentations draw from torch's global RNG: seed a private copy of it.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -131,6 +128,6 @@ class DataBundle:
     def __repr__(self) -> str:
         kind = f"{self.num_classes} classes" if self.task == "classification" else "regression"
         return (
-            f"DataBundle({self.name!r}: {len(self.train)} train / {len(self.val)} val, "
+            f"DataBundle({self.name!r}: {size_of(self.train)} train / {size_of(self.val)} val, "
             f"input {self.input_shape}, {kind})"
         )

@@ -37,7 +37,7 @@ _MAX_CLASSES = 20  # integer targets with more distinct values than this are tre
 
 
 def from_csv(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     target: str | list[str],
     task: Task | None = None,
     *,
@@ -247,11 +247,11 @@ def _encode(
     if not blocks:
         return torch.zeros(len(features), 0), names, notes
     x = torch.cat(blocks, dim=1)
-    numeric = torch.tensor(numeric)
-    if numeric.any():
+    scaled = torch.tensor(numeric)
+    if scaled.any():
         # Standardise numeric columns only: one-hot columns stay readable 0/1 indicators.
-        mean, std = fit_scale(x[torch.from_numpy(train_idx)][:, numeric], dims=(0,))
-        x[:, numeric] = (x[:, numeric] - mean) / std
+        mean, std = fit_scale(x[torch.from_numpy(train_idx)][:, scaled], dims=(0,))
+        x[:, scaled] = (x[:, scaled] - mean) / std
     return x, names, notes
 
 

@@ -8,95 +8,22 @@ then decodes files again on demand, in DataLoader worker processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
-from torch.utils.data import Dataset
 
 from dlstudio.datasets.augment import AugmentSpec
 from dlstudio.datasets.bundle import DataBundle
+from dlstudio.datasets.images import ImageFiles, decode
 from dlstudio.datasets.memory import split_indices, stats_from_sums
 
-Transform = Callable[[torch.Tensor], torch.Tensor]
 _EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif"}
 
 
-def decode(path: str, size: tuple[int, int], channels: int) -> torch.Tensor:
-    """The image at ``path`` as float (channels, H, W) in [0, 1], resized to ``size`` (H, W)."""
-    with Image.open(path) as image:
-        image = image.convert("L" if channels == 1 else "RGB")
-        image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        array = np.asarray(image, dtype=np.uint8)
-    tensor = torch.from_numpy(array.copy())
-    tensor = tensor.unsqueeze(0) if tensor.ndim == 2 else tensor.permute(2, 0, 1)
-    return tensor.float() / 255
-
-
-class ImageFiles(Dataset):
-    """Image files decoded on access: items ``(x, y)`` with ``x`` float32 (C, H, W), standardised.
-
-    Example:
-        >>> ds = ImageFiles(["cat.png"], torch.tensor([0]), (32, 32), 3)  # doctest: +SKIP
-    """
-
-    decodes_files = True  # tells the loaders that worker processes pay off
-
-    def __init__(
-        self,
-        paths: Sequence[str],
-        targets: torch.Tensor,
-        size: tuple[int, int],
-        channels: int,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
-        transform: Transform | None = None,
-    ) -> None:
-        self.paths = list(paths)
-        self.targets = targets
-        self.size = size
-        self.channels = channels
-        self.mean = torch.tensor(mean if mean is not None else [0.0] * channels).view(-1, 1, 1)
-        self.std = torch.tensor(std if std is not None else [1.0] * channels).view(-1, 1, 1)
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def raw(self, index: int) -> torch.Tensor:
-        """Image ``index`` in [0, 1], before augmentation and standardisation."""
-        try:
-            return decode(self.paths[index], self.size, self.channels)
-        except Exception as error:
-            raise OSError(
-                f"Could not read {self.paths[index]} (it was readable when the data set was "
-                f"loaded; was it changed or removed?): {error}"
-            ) from error
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image = self.raw(index)
-        if self.transform is not None:
-            image = self.transform(image)
-        return (image - self.mean) / self.std, self.targets[index]
-
-    def with_transform(self, transform: Transform | None) -> ImageFiles:
-        """The same files with another augmentation."""
-        return ImageFiles(
-            self.paths,
-            self.targets,
-            self.size,
-            self.channels,
-            self.mean.flatten().tolist(),
-            self.std.flatten().tolist(),
-            transform,
-        )
-
-
 def from_folder(
-    root: str | os.PathLike,
+    root: str | os.PathLike[str],
     image_size: int | tuple[int, int] = 64,
     *,
     val_fraction: float = 0.2,

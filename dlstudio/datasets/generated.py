@@ -30,7 +30,8 @@ def moons(
     from sklearn.datasets import make_moons
 
     _check(n_samples, noise)
-    return make_moons(n_samples=int(n_samples), noise=float(noise) or None, random_state=seed)
+    x, y = make_moons(n_samples=int(n_samples), noise=float(noise) or None, random_state=seed)
+    return x, y
 
 
 def circles(
@@ -46,9 +47,10 @@ def circles(
     from sklearn.datasets import make_circles
 
     _check(n_samples, noise)
-    return make_circles(
+    x, y = make_circles(
         n_samples=int(n_samples), noise=float(noise) or None, factor=0.5, random_state=seed
     )
+    return x, y
 
 
 def spirals(

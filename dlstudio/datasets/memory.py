@@ -1,86 +1,21 @@
-"""In-memory data sets and the helpers that split and standardise them.
+"""Splitting and standardising in-memory data, and bundling it.
 
 Tabular and sequence data become plain ``TensorDataset``s holding standardised float32 features.
-Images become ``ImageTensors``: the raw pixels stay in memory (uint8 where the source is uint8,
-a quarter of the float size) and are standardised on access, so augmentation can run on raw
-pixels first. Both accept a list of indices and return a whole batch in one indexing operation,
-which ``DataBundle.loaders`` uses to avoid per-item Python overhead.
+Images become ``ImageTensors`` (``images.py``): the raw pixels stay in memory and are
+standardised on access, so augmentation can run on raw pixels first. Both read a whole batch
+in one indexing operation, which ``Batches`` uses to avoid per-item Python overhead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import TensorDataset
 
 from dlstudio.datasets.bundle import DataBundle, Task
-
-Index = int | Sequence[int] | torch.Tensor
-Transform = Callable[[torch.Tensor], torch.Tensor]
-
-
-class ImageTensors(Dataset):
-    """Images (N, C, H, W) kept raw in memory, standardised per channel when read.
-
-    ``images`` are uint8 (0..255) or float in [0, 1]; ``transform`` (augmentation) runs on the
-    [0, 1] image before standardisation. Items are ``(x, y)`` with ``x`` float32 (C, H, W).
-
-    Example:
-        >>> ds = ImageTensors(torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long))
-        >>> ds[0][0].shape, ds[[0, 1]][0].shape
-        (torch.Size([1, 8, 8]), torch.Size([2, 1, 8, 8]))
-    """
-
-    def __init__(
-        self,
-        images: torch.Tensor,
-        targets: torch.Tensor,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
-        transform: Transform | None = None,
-    ) -> None:
-        if images.ndim != 4:
-            raise ValueError(f"Images must be (N, C, H, W); got shape {tuple(images.shape)}.")
-        if len(images) != len(targets):
-            raise ValueError(f"{len(images)} images but {len(targets)} targets.")
-        channels = images.shape[1]
-        self.images = images
-        self.targets = targets
-        self.mean = torch.tensor(mean if mean is not None else [0.0] * channels).view(-1, 1, 1)
-        self.std = torch.tensor(std if std is not None else [1.0] * channels).view(-1, 1, 1)
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def raw(self, index: Index) -> torch.Tensor:
-        """Images at ``index`` as float in [0, 1], before augmentation and standardisation."""
-        images = self.images[index]
-        return images.float() / 255 if images.dtype == torch.uint8 else images.float()
-
-    def __getitem__(self, index: Index) -> tuple[torch.Tensor, torch.Tensor]:
-        if isinstance(index, list | tuple):
-            index = torch.as_tensor(index, dtype=torch.long)  # far faster to index with
-        images = self.raw(index)
-        if self.transform is not None:
-            # v2 transforms draw one set of random parameters per call: augment images one by one.
-            if images.ndim == 4:
-                images = torch.stack([self.transform(image) for image in images])
-            else:
-                images = self.transform(images)
-        return (images - self.mean) / self.std, self.targets[index]
-
-    def with_transform(self, transform: Transform | None) -> ImageTensors:
-        """The same images (shared, not copied) with another augmentation."""
-        return ImageTensors(
-            self.images,
-            self.targets,
-            self.mean.flatten().tolist(),
-            self.std.flatten().tolist(),
-            transform,
-        )
+from dlstudio.datasets.images import ImageTensors
 
 
 def check_val_fraction(val_fraction: float) -> float:
@@ -134,14 +69,14 @@ def _strata(labels: np.ndarray, n_val: int, n: int) -> list[np.ndarray] | None:
     if counts.min() < 2 or len(counts) > min(n_val, n - n_val):
         return None
     order = np.argsort(inverse, kind="stable")
-    return np.split(order, np.cumsum(counts)[:-1])
+    return list(np.split(order, np.cumsum(counts)[:-1]))
 
 
 def _allocate(counts: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:
     """Validation samples per class: proportional to its size, summing to ``n_val``, and
     leaving at least one sample of every class for training (largest remainders first)."""
     exact = counts * n_val / counts.sum()
-    taken = np.minimum(np.floor(exact).astype(int), counts - 1)
+    taken: np.ndarray = np.minimum(np.floor(exact).astype(int), counts - 1)
     remainder = exact - taken
     # Random tie-breaking, so equal classes are not always favoured in the same order.
     order = np.lexsort((rng.random(len(counts)), -remainder))
@@ -212,7 +147,7 @@ def tensor_bundle(
     classes: list[str] | None = None,
     standardize: bool = True,
     split: tuple[np.ndarray, np.ndarray] | None = None,
-    **meta,
+    **meta: Any,
 ) -> DataBundle:
     """Split tabular (N, F) or sequence (N, L, F) data, standardise on train stats, and bundle it.
 
@@ -256,8 +191,9 @@ def image_bundle(
     """
     if val is None:
         labels = y.numpy() if task == "classification" else None
-        train_idx, val_idx = split_indices(len(images), val_fraction, seed, labels)
-        train_idx, val_idx = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
+        train_idx, val_idx = map(
+            torch.from_numpy, split_indices(len(images), val_fraction, seed, labels)
+        )
         val = images[val_idx], y[val_idx]
         images, y = images[train_idx], y[train_idx]
     channels = images.shape[1]
@@ -279,7 +215,7 @@ def image_bundle(
     )
 
 
-def _target_meta(y: torch.Tensor, task: Task, classes: list[str] | None) -> dict:
+def _target_meta(y: torch.Tensor, task: Task, classes: list[str] | None) -> dict[str, Any]:
     if task == "regression":
         return {"num_classes": None, "classes": [], "output_size": y.shape[1] if y.ndim > 1 else 1}
     if classes is None:

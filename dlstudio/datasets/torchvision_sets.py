@@ -46,7 +46,7 @@ def default_root() -> Path:
 def load_torchvision(
     name: str,
     *,
-    root: str | os.PathLike | None = None,
+    root: str | os.PathLike[str] | None = None,
     download: bool = True,
     n_samples: int | None = None,
     use_test_set: bool = False,

@@ -1,7 +1,7 @@
 """Why did the model decide that? Attributions from Captum behind one verb, ``explain``.
 
-Pure Python (no Jupyter): one method per module, each a small ``Method`` subclass naming the
-Captum class that does the work.
+Pure Python (no Jupyter): ``explain`` lives in ``attribute.py``; one method per module, each a
+small ``Method`` subclass naming the Captum class that does the work.
 
 Example:
     >>> from dlstudio.explain import explain
@@ -12,15 +12,15 @@ Example:
 
 from __future__ import annotations
 
+from dlstudio.explain.attribute import METHODS, explain, methods, resolve_layer
 from dlstudio.explain.base import (
     ExplainCancelled,
     ExplainError,
     Explanation,
     Method,
     internal_batch_size,
-    probabilities,
 )
-from dlstudio.explain.explain import METHODS, explain, methods, resolve_layer
+from dlstudio.train.outputs import class_probabilities as probabilities
 
 __all__ = [
     "METHODS",

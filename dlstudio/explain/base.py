@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import torch
 from torch import Tensor, nn
 
 # Budget of input values per internal forward pass: 4M floats (16 MB) of inputs. Activations
@@ -25,6 +24,7 @@ def internal_batch_size(inputs: Tensor, budget: int = INPUT_VALUES_PER_PASS) -> 
     """How many scaled copies of a sample fit in one forward pass: ``budget`` input values.
 
     Example:
+        >>> import torch
         >>> internal_batch_size(torch.zeros(4, 3, 224, 224))
         27
     """
@@ -73,7 +73,8 @@ class Explanation:
     ``attributions`` is shaped like the inputs; ``delta`` is Captum's convergence delta where
     the method has one (None otherwise): one per sample, or for GradientShap one per sample and
     random draw (``n_samples`` each); ``target`` the explained class per sample;
-    ``probabilities`` the model's softmax (or sigmoid) outputs; ``options`` the exact keyword
+    ``probabilities`` the class probabilities (N, C) from the model's outputs (two columns for a
+    single logit: see ``dlstudio.train.outputs.class_probabilities``); ``options`` the exact keyword
     arguments given to Captum's ``attribute`` (so the call can be repeated on Captum directly).
     """
 
@@ -105,11 +106,3 @@ class Explanation:
             f"the input, a change of {change:.4g}. The gap is {abs(gap):.2g} "
             f"({c['relative_gap']:.1%} of the change): {verdict}."
         )
-
-
-def probabilities(outputs: Tensor) -> Tensor:
-    """Softmax over classes, or a sigmoid for a single output per sample."""
-    outputs = outputs.detach().float()
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        return torch.softmax(outputs, dim=1)
-    return torch.sigmoid(outputs.reshape(len(outputs), -1))

@@ -9,7 +9,8 @@ Example:
     >>> from dlstudio.graph import examples
     >>> from dlstudio.graph.adapt import fit_to_data
     >>> graph = fit_to_data(examples.load("mlp"), (1, 8, 8), 10)
-    >>> source = training_script(graph, DataSpec("builtin", "digits"), TrainSettings(epochs=2))
+    >>> settings = TrainingSettings(epochs=2)
+    >>> source = training_script(graph, DataSpec("builtin", "digits"), settings)
     >>> compile(source, "train.py", "exec") is not None
     True
 """
@@ -17,20 +18,19 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from textwrap import dedent, indent
 from typing import Any
 
-from dlstudio.export.spec import DataSpec, TrainSettings
+from dlstudio.session.data import DataSpec
+from dlstudio.train.losses import canonical_loss_name, loss_function
+from dlstudio.train.optim import optimizer_recipe
+from dlstudio.train.settings import TrainingSettings
 
-_OPTIMIZER_CALLS = {
-    "adam": "torch.optim.Adam(model.parameters(), lr=LR)",
-    "adamw": "torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)",
-    "sgd": "torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)",
-    "rmsprop": "torch.optim.RMSprop(model.parameters(), lr=LR)",
-}
-# (constructor, when it steps) -- the same defaults as dlstudio.train.optim.make_schedule.
-_SCHEDULER_CALLS = {
+# (constructor, when it steps) -- the same defaults as dlstudio.train.optim.make_schedule;
+# a test checks that every scheduler choice but "none" has its line here.
+SCHEDULER_CALLS = {
     "step": (
         "torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, EPOCHS // 3), gamma=0.1)",
         "epoch",
@@ -70,10 +70,21 @@ def batches(dataset, batch_size, epoch=None):
 '''
 
 
+def optimizer_call(name: str) -> str:
+    """The line that makes the optimizer ``name``: the Trainer's own class and defaults.
+
+    Example:
+        >>> optimizer_call("sgd")
+        'torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)'
+    """
+    cls, defaults = optimizer_recipe(name)
+    options = "".join(f", {key}={value!r}" for key, value in defaults.items())
+    return f"torch.optim.{cls.__name__}(model.parameters(), lr=LR{options})"
+
+
 def _loss_source(name: str, task: str, out_features: int, num_classes: int | None) -> str:
     """``def loss_fn(output, target)`` and ``def predict(output)`` for the resolved loss."""
-    fn = {"cross_entropy": "F.cross_entropy", "mse": "F.mse_loss", "l1": "F.l1_loss",
-          "bce": "F.binary_cross_entropy_with_logits", "huber": "F.huber_loss"}[name]  # fmt: skip
+    fn = f"F.{loss_function(name).__name__}"
     if task == "regression":
         body = [
             "    if output.shape != target.shape:",
@@ -112,26 +123,29 @@ def _output_features(graph: Any) -> int:
 
 def training_script(
     graph: Any,
-    data: DataSpec,
-    settings: TrainSettings,
+    data: DataSpec | Mapping[str, Any],
+    settings: TrainingSettings | Mapping[str, Any],
     *,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     task: str | None = None,
     num_classes: int | None = None,
     class_name: str = "Net",
 ) -> str:
     """The source of a script that trains ``graph`` on ``data`` with ``settings``.
 
+    ``data`` and ``settings`` may be JSON objects (checked like a session file);
     ``task`` and ``num_classes`` describe the data (read from the loaded bundle when omitted);
     ``data_dir`` is where CSV files and image folders live (the script's own folder otherwise).
-    Raises GraphError while the graph has problems.
+    Raises GraphError while the graph has problems, SettingsError for a bad setting.
 
     Example:
-        >>> source = training_script(graph, DataSpec(), TrainSettings())  # doctest: +SKIP
+        >>> source = training_script(graph, DataSpec(), TrainingSettings())  # doctest: +SKIP
         >>> Path("train.py").write_text(source)  # doctest: +SKIP
     """
-    from dlstudio.train.losses import canonical_loss_name
-
+    if not isinstance(data, DataSpec):
+        data = DataSpec.from_dict(data)
+    if not isinstance(settings, TrainingSettings):
+        settings = TrainingSettings.from_dict(settings)
     if task is None:
         bundle = data.load(data_dir or ".")
         task, num_classes = bundle.task, bundle.num_classes
@@ -201,10 +215,10 @@ def _evaluate_source(task: str) -> str:
     ).strip("\n")
 
 
-def _main_source(data: DataSpec, settings: TrainSettings, class_name: str, task: str) -> str:
+def _main_source(data: DataSpec, settings: TrainingSettings, class_name: str, task: str) -> str:
     metric = "val_accuracy" if task == "classification" else "val_mae"
-    schedule = _SCHEDULER_CALLS.get(settings.scheduler)
-    setup = [f"optimizer = {_OPTIMIZER_CALLS[settings.optimizer]}"]
+    schedule = SCHEDULER_CALLS.get(settings.scheduler)
+    setup = [f"optimizer = {optimizer_call(settings.optimizer)}"]
     per_step, per_epoch = [], []
     if schedule is not None:
         call, when = schedule

@@ -8,17 +8,14 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dlstudio.graph import layers
-from dlstudio.graph.document import Edge, Node
+from dlstudio.graph.document import BlockDefinition, Edge, Node, block_problems
 from dlstudio.graph.errors import Problem, ShapeFailure
 from dlstudio.graph.meta import meta_rule
 from dlstudio.graph.rules import RuleContext
 from dlstudio.graph.tensors import TensorSpec
-
-if TYPE_CHECKING:
-    from dlstudio.graph.blocks import BlockDefinition
 
 DEFAULT_MAX_PARAMS = 1_000_000_000
 
@@ -62,6 +59,25 @@ class BlockUse:
     analysis: Analysis
 
 
+def instance_nodes(definition: BlockDefinition, incoming: list[TensorSpec]) -> list[Node]:
+    """The block's nodes with each Input set to the tensor that arrives at that port.
+
+    Example:
+        >>> block = BlockDefinition("B", [Node("in1", "Input"), Node("out", "Output")])
+        >>> instance_nodes(block, [TensorSpec((None, 4))])[0].params
+        {'shape': [4], 'dtype': 'float'}
+    """
+    ports = dict(zip(definition.port_ids, incoming, strict=False))
+    nodes = []
+    for node in definition.nodes:
+        params = dict(node.params)
+        if node.id in ports:
+            spec = ports[node.id]
+            params = {"shape": list(spec.features), "dtype": spec.dtype}
+        nodes.append(Node(node.id, node.op, params, node.label, node.position))
+    return nodes
+
+
 def port_count(spec: layers.LayerSpec, params: dict[str, Any]) -> int:
     if spec.variadic:
         value = params.get("inputs", spec.inputs)
@@ -86,7 +102,13 @@ class Analyzer:
         self.result = Analysis()
         self.failed: set[str] = set()
 
-    def add(self, node_id: str | None, message: str, hint: str | None = None, fix=None) -> None:
+    def add(
+        self,
+        node_id: str | None,
+        message: str,
+        hint: str | None = None,
+        fix: dict[str, Any] | None = None,
+    ) -> None:
         self.result.problems.append(Problem(node_id, message, hint, fix))
         if node_id is not None:
             self.failed.add(node_id)
@@ -120,8 +142,6 @@ class Analyzer:
         if definition is None:
             return None
         max_params = self.max_params
-
-        from dlstudio.graph.blocks import block_problems, instance_nodes
 
         def rule(ctx: RuleContext) -> TensorSpec:
             for message in block_problems(definition):
@@ -207,7 +227,13 @@ class Analyzer:
         self.result.inputs = inputs
         return consumers
 
-    def _edge_ok(self, edge: Edge, specs, inputs, seen_pairs) -> bool:
+    def _edge_ok(
+        self,
+        edge: Edge,
+        specs: dict[str, layers.LayerSpec],
+        inputs: dict[str, list[str | None]],
+        seen_pairs: set[tuple[str, str, int]],
+    ) -> bool:
         for end in (edge.source, edge.target):
             if end not in self.nodes:
                 self.add(
@@ -249,8 +275,9 @@ class Analyzer:
         if key in seen_pairs:
             return False
         seen_pairs.add(key)
-        if ports[edge.target_port] is not None:
-            other = self.nodes[ports[edge.target_port]]
+        occupant = ports[edge.target_port]
+        if occupant is not None:
+            other = self.nodes[occupant]
             self.add(
                 target.id,
                 f"{target.title} receives two connections into one input (from {other.title} and "
@@ -339,7 +366,7 @@ class Analyzer:
                         "Add an Embedding layer first, or set the Input's dtype to float.",
                     )
                 out = spec.rule(ctx) if spec.rule else meta_rule(spec, ctx)
-                weights = getattr(ctx, "weights", None)
+                weights = ctx.weights
                 if weights is None:
                     weights = spec.weights(params)
             except ShapeFailure as failure:
@@ -348,7 +375,7 @@ class Analyzer:
             self.result.params[node_id] = params
             self.result.specs[node_id] = out
             self.result.weights[node_id] = weights
-            if spec.emit == "block":
+            if ctx.block_use is not None:  # set by a named block's rule only
                 self.result.blocks[node_id] = ctx.block_use
 
     def _check_size(self) -> None:

@@ -1,13 +1,30 @@
 """PyTorch source from an analysed graph: one nn.Module that reads like hand-written code.
 
-Every identifier comes from a Namespace and every argument is a checked literal written with
-``repr``, so nothing the user typed reaches the source as code.
+Every identifier comes from a Namespace and every argument is a checked literal, so nothing the
+user typed reaches the source as code. Which nodes share an attribute is decided in
+``codegen_plan``; how long statements wrap, in ``codegen_layout``.
+
+Example:
+    >>> from dlstudio.graph import examples
+    >>> print(examples.load("lstm_classifier").to_code("Classifier"))  # doctest: +ELLIPSIS
+    from torch import nn
+    <BLANKLINE>
+    <BLANKLINE>
+    class Classifier(nn.Module):
+    ...
+            x, _ = self.lstm(x)  # (N, 20, 64)
+            x = x[:, -1]  # (N, 64)
+            x = self.fc(x)  # (N, 2)
+            return x
+    <BLANKLINE>
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +32,34 @@ from torch import nn
 
 from dlstudio.graph import layers
 from dlstudio.graph.analysis import Analysis
+from dlstudio.graph.codegen_layout import INDENT, Brackets, Expr, flat, statement
+from dlstudio.graph.codegen_plan import (
+    MIN_SEQUENTIAL,
+    STACKED_OP,
+    Step,
+    Wiring,
+    generic_names,
+    instance_names,
+    member_kind,
+    plan,
+)
 from dlstudio.graph.document import Node
+from dlstudio.graph.layer_spec import LayerSpec
 from dlstudio.graph.namespace import Namespace, to_identifier
 from dlstudio.graph.tensors import format_shape
 
-MIN_SEQUENTIAL = 3
-"""Chains at least this long become one nn.Sequential (features / classifier / layers)."""
+__all__ = ["MIN_SEQUENTIAL", "Generated", "constructor", "generate", "torch_default"]
+
+NAME_LENGTH = 32
+"""Longest identifier taken from a label, so that every statement's first line fits."""
+
+BODY = 2 * len(INDENT)
+"""Columns before a statement inside a method."""
+
+_TORCH_CALL = re.compile(r"(?<![\w.])torch\.")
+
+RUNNING = ("x", "out")
+"""Variables reused along the main path: ``x`` as in torch's examples, ``out`` beside it."""
 
 _NO_DEFAULT = object()
 # Constructors whose signature is *args/**kwargs, or whose default is not a literal.
@@ -38,7 +77,12 @@ _TORCH_DEFAULTS["TransformerEncoderLayer"] = {"activation": "relu"}
 
 
 def torch_default(op: str, name: str) -> Any:
-    """The default torch's constructor uses for an argument (``_NO_DEFAULT`` if required)."""
+    """The default torch's constructor uses for an argument (``_NO_DEFAULT`` if required).
+
+    Example:
+        >>> torch_default("Conv2d", "stride"), torch_default("LSTM", "num_layers")
+        (1, 1)
+    """
     if name in _TORCH_DEFAULTS.get(op, {}):
         return _TORCH_DEFAULTS[op][name]
     spec = layers.get(op)
@@ -55,25 +99,64 @@ def _signature_default(target: type, name: str) -> Any:
 
 
 def _literal(value: Any) -> str:
-    if isinstance(value, tuple):
-        return repr(tuple(value))
+    """A checked value as the formatter writes it: double quotes, ``1e16`` not ``1e+16``."""
+    if type(value) is int or value is None or type(value) is bool:
+        return repr(value)
+    if isinstance(value, str) and value.isprintable() and not set(value) & {'"', "\\"}:
+        return f'"{value}"'
+    if isinstance(value, float):
+        return repr(value).replace("e+", "e")
+    if isinstance(value, tuple | list):
+        items = [_literal(item) for item in value]
+        if isinstance(value, list):
+            return f"[{', '.join(items)}]"
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
     return repr(value)
 
 
-def constructor(node_op: str, params: dict[str, Any]) -> str:
-    """``nn.Conv2d(1, 6, 5, padding=2)`` for a node's resolved parameters."""
+# Each spec's keyword arguments and torch's defaults for them, looked up once: the editor asks
+# for the code of a 1,000-node graph after every edit. Holding the spec keeps its id unique.
+_KEYWORDS: dict[int, tuple[LayerSpec, tuple[tuple[str, Any], ...]]] = {}
+
+
+def _keywords(spec: LayerSpec) -> tuple[tuple[str, Any], ...]:
+    known = _KEYWORDS.get(id(spec))
+    if known is None:
+        names = [p.name for p in spec.params if p.torch_arg and p.name not in spec.positional]
+        known = _KEYWORDS[id(spec)] = (spec, tuple((n, torch_default(spec.name, n)) for n in names))
+    return known[1]
+
+
+def constructor_call(node_op: str, params: dict[str, Any]) -> Brackets:
+    """The constructor call for a node's resolved parameters, ready for ``layout``."""
     spec = layers.get(node_op)
     assert spec is not None and spec.torch is not None
     args = [_literal(params[name]) for name in spec.positional]
-    for param in spec.params:
-        if not param.torch_arg or param.name in spec.positional:
-            continue
-        value = params[param.name]
-        default = torch_default(node_op, param.name)
+    for name, default in _keywords(spec):
+        value = params[name]
         if default is _NO_DEFAULT or value != default:
-            args.append(f"{param.name}={_literal(value)}")
+            args.append(f"{name}={_literal(value)}")
     args += [f"{name}={_literal(value)}" for name, value in spec.fixed]
-    return f"{spec.torch}({', '.join(args)})"
+    return Brackets(f"{spec.torch}(", tuple(args))
+
+
+def constructor(node_op: str, params: dict[str, Any]) -> str:
+    """``nn.Conv2d(1, 6, 5, padding=2)`` for a node's resolved parameters.
+
+    Example:
+        >>> constructor("Linear", {"in_features": 4, "out_features": 2, "bias": False})
+        'nn.Linear(4, 2, bias=False)'
+    """
+    return flat(constructor_call(node_op, params))
+
+
+def _stack_call(layer: str, params: dict[str, Any], count: int) -> Brackets:
+    """``nn.TransformerEncoder(layer, num_layers=2)``, quiet where nested tensors cannot help."""
+    args = [layer, f"num_layers={count}"]
+    # torch warns at construction when its nested-tensor fast path cannot apply to the layer.
+    if params["norm_first"] or not params["bias"] or params["nhead"] % 2:
+        args.append("enable_nested_tensor=False")
+    return Brackets("nn.TransformerEncoder(", tuple(args))
 
 
 @dataclass
@@ -85,8 +168,61 @@ class Generated:
     module_names: dict[str, str] = field(default_factory=dict)
 
 
+class Values:
+    """Which variable holds each node's output while ``forward`` runs.
+
+    The main path reuses ``x`` (and ``out`` while ``x`` is still needed, as in torchvision's
+    BasicBlock); a value read by several layers gets a name of its own.
+    """
+
+    def __init__(self, wiring: Wiring, steps: list[Step]):
+        self.wiring = wiring
+        # The last step that reads each value; a returned value is read after every step.
+        self.last_read: dict[str, int] = {}
+        for index, step in enumerate(steps):
+            for node in step.nodes:
+                for source in wiring.inputs[node]:
+                    self.last_read[source] = index
+        for node, op in wiring.ops.items():
+            if op == "Output":
+                for source in wiring.inputs.get(node, ()):
+                    self.last_read[source] = len(steps)
+        self.names = Namespace("local", NAME_LENGTH)
+        for name in RUNNING:
+            self.names.reserve(name)
+        self.holding: dict[str, str | None] = dict.fromkeys(RUNNING)
+        self.of: dict[str, str] = {}
+
+    def argument(self, node_id: str, name: str) -> None:
+        self.of[node_id] = name
+        if name in self.holding:
+            self.holding[name] = node_id
+
+    def _take(self, name: str, index: int, produced: str) -> bool:
+        """Let step ``index`` write ``produced`` into running variable ``name`` if it is free."""
+        held = self.holding.get(name, produced)
+        if held == produced or (held is not None and self.last_read.get(held, -1) > index):
+            return False
+        self.holding[name] = produced
+        self.of[produced] = name
+        return True
+
+    def assign(self, index: int, step: Step, hint: Callable[[], str]) -> str:
+        """The variable that receives ``step``'s output (its inputs are already read)."""
+        produced = step.last
+        if len(self.wiring.consumers[produced]) == 1:
+            # Stay on the variable the main input came in, so `out = out + x` keeps `out`.
+            sources = self.wiring.inputs[step.first]
+            if sources and self._take(self.of[sources[0]], index, produced):
+                return self.of[produced]
+            if any(self._take(name, index, produced) for name in RUNNING):
+                return self.of[produced]
+        self.of[produced] = self.names.create(hint(), "value")
+        return self.of[produced]
+
+
 class CodeWriter:
-    """Writes __init__ and forward for one analysed graph."""
+    """Writes one nn.Module class (and the classes of the blocks it uses) for an analysed graph."""
 
     def __init__(
         self,
@@ -95,193 +231,167 @@ class CodeWriter:
         class_name: str,
         sequential: bool,
         is_block: bool = False,
+        classes: dict[str, str] | None = None,
     ):
-        self.sequential = sequential
-        self.is_block = is_block
-        self.block_classes: dict[str, str] = {}
-        self.class_text = ""
-        self.nodes = {node.id: node for node in nodes}
-        self.document_order = [node.id for node in nodes]
+        self.wiring = Wiring(nodes, analysis)
         self.analysis = analysis
         self.class_name = class_name
-        self.attributes = Namespace("attribute")
-        self.locals = Namespace("local")
-        self.consumers: dict[str, list[str]] = {node_id: [] for node_id in analysis.order}
-        for node_id in analysis.order:
-            for source in analysis.inputs[node_id]:
-                self.consumers[source].append(node_id)  # type: ignore[index]
-        self.position = {node_id: i for i, node_id in enumerate(analysis.order)}
-        self.groups = self._find_chains() if sequential else {}
+        self.sequential = sequential
+        self.is_block = is_block
+        self.classes = {} if classes is None else classes
+        """Block classes written so far, by class name (shared with the blocks' writers)."""
+        self.steps = plan(self.wiring, grouping=sequential, chains=sequential and not is_block)
+        self.values = Values(self.wiring, self.steps)
+        self.attributes = self._name_attributes()
+        self.init_locals = Namespace("local", NAME_LENGTH)
         self.init_lines: list[str] = []
         self.forward_lines: list[str] = []
         self.module_names: dict[str, str] = {}
+        self.class_text = ""
 
-    # -- structure ----------------------------------------------------------------------
+    def _has_module(self, step: Step) -> bool:
+        if step.kind != "node":
+            return True
+        spec = layers.get(self.wiring.ops[step.first])
+        return spec is None or spec.torch is not None  # None: a named block
 
-    def _is_module(self, node_id: str) -> bool:
-        spec = layers.get(self.nodes[node_id].op)
-        return spec is not None and spec.emit == "module"
+    def _name_attributes(self) -> list[str | None]:
+        """Each step's attribute name, None for a functional step (``x + y``)."""
+        owners = [step for step in self.steps if self._has_module(step)]
+        names = Namespace("attribute", NAME_LENGTH)
+        naming = generic_names if self.is_block else instance_names
+        chosen = naming(self.wiring, owners, names)
+        return [chosen.get(step) for step in self.steps]
 
-    def _find_chains(self) -> dict[str, list[str]]:
-        """Maximal runs of single-in/single-out modules, keyed by their first node."""
-        chains: dict[str, list[str]] = {}
-        claimed: set[str] = set()
-        for node_id in self.analysis.order:
-            if node_id in claimed or not self._is_module(node_id):
-                continue
-            chain = [node_id]
-            while True:
-                tail = chain[-1]
-                following = self.consumers[tail]
-                if len(following) != 1:
-                    break
-                successor = following[0]
-                if not self._is_module(successor) or len(self.analysis.inputs[successor]) != 1:
-                    break
-                if self.nodes[successor].op == "Flatten":
-                    break  # a Flatten starts the classifier part, as in torchvision's models
-                chain.append(successor)
-            claimed.update(chain)
-            if len(chain) >= MIN_SEQUENTIAL and self._group_name(chain):
-                chains[node_id] = chain
-        return chains
-
-    def _group_name(self, chain: list[str]) -> str | None:
-        ops = [self.nodes[node_id].op for node_id in chain]
-        source = self.analysis.inputs[chain[0]][0]
-        after_input = source is not None and self.nodes[source].op == "Input"
-        ends_at_output = any(self.nodes[c].op == "Output" for c in self.consumers[chain[-1]])
-        if any(op.startswith(("Conv", "MaxPool", "AvgPool")) for op in ops):
-            return "features" if after_input else None
-        if ops[0] == "Flatten" or (ends_at_output and "Linear" in ops and not after_input):
-            return "classifier"
-        return "layers" if after_input else None
+    def _value_hint(self, index: int) -> str:
+        """What a kept value is called: its attribute's name, or what the node is."""
+        attribute = self.attributes[index]
+        if attribute is not None:
+            return attribute
+        node = self.wiring.nodes[self.steps[index].first]
+        kind = member_kind(node.op)
+        return kind if self.is_block else (node.label or node.id or kind)
 
     # -- writing --------------------------------------------------------------------------
 
     def write(self) -> Generated:
-        value_names: dict[str, str] = {}
-        holder: list[str | None] = [None]  # which node's value the variable x currently holds
-        args = self._inputs(value_names, holder)
-        outputs: list[str] = []
-        grouped_inside = {n for chain in self.groups.values() for n in chain[1:]}
-        for node_id in self.analysis.order:
-            node = self.nodes[node_id]
-            if node.op == "Input" or node_id in grouped_inside:
-                continue
-            if node.op == "Output":
-                outputs.append(node_id)
-                continue
-            last = self.groups[node_id][-1] if node_id in self.groups else node_id
-            inputs = [value_names[s] for s in self.analysis.inputs[node_id]]  # type: ignore[index]
-            target = self._target(last, holder, value_names)
-            self._emit(node_id, inputs, target)
-            value_names[last] = target
-        returned = [value_names[self.analysis.inputs[o][0]] for o in self._output_order(outputs)]
-        self.forward_lines.append("return " + ", ".join(returned))
+        args = self._arguments()
+        for index, step in enumerate(self.steps):
+            self._write_step(index, step)
+        self._write_return()
         self.class_text = self._class_text(args)
-        return Generated(self._assemble(args), self.class_name, self.module_names)
+        return Generated(self._assemble(), self.class_name, self.module_names)
 
-    def _output_order(self, outputs: list[str]) -> list[str]:
-        return sorted(outputs, key=self.document_order.index)
-
-    def _inputs(self, value_names: dict[str, str], holder: list[str | None]) -> list[str]:
-        inputs = [nid for nid in self.document_order if self.nodes[nid].op == "Input"]
-        inputs = [nid for nid in inputs if nid in self.analysis.specs]
+    def _arguments(self) -> list[str]:
+        wiring = self.wiring
+        inputs = [n for n in wiring.document_order if wiring.ops[n] == "Input"]
+        inputs = [n for n in inputs if n in self.analysis.specs]
         args = []
         for node_id in inputs:
-            node = self.nodes[node_id]
-            if len(inputs) == 1:
-                name = "x"
-                self.locals.reserve("x")
-                holder[0] = node_id
-            else:
-                name = self.locals.create(node.label or node.id, "inputs")
-            value_names[node_id] = name
+            node = wiring.nodes[node_id]
+            single = len(inputs) == 1
+            name = "x" if single else self.values.names.create(node.label or node.id, "inputs")
+            self.values.argument(node_id, name)
             spec = self.analysis.specs[node_id]
             kind = " token ids (long)" if spec.dtype == "long" else ""
-            self.forward_lines.append(f"# {name}: {format_shape(spec.shape)}{kind}")
+            self.forward_lines.append(f"{' ' * BODY}# {name}: {format_shape(spec.shape)}{kind}")
             args.append(name)
         return args
 
-    def _target(self, node_id: str, holder: list[str | None], value_names: dict[str, str]) -> str:
-        """Reuse ``x`` while its current value is no longer needed; name kept values."""
-        position = self.position
-        current = holder[0]
-        needed_later = current is not None and any(
-            position[consumer] > position[node_id] for consumer in self.consumers.get(current, ())
-        )
-        fans_out = len(self.consumers[node_id]) > 1
-        if not needed_later and not fans_out:
-            if current is None:
-                self.locals.reserve("x")
-            holder[0] = node_id
-            return "x"
-        node = self.nodes[node_id]
-        return self.locals.create(node.label or node.id, node.op.lower())
+    def _write_step(self, index: int, step: Step) -> None:
+        sources = [self.values.of[s] for s in self.wiring.inputs[step.first]]
+        attribute = self.attributes[index]
+        if attribute is not None:
+            self._write_init(step, attribute)
+        target = self.values.assign(index, step, lambda: self._value_hint(index))
+        emit = self.wiring.emits[step.first] if step.kind == "node" else "module"
+        call = f"self.{attribute}" if attribute is not None else ""
+        params = self.analysis.params[step.first]
+        lines = _FORWARD_WRITERS.get(emit, _module_call)(call, sources, target, params)
+        comments = self._shape_comments(step, len(lines))
+        for (head, expr), comment in zip(lines, comments, strict=True):
+            self.forward_lines += statement(BODY, head, expr, comment=comment)
 
-    def _attribute(self, node_id: str) -> str:
-        node = self.nodes[node_id]
-        return self.attributes.create(node.label or node.id, node.op.lower())
+    def _shape_comments(self, step: Step, count: int) -> list[str]:
+        """The output shape on the last line; an RNN that keeps only its last step returned
+        a whole sequence on the line before, and that shape is worth seeing too."""
+        comments = [""] * count
+        comments[-1] = format_shape(self.analysis.specs[step.last].shape)
+        if count > 1:
+            source = self.analysis.specs[self.wiring.inputs[step.first][0]]
+            sequence = (*source.shape[:2], self.analysis.specs[step.last].shape[-1])
+            comments[0] = format_shape(sequence)
+        return comments
 
-    def _emit(self, node_id: str, inputs: list[str], target: str) -> None:
-        if node_id in self.groups:
-            self._emit_sequential(self.groups[node_id], inputs[0], target)
-            return
-        if node_id in self.analysis.blocks:
-            self._emit_block(node_id, inputs, target)
-            return
-        node = self.nodes[node_id]
-        spec = layers.get(node.op)
-        assert spec is not None
-        params = self.analysis.params[node_id]
-        shape = format_shape(self.analysis.specs[node_id].shape)
-        if spec.torch is not None:
-            attribute = self._attribute(node_id)
+    def _write_return(self) -> None:
+        outputs = [n for n in self.wiring.document_order if self.wiring.ops[n] == "Output"]
+        outputs = [n for n in outputs if n in self.analysis.inputs]
+        returned = tuple(self.values.of[self.wiring.inputs[o][0]] for o in outputs)
+        value = returned[0] if len(returned) == 1 else Brackets("(", returned, bare=True, hug=False)
+        self.forward_lines += statement(BODY, "return ", value)
+
+    # -- __init__ ---------------------------------------------------------------------------
+
+    def _write_init(self, step: Step, attribute: str) -> None:
+        if step.kind == "sequential":
+            self._init_sequential(step, attribute)
+        elif step.kind == "stack":
+            self._init_stack(step, attribute)
+        elif step.first in self.analysis.blocks:
+            self._init_block(step.first, attribute)
+        else:
+            node_id = step.first
+            call = constructor_call(self.wiring.ops[node_id], self.analysis.params[node_id])
+            self.init_lines += statement(BODY, f"self.{attribute} = ", call)
             self.module_names[node_id] = attribute
-            self.init_lines.append(f"self.{attribute} = {constructor(node.op, params)}")
-            call = f"self.{attribute}"
-        writer = _FORWARD_WRITERS[spec.emit]
-        lines = writer(call if spec.torch else "", inputs, target, params)
-        if len(lines) > 1:  # an RNN keeping only its last step: show the sequence it returned
-            source = self.analysis.specs[self.analysis.inputs[node_id][0]]  # type: ignore[index]
-            steps = (*source.shape[:2], self.analysis.specs[node_id].shape[-1])
-            lines[0] += f"  # {format_shape(steps)}"
-        lines[-1] += f"  # {shape}"
-        self.forward_lines.extend(lines)
 
-    def _emit_sequential(self, chain: list[str], source: str, target: str) -> None:
-        name = self.attributes.create(self._group_name(chain) or "layers")
-        self.init_lines.append(f"self.{name} = nn.Sequential(")
-        for index, node_id in enumerate(chain):
-            node = self.nodes[node_id]
+    def _init_sequential(self, step: Step, attribute: str) -> None:
+        self.init_lines.append(f"{' ' * BODY}self.{attribute} = nn.Sequential(")
+        for index, node_id in enumerate(step.nodes):
+            node = self.wiring.nodes[node_id]
             shape = format_shape(self.analysis.specs[node_id].shape)
-            label = to_identifier(node.label or node.id, node.op.lower())
-            ctor = constructor(node.op, self.analysis.params[node_id])
-            self.init_lines.append(f"    {ctor},  # {label}: {shape}")
-            self.module_names[node_id] = f"{name}.{index}"
-        self.init_lines.append(")")
-        shape = format_shape(self.analysis.specs[chain[-1]].shape)
-        self.forward_lines.append(f"{target} = self.{name}({source})  # {shape}")
+            label = to_identifier(node.label or node.id, member_kind(node.op))
+            call = constructor_call(node.op, self.analysis.params[node_id])
+            self.init_lines += statement(BODY + 4, "", call, ",", f"{label}: {shape}")
+            self.module_names[node_id] = f"{attribute}.{index}"
+        self.init_lines.append(f"{' ' * BODY})")
 
-    def _assemble(self, args: list[str]) -> str:
-        header = ["import torch", "from torch import nn", *self._custom_imports(), ""]
-        classes = [*self.block_classes.values(), self._class_text(args)]
-        return "\n".join(header) + "".join(f"\n\n{text}" for text in classes)
+    def _init_stack(self, step: Step, attribute: str) -> None:
+        """``nn.TransformerEncoder(layer, num_layers=N)``, as torch's own documentation writes."""
+        params = self.analysis.params[step.first]
+        layer = self.init_locals.create(f"{attribute}_layer")
+        self.init_lines += statement(BODY, f"{layer} = ", constructor_call(STACKED_OP, params))
+        stack = _stack_call(layer, params, len(step.nodes))
+        self.init_lines += statement(BODY, f"self.{attribute} = ", stack)
+        for index, node_id in enumerate(step.nodes):
+            self.module_names[node_id] = f"{attribute}.layers.{index}"
 
-    def _custom_imports(self) -> list[str]:
-        """``from mypackage.layers import Scale`` for each registered custom layer in use."""
-        lines = set()
-        for node in self.nodes.values():
-            spec = layers.get(node.op)
-            if spec is not None and spec.module_class is not None:
-                cls = spec.module_class
-                lines.add(f"from {cls.__module__} import {cls.__name__}")
-        return sorted(lines)
+    def _init_block(self, node_id: str, attribute: str) -> None:
+        """``self.block1 = ResBlock()``; one class per distinct block body."""
+        use = self.analysis.blocks[node_id]
+        suffix = 1
+        while True:
+            class_name = _numbered(use.block, suffix)
+            inner = CodeWriter(
+                use.nodes, use.analysis, class_name, self.sequential, True, self.classes
+            )
+            generated = inner.write()
+            known = self.classes.get(class_name)
+            if known is None or known == inner.class_text:
+                break
+            suffix += 1
+        self.classes[class_name] = inner.class_text
+        self.module_names[node_id] = attribute
+        for inner_id, inner_name in generated.module_names.items():
+            self.module_names[f"{node_id}/{inner_id}"] = f"{attribute}.{inner_name}"
+        self.init_lines.append(f"{' ' * BODY}self.{attribute} = {class_name}()")
+
+    # -- assembling -------------------------------------------------------------------------
 
     def _class_text(self, args: list[str]) -> str:
         count = self.analysis.param_count
         what = "block" if self.is_block else "graph"
+        signature = Brackets("(", ("self", *args))
         body = [
             f"class {self.class_name}(nn.Module):",
             f'    """Generated by dlstudio from a {what} of {len(self.analysis.order)} nodes, '
@@ -289,69 +399,87 @@ class CodeWriter:
             "",
             "    def __init__(self):",
             "        super().__init__()",
+            *self.init_lines,
+            "",
+            *statement(len(INDENT), "def forward", signature, ":"),
+            *self.forward_lines,
         ]
-        body += [f"        {line}" for line in self.init_lines]
-        body += ["", f"    def forward(self, {', '.join(args)}):"]
-        body += [f"        {line}" for line in self.forward_lines]
         return "\n".join(body) + "\n"
 
-    def _emit_block(self, node_id: str, inputs: list[str], target: str) -> None:
-        """``self.block1 = ResBlock()``; one class per distinct block body."""
-        use = self.analysis.blocks[node_id]
-        class_name = use.block
-        suffix = 2
-        while True:
-            inner = CodeWriter(use.nodes, use.analysis, class_name, self.sequential, True)
-            generated = inner.write()
-            text = inner.class_text
-            known = self.block_classes.get(class_name)
-            if known is None or known == text:
-                break
-            class_name = f"{use.block}{suffix}"
-            suffix += 1
-        self.block_classes[class_name] = text
-        attribute = self._attribute(node_id)
-        self.module_names[node_id] = attribute
-        for inner_id, inner_name in generated.module_names.items():
-            self.module_names[f"{node_id}/{inner_id}"] = f"{attribute}.{inner_name}"
-        self.init_lines.append(f"self.{attribute} = {class_name}()")
-        shape = format_shape(self.analysis.specs[node_id].shape)
-        self.forward_lines.append(f"{target} = self.{attribute}({', '.join(inputs)})  # {shape}")
+    def _assemble(self) -> str:
+        classes = [*self.classes.values(), self.class_text]
+        uses_torch = any("torch." in text and _TORCH_CALL.search(text) for text in classes)
+        header = ["import torch"] if uses_torch else []
+        header.append("from torch import nn")
+        custom = self._custom_imports()
+        if custom:  # your own layers are first-party code: a section of their own
+            header += ["", *custom]
+        return "\n".join(header) + "\n" + "".join(f"\n\n{text}" for text in classes)
+
+    def _custom_imports(self) -> list[str]:
+        """``from mypackage.layers import Scale`` for each registered custom layer in use."""
+        lines = set()
+        for node in self._all_nodes():
+            spec = layers.get(node.op)
+            if spec is not None and spec.module_class is not None:
+                cls = spec.module_class
+                lines.add(f"from {cls.__module__} import {cls.__name__}")
+        return sorted(lines)
+
+    def _all_nodes(self) -> list[Node]:
+        nodes = list(self.wiring.nodes.values())
+        for use in self.analysis.blocks.values():
+            nodes += use.nodes
+        return nodes
 
 
-def _module_call(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
-    return [f"{target} = {call}({', '.join(inputs)})"]
+def _numbered(name: str, number: int) -> str:
+    """``Dense``, ``Dense2``; ``ResBlock2_2`` rather than ``ResBlock22``."""
+    if number == 1:
+        return name
+    return f"{name}_{number}" if name[-1].isdigit() else f"{name}{number}"
 
 
-def _recurrent(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
-    lines = [f"{target}, _ = {call}({inputs[0]})"]
+Lines = list[tuple[str, Expr]]
+Params = dict[str, Any]
+Writer = Callable[[str, list[str], str, Params], Lines]
+
+
+def _module_call(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+    return [(f"{target} = ", Brackets(f"{call}(", tuple(inputs)))]
+
+
+def _recurrent(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+    lines: Lines = [(f"{target}, _ = ", Brackets(f"{call}(", (inputs[0],)))]
     if params["output"] == "last":
-        lines.append(f"{target} = {target}[:, -1]")
+        lines.append((f"{target} = ", f"{target}[:, -1]"))
     return lines
 
 
-def _attention(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
+def _attention(call: str, inputs: list[str], target: str, params: Params) -> Lines:
     x = inputs[0]
-    return [f"{target}, _ = {call}({x}, {x}, {x}, need_weights=False)"]
+    return [(f"{target}, _ = ", Brackets(f"{call}(", (x, x, x, "need_weights=False")))]
 
 
-def _operator(symbol: str):
-    def write(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
-        return [f"{target} = {f' {symbol} '.join(inputs)}"]
+def _operator(symbol: str) -> Writer:
+    def write(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+        return [(f"{target} = ", Brackets("(", tuple(inputs), operator=f" {symbol} ", bare=True))]
 
     return write
 
 
-def _concat(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
-    return [f"{target} = torch.cat([{', '.join(inputs)}], dim={params['dim']!r})"]
+def _concat(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+    tensors = Brackets("[", tuple(inputs), "]")
+    return [(f"{target} = ", Brackets("torch.cat(", (tensors, f"dim={params['dim']!r}")))]
 
 
-def _reshape(call: str, inputs: list[str], target: str, params: dict) -> list[str]:
-    sizes = ", ".join(repr(size) for size in params["shape"])
-    return [f"{target} = {inputs[0]}.reshape({inputs[0]}.size(0), {sizes})"]
+def _reshape(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+    x = inputs[0]
+    sizes = tuple(repr(size) for size in params["shape"])
+    return [(f"{target} = ", Brackets(f"{x}.reshape(", (f"{x}.size(0)", *sizes)))]
 
 
-_FORWARD_WRITERS = {
+_FORWARD_WRITERS: dict[str, Writer] = {
     "module": _module_call,
     "recurrent": _recurrent,
     "attention": _attention,
@@ -363,5 +491,12 @@ _FORWARD_WRITERS = {
 
 
 def generate(nodes: list[Node], analysis: Analysis, class_name: str, sequential: bool) -> Generated:
-    """Write the module for an analysed graph that has no problems."""
+    """Write the module for an analysed graph that has no problems.
+
+    Example:
+        >>> from dlstudio.graph import examples
+        >>> generated = examples.load("transformer_encoder").generate()
+        >>> generated.module_names["encoder2"]
+        'encoder.layers.1'
+    """
     return CodeWriter(nodes, analysis, class_name, sequential).write()

@@ -1,4 +1,7 @@
-"""The graph document: nodes and edges as JSON (schema version 1), read strictly and saved safely."""
+"""The graph document: nodes, edges and named blocks as JSON (schema version 1).
+
+Read strictly (every problem collected at once) and saved safely (atomically).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,19 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlstudio.graph import layers
 from dlstudio.graph.errors import GraphError, Problem
 
 SCHEMA_VERSION = 1
 MAX_NODES = 20_000
 MAX_ID_LENGTH = 200
+MAX_BLOCKS = 100
+BLOCK_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{0,39}$")
 _NODE_KEYS = {"id", "op", "params", "label", "position"}
 _EDGE_KEYS = {"source", "target", "target_port", "source_port"}
 
@@ -54,6 +61,73 @@ class Edge:
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "target": self.target, "target_port": self.target_port}
+
+
+@dataclass
+class BlockDefinition:
+    """The layers inside a named block; Input nodes are its ports, in document order.
+
+    A block is defined once in the document (``"blocks": {"ResBlock": {"nodes": [...],
+    "edges": [...]}}``, one Input node per incoming tensor and one Output) and used by nodes
+    whose ``op`` is its name; the generated code makes it its own ``nn.Module`` subclass.
+    """
+
+    name: str
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+    @property
+    def port_ids(self) -> list[str]:
+        return [node.id for node in self.nodes if node.op == "Input"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodes": [node.to_dict() for node in self.nodes],
+            "edges": [edge.to_dict() for edge in self.edges],
+        }
+
+
+def block_problems(definition: BlockDefinition) -> list[str]:
+    """What makes a block unusable as a layer, in words.
+
+    Example:
+        >>> block_problems(BlockDefinition("Empty"))[0]
+        'Block Empty has no Input node for its incoming tensor.'
+    """
+    problems = []
+    if not definition.port_ids:
+        problems.append(f"Block {definition.name} has no Input node for its incoming tensor.")
+    outputs = [node for node in definition.nodes if node.op == "Output"]
+    if len(outputs) != 1:
+        problems.append(f"Block {definition.name} needs exactly one Output node.")
+    return problems
+
+
+def usable_block_name(name: Any) -> bool:
+    """A CamelCase name that no layer already has (a block is used like a layer).
+
+    Example:
+        >>> usable_block_name("ResBlock"), usable_block_name("Linear"), usable_block_name("res")
+        (True, False, False)
+    """
+    return isinstance(name, str) and bool(BLOCK_NAME.match(name)) and layers.get(name) is None
+
+
+def free_id(base: str, taken: Container[str], separator: str | None = None) -> str:
+    """The first of ``base1``, ``base2``... not taken; ``base_1`` when base ends in a digit.
+
+    The underscore keeps ``resblock2`` + 1 from reading as ``resblock21``.
+
+    Example:
+        >>> free_id("resblock", {"resblock1"}), free_id("resblock2", set())
+        ('resblock2', 'resblock2_1')
+    """
+    if separator is None:
+        separator = "_" if base[-1:].isdigit() else ""
+    number = 1
+    while f"{base}{separator}{number}" in taken:
+        number += 1
+    return f"{base}{separator}{number}"
 
 
 def _quote(text: str) -> str:
@@ -213,17 +287,40 @@ class DocumentReader:
             edges.append(Edge(source, target, port))
         return edges
 
+    def blocks(self, raw: Any) -> dict[str, BlockDefinition]:
+        """The document's ``blocks`` object: at most MAX_BLOCKS named sub-graphs."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict) or len(raw) > MAX_BLOCKS:
+            self.problem(f"'blocks' must be an object of at most {MAX_BLOCKS} named blocks.")
+            return {}
+        blocks = {}
+        for name, body in raw.items():
+            if not usable_block_name(name):
+                self.problem(
+                    f"Block name {str(name)[:40]!r} is not usable.",
+                    hint="Use a CamelCase name like ResBlock that is not a layer's name.",
+                )
+                continue
+            if not isinstance(body, dict):
+                self.problem(f"Block {name!r} must be an object with 'nodes' and 'edges'.")
+                continue
+            nodes = self._nodes(body.get("nodes", []))
+            edges = self._edges(body.get("edges", []))
+            blocks[name] = BlockDefinition(name, nodes, edges)
+        return blocks
 
-def parse_document(data: Any) -> tuple[list[Node], list[Edge], dict[str, str], dict[str, Any]]:
+
+def parse_document(
+    data: Any,
+) -> tuple[list[Node], list[Edge], dict[str, str], dict[str, BlockDefinition]]:
     """Read a graph document; raises GraphError listing every malformed part.
 
     Returns nodes, edges, metadata and the named block definitions.
     """
-    from dlstudio.graph.blocks import read_blocks  # blocks build on this module
-
     reader = DocumentReader()
     nodes, edges, metadata = reader.read(data)
-    blocks = read_blocks(data.get("blocks"), reader) if isinstance(data, dict) else {}
+    blocks = reader.blocks(data.get("blocks")) if isinstance(data, dict) else {}
     if reader.problems:
         raise GraphError(reader.problems)
     return nodes, edges, metadata, blocks
@@ -241,7 +338,7 @@ def parse_json(text: str | bytes) -> Any:
         raise GraphError([Problem(None, f"This is not valid graph JSON: {error}")]) from None
 
 
-def write_atomically(path: str | os.PathLike, text: str) -> None:
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write text to path so that a crash leaves either the old file or the new one, never half."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

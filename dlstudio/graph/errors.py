@@ -44,7 +44,9 @@ class GraphError(ValueError):
         'The graph has no Output node.'
     """
 
-    def __init__(self, problems: list[Problem], shapes: dict | None = None):
+    def __init__(
+        self, problems: list[Problem], shapes: dict[str, tuple[int | None, ...]] | None = None
+    ):
         self.problems = list(problems)
         self.shapes = dict(shapes or {})
         super().__init__(self._describe())

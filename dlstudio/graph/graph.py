@@ -15,18 +15,19 @@ from typing import Any
 from torch import nn
 
 from dlstudio.graph.analysis import DEFAULT_MAX_PARAMS, Analysis, analyze
-from dlstudio.graph.blocks import BlockDefinition
-from dlstudio.graph.blocks import group as group_block
-from dlstudio.graph.blocks import ungroup as ungroup_block
 from dlstudio.graph.codegen import Generated, generate
 from dlstudio.graph.document import (
     SCHEMA_VERSION,
+    BlockDefinition,
     Edge,
     Node,
+    free_id,
     parse_document,
     parse_json,
     write_atomically,
 )
+from dlstudio.graph.editing import group as group_block
+from dlstudio.graph.editing import ungroup as ungroup_block
 from dlstudio.graph.errors import GraphError, Problem
 from dlstudio.graph.namespace import to_identifier
 from dlstudio.graph.summary import format_summary
@@ -85,7 +86,7 @@ class Graph:
         return cls.from_dict(parse_json(text), max_params)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, max_params: int = DEFAULT_MAX_PARAMS) -> Graph:
+    def load(cls, path: str | os.PathLike[str], max_params: int = DEFAULT_MAX_PARAMS) -> Graph:
         """Read a graph from a ``.json`` file."""
         try:
             with open(path, "rb") as handle:
@@ -107,12 +108,26 @@ class Graph:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the graph as JSON atomically: a crash never leaves a half-written file."""
         write_atomically(path, self.to_json() + "\n")
 
     def copy(self) -> Graph:
-        return Graph.from_dict(self.to_dict(), self.max_params)
+        """A deep copy, made without parsing the document again (fast at 500 nodes).
+
+        Example:
+            >>> g = Graph(); g.add("Input", id="x", shape=[4])
+            'x'
+            >>> h = g.copy(); h.node("x").params["shape"].append(2); g.node("x").params
+            {'shape': [4]}
+        """
+        blocks = {
+            name: BlockDefinition(name, _copy_nodes(block.nodes), list(block.edges))
+            for name, block in self.blocks.items()
+        }
+        return Graph(
+            _copy_nodes(self.nodes), list(self.edges), self.max_params, dict(self.metadata), blocks
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Graph) and self.to_dict() == other.to_dict()
@@ -137,10 +152,8 @@ class Graph:
         """
         taken = {node.id for node in self.nodes}
         if id is None:
-            base, number = re.sub(r"[^a-z0-9]", "", op.lower()) or "node", 1
-            while f"{base}{number}" in taken:
-                number += 1
-            id = f"{base}{number}"
+            # No underscore (conv2d1, not conv2d_1): saved notebooks name nodes this way.
+            id = free_id(re.sub(r"[^a-z0-9]", "", op.lower()) or "node", taken, separator="")
         elif id in taken:
             raise GraphError([Problem(id, f"A node with id {id!r} already exists.")])
         self.nodes.append(Node(id, op, dict(params)))
@@ -175,12 +188,21 @@ class Graph:
         The result is cached until the graph's content changes (moving nodes does not count),
         because the editor asks for shapes, problems and code after every edit.
         """
-        key = self._fingerprint()
+        key = self.structure_key()
         if self._cache is None or self._cache[0] != key:
             self._cache = (key, analyze(self.nodes, self.edges, self.max_params, self.blocks))
         return self._cache[1]
 
-    def _fingerprint(self) -> str:
+    def structure_key(self) -> str:
+        """The document without positions, as a string: equal keys mean equal shapes and code.
+
+        Example:
+            >>> g = Graph(); g.add("Input", id="x", shape=[4])
+            'x'
+            >>> h = g.copy(); h.node("x").position = {"x": 9.0, "y": 0.0}
+            >>> g.structure_key() == h.structure_key()
+            True
+        """
         content = [(n.id, n.op, n.label, n.params) for n in self.nodes]
         wiring = [(e.source, e.target, e.target_port) for e in self.edges]
         blocks = {name: block.to_dict() for name, block in self.blocks.items()}
@@ -236,6 +258,21 @@ class Graph:
         return instantiate(generated.source, generated.class_name)
 
 
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
+
+
+def _copy_nodes(nodes: list[Node]) -> list[Node]:
+    return [
+        Node(node.id, node.op, _copy_json(node.params), node.label, _copy_json(node.position))
+        for node in nodes
+    ]
+
+
 def instantiate(source: str, class_name: str) -> nn.Module:
     """Run generated source as a module of its own and construct the class.
 
@@ -253,4 +290,5 @@ def instantiate(source: str, class_name: str) -> nn.Module:
         module.__dlstudio_source__ = source  # type: ignore[attr-defined]
         exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our own code
         sys.modules[module_name] = module
-    return getattr(module, class_name)()
+    model: nn.Module = getattr(module, class_name)()
+    return model

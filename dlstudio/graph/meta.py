@@ -13,7 +13,7 @@ import torch
 from dlstudio.graph.tensors import TensorSpec, format_shape
 
 if TYPE_CHECKING:
-    from dlstudio.graph.layers import LayerSpec
+    from dlstudio.graph.layer_spec import LayerSpec
     from dlstudio.graph.rules import RuleContext
 
 _PROBE_BATCH = 2

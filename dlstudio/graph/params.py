@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 MAX_SIZE = 10**7
 """Upper bound for any size-like integer: far above any sensible layer, far below overflow."""
 
 PARAM_TYPES = ("int", "float", "bool", "choice", "ints", "shape", "int_or_choice")
+
+_Number = TypeVar("_Number", int, float)
 
 
 @dataclass(frozen=True)
@@ -54,20 +56,28 @@ class Param:
         checker = _CHECKERS[self.type]
         return checker(self, value)
 
-    def _number(self, value: Any, kind: type) -> Any:
+    def _int(self, value: Any) -> int:
+        number = self._numeric(value)
+        if isinstance(number, float):
+            if not number.is_integer():
+                raise ValueError(f"{self.name} must be a whole number, not {number}")
+            number = int(number)
+        return self._bounded(number, MAX_SIZE)
+
+    def _float(self, value: Any) -> float:
+        number = float(self._numeric(value))
+        if not math.isfinite(number):
+            raise ValueError(f"{self.name} must be a finite number, not {number}")
+        return self._bounded(number, None)
+
+    def _numeric(self, value: Any) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{self.name} must be a number, not {_describe(value)}")
-        if kind is int:
-            if isinstance(value, float):
-                if not value.is_integer():
-                    raise ValueError(f"{self.name} must be a whole number, not {value}")
-                value = int(value)
-        else:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"{self.name} must be a finite number, not {value}")
+        return value
+
+    def _bounded(self, value: _Number, default_max: int | None) -> _Number:
         low = self.min
-        high = self.max if self.max is not None else (MAX_SIZE if kind is int else None)
+        high = self.max if self.max is not None else default_max
         if low is not None and value < low:
             raise ValueError(f"{self.name} must be at least {_num(low)}, not {_num(value)}")
         if high is not None and value > high:
@@ -85,11 +95,11 @@ def _describe(value: Any) -> str:
 
 
 def _check_int(param: Param, value: Any) -> int:
-    return param._number(value, int)
+    return param._int(value)
 
 
 def _check_float(param: Param, value: Any) -> float:
-    return param._number(value, float)
+    return param._float(value)
 
 
 def _check_bool(param: Param, value: Any) -> bool:
@@ -113,8 +123,8 @@ def _check_ints(param: Param, value: Any) -> int | tuple[int, ...]:
             )
         if not value or len(value) > 8:
             raise ValueError(f"{param.name} must be a number or a short list of numbers")
-        return tuple(param._number(item, int) for item in value)
-    return param._number(value, int)
+        return tuple(param._int(item) for item in value)
+    return param._int(value)
 
 
 def _check_shape(param: Param, value: Any) -> tuple[int, ...]:

@@ -8,10 +8,14 @@ every rule against a real forward pass, so the rules cannot drift from what trai
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from dlstudio.graph.errors import ShapeFailure
 from dlstudio.graph.tensors import TensorSpec, as_tuple, format_shape, product
+
+if TYPE_CHECKING:
+    from dlstudio.graph.analysis import BlockUse
+    from dlstudio.graph.document import Node
 
 Rule = Callable[["RuleContext"], TensorSpec]
 
@@ -29,16 +33,20 @@ class RuleContext:
     def __init__(
         self,
         node_id: str,
-        node: Any,
+        node: Node,
         params: dict[str, Any],
         inputs: list[TensorSpec],
-        source_nodes: list[Any],
+        source_nodes: list[Node],
     ):
         self.node_id = node_id
         self.p = params
         self.inputs = inputs
         self._node = node
         self._source_nodes = source_nodes
+        self.weights: int | None = None
+        """Set by a rule that counts the layer's weights itself (custom layers, blocks)."""
+        self.block_use: BlockUse | None = None
+        """Set by a named block's rule: the block's own analysis for this use."""
 
     @property
     def title(self) -> str:
@@ -138,7 +146,7 @@ def linear(ctx: RuleContext) -> TensorSpec:
     x = ctx.x
     if x.rank < 2:
         ctx.require_rank(2)
-    ctx.infer("in_features", x.shape[-1], "input features")
+    ctx.infer("in_features", x.size(-1), "input features")
     return TensorSpec((*x.shape[:-1], ctx.p["out_features"]))
 
 
@@ -203,19 +211,34 @@ def _check_border(ctx: RuleContext, sides: tuple[int, int], size: int) -> None:
         )
 
 
+class _Window(NamedTuple):
+    x: TensorSpec
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+
+def _conv_window(ctx: RuleContext, n: int) -> _Window:
+    """What every convolution checks first: rank, in_channels, groups; then its window."""
+    x = ctx.require_rank(n + 2)
+    ctx.infer("in_channels", x.size(1), "input channels")
+    _check_groups(ctx, ctx.p["in_channels"], ctx.p["out_channels"])
+    return _Window(
+        x,
+        as_tuple(ctx.p["kernel_size"], n),
+        as_tuple(ctx.p["stride"], n),
+        as_tuple(ctx.p["dilation"], n),
+    )
+
+
 def conv(n: int) -> Rule:
     def rule(ctx: RuleContext) -> TensorSpec:
-        x = ctx.require_rank(n + 2)
-        ctx.infer("in_channels", x.shape[1], "input channels")
-        _check_groups(ctx, ctx.p["in_channels"], ctx.p["out_channels"])
-        kernel = as_tuple(ctx.p["kernel_size"], n)
-        stride = as_tuple(ctx.p["stride"], n)
-        dilation = as_tuple(ctx.p["dilation"], n)
+        x, kernel, stride, dilation = _conv_window(ctx, n)
         padding = _padding(ctx, n, stride)
         spatial = []
         for i, size in enumerate(x.features[1:]):
             span = dilation[i] * (kernel[i] - 1) + 1
-            if padding == "same":
+            if isinstance(padding, str):  # "same"
                 # torch pads span - 1 in all, the odd value on the right.
                 sides = ((span - 1) // 2, span - 1 - (span - 1) // 2)
             else:
@@ -232,13 +255,8 @@ def conv(n: int) -> Rule:
 
 def conv_transpose(n: int) -> Rule:
     def rule(ctx: RuleContext) -> TensorSpec:
-        x = ctx.require_rank(n + 2)
-        ctx.infer("in_channels", x.shape[1], "input channels")
-        _check_groups(ctx, ctx.p["in_channels"], ctx.p["out_channels"])
-        kernel = as_tuple(ctx.p["kernel_size"], n)
-        stride = as_tuple(ctx.p["stride"], n)
+        x, kernel, stride, dilation = _conv_window(ctx, n)
         padding = as_tuple(ctx.p["padding"], n)
-        dilation = as_tuple(ctx.p["dilation"], n)
         extra = as_tuple(ctx.p["output_padding"], n)
         spatial = []
         for i, size in enumerate(x.features[1:]):
@@ -309,7 +327,7 @@ def adaptive_pool(n: int) -> Rule:
 def batch_norm(*ranks: int) -> Rule:
     def rule(ctx: RuleContext) -> TensorSpec:
         x = ctx.require_rank(*ranks)
-        ctx.infer("num_features", x.shape[1], "channels")
+        ctx.infer("num_features", x.size(1), "channels")
         return same_shape(ctx)
 
     return rule
@@ -326,9 +344,9 @@ def layer_norm(ctx: RuleContext) -> TensorSpec:
             "Leave normalized_shape empty to normalise over the last dimension.",
             {"normalized_shape": None},
         )
-    actual = x.features[-trailing:] if trailing > 1 else x.features[-1]
-    if isinstance(given, tuple) and trailing == 1:
-        actual = (actual,)
+    actual: int | tuple[int, ...] = x.features[-trailing:]
+    if trailing == 1 and not isinstance(given, tuple):
+        actual = x.features[-1]
     ctx.infer("normalized_shape", actual, "features in its last dimensions")
     return same_shape(ctx)
 
@@ -337,7 +355,7 @@ def group_norm(ctx: RuleContext) -> TensorSpec:
     x = ctx.x
     if x.rank < 2:
         ctx.require_rank(2, 3, 4)
-    ctx.infer("num_channels", x.shape[1], "channels")
+    ctx.infer("num_channels", x.size(1), "channels")
     groups = ctx.p["num_groups"]
     if ctx.p["num_channels"] % groups:
         channels = ctx.p["num_channels"]
@@ -369,7 +387,9 @@ def flatten(ctx: RuleContext) -> TensorSpec:
     return TensorSpec((*x.shape[:start], product(merged), *x.shape[end + 1 :]), x.dtype, note)
 
 
-def _resolve_sizes(ctx: RuleContext, sizes: tuple[int, ...], total: int, name: str) -> tuple:
+def _resolve_sizes(
+    ctx: RuleContext, sizes: tuple[int, ...], total: int, name: str
+) -> tuple[int, ...]:
     known = product(size for size in sizes if size != -1)
     if -1 in sizes:
         if total % known:
@@ -391,7 +411,7 @@ def unflatten(ctx: RuleContext) -> TensorSpec:
     dim = ctx.dim(ctx.p["dim"], x.rank)
     if dim == 0:
         ctx.fail("cannot split the batch dimension.", "Set dim to 1 or more.", {"dim": 1})
-    sizes = _resolve_sizes(ctx, ctx.p["unflattened_size"], x.shape[dim], "unflattened_size")
+    sizes = _resolve_sizes(ctx, ctx.p["unflattened_size"], x.size(dim), "unflattened_size")
     return TensorSpec((*x.shape[:dim], *sizes, *x.shape[dim + 1 :]), x.dtype)
 
 
@@ -461,7 +481,7 @@ def embedding(ctx: RuleContext) -> TensorSpec:
 
 def recurrent(ctx: RuleContext) -> TensorSpec:
     x = ctx.require_rank(3)
-    ctx.infer("input_size", x.shape[2], "features per step")
+    ctx.infer("input_size", x.size(2), "features per step")
     size = ctx.p["hidden_size"] * (2 if ctx.p["bidirectional"] else 1)
     if ctx.p["output"] == "last":
         return TensorSpec((None, size))
@@ -480,14 +500,14 @@ def _heads(ctx: RuleContext, width_name: str, heads_name: str) -> None:
 
 def attention(ctx: RuleContext) -> TensorSpec:
     x = ctx.require_rank(3)
-    ctx.infer("embed_dim", x.shape[2], "features per position")
+    ctx.infer("embed_dim", x.size(2), "features per position")
     _heads(ctx, "embed_dim", "num_heads")
     return same_shape(ctx)
 
 
 def transformer_encoder(ctx: RuleContext) -> TensorSpec:
     x = ctx.require_rank(3)
-    ctx.infer("d_model", x.shape[2], "features per position")
+    ctx.infer("d_model", x.size(2), "features per position")
     _heads(ctx, "d_model", "nhead")
     return same_shape(ctx)
 
@@ -538,7 +558,7 @@ def concat(ctx: RuleContext) -> TensorSpec:
                 f"receives {shapes}.",
                 "Change dim, or reshape one branch.",
             )
-    joined = sum(int(spec.shape[dim]) for spec in ctx.inputs)  # type: ignore[arg-type]
+    joined = sum(spec.size(dim) for spec in ctx.inputs)
     shape = list(ctx.inputs[0].shape)
     shape[dim] = joined
     dtype = "long" if all(spec.dtype == "long" for spec in ctx.inputs) else "float"

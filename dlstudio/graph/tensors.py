@@ -32,7 +32,19 @@ class TensorSpec:
     @property
     def features(self) -> tuple[int, ...]:
         """The shape without the batch dimension."""
-        return tuple(int(size) for size in self.shape[1:])  # type: ignore[arg-type]
+        return tuple(self.size(axis) for axis in range(1, self.rank))
+
+    def size(self, axis: int) -> int:
+        """The size along ``axis``, any but the batch axis (the only one whose size is ``None``).
+
+        Example:
+            >>> TensorSpec((None, 16, 14, 14)).size(-1)
+            14
+        """
+        size = self.shape[axis]
+        if size is None:
+            raise ValueError(f"axis {axis} of {format_shape(self.shape)} is the batch axis")
+        return size
 
 
 def format_shape(shape: Shape) -> str:

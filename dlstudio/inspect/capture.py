@@ -23,6 +23,7 @@ from dlstudio.inspect.stats import (
     records,
     saturation,
 )
+from dlstudio.train.outputs import first_tensor
 
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 # Layers whose output holds the same values as their input: watching them costs time and
@@ -46,18 +47,6 @@ def tracked_layers(model: nn.Module) -> dict[str, nn.Module]:
     if not named:
         return {ROOT_NAME: model}
     return {name: m for name, m in named.items() if not isinstance(m, CONTAINERS + RESHAPES)}
-
-
-def first_tensor(value: Any) -> Tensor | None:
-    """The first tensor in a module's output (LSTM and attention layers return tuples)."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, list | tuple):
-        for item in value:
-            found = first_tensor(item)
-            if found is not None:
-                return found
-    return None
 
 
 def _extra(module: nn.Module, out: Tensor) -> Tensor | None:
@@ -155,7 +144,8 @@ class Capture:
             self._flush()
 
     def _flat_params(self) -> tuple[list[tuple[str, str]], dict[torch.device, list[Tensor]]]:
-        keys, by_device = [], {}
+        keys: list[tuple[str, str]] = []
+        by_device: dict[torch.device, list[Tensor]] = {}
         for layer, pname, param in self._params():
             keys.append((layer, pname))
             by_device.setdefault(param.device, []).append(param.detach().reshape(-1).float())
@@ -256,7 +246,7 @@ def capture_batch(
     model: nn.Module,
     inputs: Tensor,
     target: Tensor | None = None,
-    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+    loss_fn: Callable[[Tensor, Tensor | None], Tensor] | None = None,
     *,
     backward: bool = True,
     train_mode: bool = False,
@@ -282,7 +272,7 @@ def capture_batch(
             output = first_tensor(model(inputs))
             if output is None:
                 raise TypeError(f"{type(model).__name__} returned no tensor to inspect.")
-            grads = None
+            grads: dict[Tensor, Tensor | None] | None = None
             if backward:
                 loss = (loss_fn or default_loss)(output, target)
                 params = [p for p in model.parameters() if p.requires_grad]

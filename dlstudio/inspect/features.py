@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from dlstudio.inspect.capture import first_tensor
+from dlstudio.train.outputs import first_tensor
 
 CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d)
 
@@ -44,7 +44,7 @@ def feature_maps(model: nn.Module, inputs: Tensor, layer: str | nn.Module) -> Te
         torch.Size([6, 28, 28])
     """
     module = _module(model, layer)
-    seen: list[Tensor] = []
+    seen: list[Tensor | None] = []
     handle = module.register_forward_hook(lambda m, a, out: seen.append(first_tensor(out)))
     was_training = model.training
     model.eval()

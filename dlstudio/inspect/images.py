@@ -57,7 +57,7 @@ def to_png(rgb: np.ndarray, min_size: int = 0) -> bytes:
     image = Image.fromarray(np.ascontiguousarray(rgb))
     scale = max(1, math.ceil(min_size / max(1, min(image.size)))) if min_size else 1
     if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

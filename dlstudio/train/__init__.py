@@ -19,12 +19,14 @@ from dlstudio.train.errors import (
     CancelFit,
     CancelStep,
     DivergenceError,
+    SettingsError,
     TrainingSetupError,
 )
 from dlstudio.train.history import History
 from dlstudio.train.losses import loss_names
 from dlstudio.train.lr_finder import LRFinderResult
 from dlstudio.train.metrics import F1, MAE, R2, Accuracy, Metric, TopK, metric_names
+from dlstudio.train.settings import TrainingSettings
 from dlstudio.train.trainer import Trainer
 
 __all__ = [
@@ -45,9 +47,11 @@ __all__ = [
     "Metric",
     "NaNGuard",
     "ProgressTracker",
+    "SettingsError",
     "TensorBoardLogger",
     "TopK",
     "Trainer",
+    "TrainingSettings",
     "TrainingSetupError",
     "loss_names",
     "metric_names",

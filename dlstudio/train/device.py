@@ -52,7 +52,7 @@ class Precision:
                 self.scaler = torch.amp.GradScaler("cuda")
         # nullcontext is reusable: one shared instance saves an allocation per step.
         no_op = nullcontext()
-        self.autocast: Callable[[], AbstractContextManager] = (
+        self.autocast: Callable[[], AbstractContextManager[Any]] = (
             partial(torch.autocast, device_type="cuda", dtype=self.dtype)
             if self.enabled
             else lambda: no_op

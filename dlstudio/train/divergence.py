@@ -10,9 +10,12 @@ import math
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from dlstudio.train.outputs import first_tensor
 
 _ADVICE = (
     "Try a lower learning rate (t.find_lr() suggests one), standardised inputs, or a "
@@ -38,17 +41,6 @@ def _finite(value: object) -> bool:
     return True
 
 
-def _first_tensor(value: object) -> Tensor | None:
-    if isinstance(value, Tensor):
-        return value if value.requires_grad else None
-    if isinstance(value, tuple | list):
-        for v in value:
-            found = _first_tensor(v)
-            if found is not None:
-                return found
-    return None
-
-
 def describe_module(name: str, module: nn.Module, node_ids: Mapping[str, str]) -> str:
     """``layer 'fc1' (Linear)``, with the graph node when the model came from a graph."""
     label = f"layer '{name}' ({type(module).__name__}"
@@ -64,7 +56,7 @@ def locate_divergence(
     y: Tensor,
     loss_fn: Callable[[Tensor, Tensor], Tensor],
     node_ids: Mapping[str, str] | None = None,
-    autocast: Callable[[], AbstractContextManager] = nullcontext,
+    autocast: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> Divergence:
     """Re-run one batch through ``model`` and report the first non-finite value.
 
@@ -93,11 +85,11 @@ def locate_divergence(
     bad_grads: list[str] = []
     handles = []
 
-    def watch(name: str):
+    def watch(name: str) -> Callable[[nn.Module, object, object], None]:
         def forward_hook(_module: nn.Module, _inputs: object, output: object) -> None:
             if not bad_outputs and not _finite(output):
                 bad_outputs.append(name)
-            tensor = _first_tensor(output)
+            tensor = first_tensor(output, requires_grad=True)
             if tensor is not None:
                 tensor.register_hook(lambda g: bad_grads.append(name) if not _finite(g) else None)
 

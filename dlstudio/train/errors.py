@@ -6,6 +6,8 @@ catches each at the level it names and carries on from there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class TrainingSetupError(ValueError):
     """The model, data or settings cannot train together; raised before the first step.
@@ -14,6 +16,30 @@ class TrainingSetupError(ValueError):
         >>> str(TrainingSetupError("The model gives 5 outputs but the data has 3 classes."))
         'The model gives 5 outputs but the data has 3 classes.'
     """
+
+
+class SettingsError(TrainingSetupError):
+    """A training setting that cannot be used (an unknown name, a number out of range).
+
+    Every place that takes settings (the Trainer, the live controls, the Studio page, session
+    files, the exported script) raises this with the same sentence for the same bad value.
+
+    Example:
+        >>> str(unknown_choice("optimizer", "lion", ("adam", "sgd")))
+        "Unknown optimizer 'lion': choose one of adam, sgd."
+    """
+
+
+def unknown_choice(what: str, value: object, choices: Iterable[str]) -> SettingsError:
+    """The error for a name that is not one of ``choices`` (raise it).
+
+    Example:
+        >>> raise unknown_choice("loss", "hinge", ("auto", "mse"))
+        Traceback (most recent call last):
+        ...
+        dlstudio.train.errors.SettingsError: Unknown loss 'hinge': choose one of auto, mse.
+    """
+    return SettingsError(f"Unknown {what} {value!r}: choose one of {', '.join(choices)}.")
 
 
 class DivergenceError(RuntimeError):

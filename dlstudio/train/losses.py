@@ -11,7 +11,7 @@ from collections.abc import Callable
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dlstudio.train.errors import TrainingSetupError
+from dlstudio.train.errors import TrainingSetupError, unknown_choice
 
 LossSpec = str | nn.Module | Callable[[Tensor, Tensor], Tensor]
 
@@ -47,19 +47,48 @@ def loss_names() -> list[str]:
     return list(_FUNCTIONS)
 
 
+def loss_choices() -> tuple[str, ...]:
+    """The loss names a setting may hold: ``"auto"`` (chosen from the data), then the built-ins.
+
+    Example:
+        >>> loss_choices()
+        ('auto', 'cross_entropy', 'mse', 'l1', 'bce', 'huber')
+    """
+    return ("auto", *_FUNCTIONS)
+
+
+def resolve_loss(name: str) -> str:
+    """The choice ``name`` stands for (any case, aliases such as ``"ce"``), or SettingsError.
+
+    Example:
+        >>> resolve_loss("MAE")
+        'l1'
+    """
+    key = name.lower().replace(" ", "_")
+    key = _ALIASES.get(key, key)
+    if key not in loss_choices():
+        raise unknown_choice("loss", name, loss_choices())
+    return key
+
+
+def loss_function(name: str) -> Callable[..., Tensor]:
+    """The ``torch.nn.functional`` function behind a built-in loss (the script exporter calls
+    the same one).
+
+    Example:
+        >>> loss_function("huber").__name__
+        'huber_loss'
+    """
+    return _FUNCTIONS[resolve_loss(name)]
+
+
 def canonical_loss_name(spec: str, task: str, out_features: int, num_classes: int | None) -> str:
     """Resolve an alias or ``"auto"`` to a built-in name, refusing pairs that cannot work."""
-    key = spec.lower().replace(" ", "_")
-    if key == "auto":
+    name = resolve_loss(spec)
+    if name == "auto":
         if task == "regression":
             return "mse"
         return "bce" if out_features == 1 and num_classes == 2 else "cross_entropy"
-    name = _ALIASES.get(key, key)
-    if name not in _FUNCTIONS:
-        raise TrainingSetupError(
-            f"Unknown loss {spec!r}. Choose one of: auto, {', '.join(_FUNCTIONS)}, "
-            "or pass a torch loss module such as nn.CrossEntropyLoss()."
-        )
     if name == "cross_entropy" and task == "regression":
         raise TrainingSetupError(
             "Cross-entropy needs class labels, but this data set's targets are numbers to "

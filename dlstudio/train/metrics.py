@@ -9,12 +9,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from dlstudio.train.errors import TrainingSetupError
 
 ClassPredictor = Callable[[Tensor], Tensor]
+
+
+def confusion_matrix(
+    target: Tensor | np.ndarray, predicted: Tensor | np.ndarray, num_classes: int
+) -> Tensor:
+    """Counts ``[true class, predicted class]`` (rows: truth), like scikit-learn's, on the
+    device of ``target``.
+
+    Example:
+        >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
+        [[1, 0], [1, 1]]
+    """
+    c = int(num_classes)
+    target = torch.as_tensor(target).long().reshape(-1)
+    predicted = torch.as_tensor(predicted, device=target.device).long().reshape(-1)
+    counts = torch.bincount(target * c + predicted, minlength=c * c)
+    return counts[: c * c].view(c, c)
 
 
 class Metric:
@@ -98,14 +116,13 @@ class F1(Metric):
         self.confusion: Tensor | int = 0
 
     def update(self, output: Tensor, target: Tensor) -> None:
-        c = self.num_classes
-        cells = target * c + self.predict_classes(output)
-        self.confusion = self.confusion + torch.bincount(cells, minlength=c * c)
+        found = confusion_matrix(target, self.predict_classes(output), self.num_classes)
+        self.confusion = self.confusion + found
 
     def compute(self) -> float:
         if isinstance(self.confusion, int):
             return 0.0
-        m = self.confusion.view(self.num_classes, self.num_classes).double().cpu()
+        m = self.confusion.double().cpu()
         tp = m.diag()
         precision_den, recall_den = m.sum(0), m.sum(1)
         f1 = 2 * tp / (precision_den + recall_den).clamp(min=1)

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dlstudio.train.errors import TrainingSetupError
+from dlstudio.train.errors import TrainingSetupError, unknown_choice
 
 OptimizerSpec = str | Mapping[str, Any] | type | Callable[..., torch.optim.Optimizer]
 SchedulerSpec = str | Mapping[str, Any] | Callable[[torch.optim.Optimizer], Any] | None
@@ -23,12 +23,73 @@ _OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict[str, Any]]] = {
     "adamw": (torch.optim.AdamW, {"weight_decay": 0.01}),
     "rmsprop": (torch.optim.RMSprop, {}),
 }
-_SCHEDULERS = ("step", "cosine", "onecycle", "plateau")
+# "none" is a choice like the others, so a settings form can offer it in the same list.
+_SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
 _SCHEDULER_ALIASES = {
     "one_cycle": "onecycle",
     "one-cycle": "onecycle",
     "reduce_on_plateau": "plateau",
 }
+
+
+def optimizer_choices() -> tuple[str, ...]:
+    """The optimizer names ``make_optimizer`` accepts.
+
+    Example:
+        >>> optimizer_choices()
+        ('sgd', 'adam', 'adamw', 'rmsprop')
+    """
+    return tuple(_OPTIMIZERS)
+
+
+def scheduler_choices() -> tuple[str, ...]:
+    """The scheduler names ``make_schedule`` accepts, ``"none"`` first.
+
+    Example:
+        >>> scheduler_choices()
+        ('none', 'step', 'cosine', 'onecycle', 'plateau')
+    """
+    return _SCHEDULERS
+
+
+def resolve_optimizer(name: str) -> str:
+    """The built-in optimizer ``name`` stands for (any case), or SettingsError.
+
+    Example:
+        >>> resolve_optimizer("AdamW")
+        'adamw'
+    """
+    key = name.lower()
+    if key not in _OPTIMIZERS:
+        raise unknown_choice("optimizer", name, optimizer_choices())
+    return key
+
+
+def resolve_scheduler(name: str) -> str:
+    """The built-in scheduler ``name`` stands for (any case, aliases), or SettingsError.
+
+    Example:
+        >>> resolve_scheduler("one_cycle")
+        'onecycle'
+    """
+    key = name.lower()
+    key = _SCHEDULER_ALIASES.get(key, key)
+    if key not in _SCHEDULERS:
+        raise unknown_choice("scheduler", name, scheduler_choices())
+    return key
+
+
+def optimizer_recipe(name: str) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+    """The torch class and default options behind a built-in optimizer name (the script
+    exporter writes the same call).
+
+    Example:
+        >>> cls, options = optimizer_recipe("sgd")
+        >>> cls.__name__, options
+        ('SGD', {'momentum': 0.9})
+    """
+    cls, defaults = _OPTIMIZERS[resolve_optimizer(name)]
+    return cls, dict(defaults)
 
 
 def _split_spec(spec: str | Mapping[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
@@ -55,13 +116,9 @@ def make_optimizer(
     """
     if isinstance(spec, str | Mapping):
         name, options = _split_spec(spec, "optimizer")
-        if name not in _OPTIMIZERS:
-            raise TrainingSetupError(
-                f"Unknown optimizer {name!r}. Choose one of: {', '.join(_OPTIMIZERS)}, or pass a "
-                "torch.optim class."
-            )
-        cls, defaults = _OPTIMIZERS[name]
-        return cls(params, lr=lr, **{**defaults, **options})
+        cls, defaults = optimizer_recipe(name)
+        make: Callable[..., torch.optim.Optimizer] = cls  # the base class has no lr argument
+        return make(params, lr=lr, **{**defaults, **options})
     if callable(spec):
         return spec(params, lr=lr)
     raise TrainingSetupError(
@@ -106,7 +163,8 @@ class Schedule:
             self.scheduler.step(epoch_metrics.get(self.monitor, epoch_metrics.get("loss")))
 
     def state_dict(self) -> dict[str, Any]:
-        return self.scheduler.state_dict()
+        state: dict[str, Any] = self.scheduler.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state)
@@ -120,7 +178,8 @@ def make_schedule(
     steps_per_epoch: int,
 ) -> Schedule | None:
     """Build a schedule from ``"step"``, ``"cosine"``, ``"onecycle"``, ``"plateau"``, a dict with
-    ``name`` and scheduler options, or ``factory(optimizer)`` (stepped once per epoch).
+    ``name`` and scheduler options, or ``factory(optimizer)`` (stepped once per epoch);
+    ``None`` or ``"none"`` gives no schedule.
 
     Example:
         >>> opt = make_optimizer("sgd", nn.Linear(2, 1).parameters(), lr=0.1)
@@ -136,7 +195,9 @@ def make_schedule(
             )
         return Schedule(spec(optimizer), "epoch")
     name, options = _split_spec(spec, "scheduler")
-    name = _SCHEDULER_ALIASES.get(name, name)
+    name = resolve_scheduler(name)
+    if name == "none":
+        return None
     total = max(1, epochs * steps_per_epoch)
     sched = torch.optim.lr_scheduler
     if name == "step":
@@ -151,6 +212,4 @@ def make_schedule(
         monitor = options.pop("monitor", "val_loss")
         opts = {"mode": "min", "factor": 0.1, "patience": 2, **options}
         return Schedule(sched.ReduceLROnPlateau(optimizer, **opts), "epoch", monitor)
-    raise TrainingSetupError(
-        f"Unknown scheduler {name!r}. Choose one of: {', '.join(_SCHEDULERS)}, or None."
-    )
+    raise AssertionError(f"scheduler {name!r} is listed but not built")  # a new name, half added

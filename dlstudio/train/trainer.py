@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dlstudio.train.batches import Batches
+from dlstudio.datasets.batches import Batches, make_loaders
+from dlstudio.train.assembly import build_model, loss_and_metrics, node_ids
 from dlstudio.train.callbacks.base import Callback, CallbackList
 from dlstudio.train.callbacks.nan_guard import NaNGuard
-from dlstudio.train.checkpoint import load_trainer, save_trainer
 from dlstudio.train.control import RunControl, StopRequested
 from dlstudio.train.device import Precision, resolve_device
 from dlstudio.train.errors import CancelEpoch, CancelFit, CancelStep, TrainingSetupError
@@ -31,7 +31,8 @@ from dlstudio.train.optim import (
     make_optimizer,
     make_schedule,
 )
-from dlstudio.train.setup import build_model, loss_and_metrics, node_ids
+from dlstudio.train.run_folder import load_trainer, save_trainer
+from dlstudio.train.settings import check_settings
 
 
 class Trainer:
@@ -77,13 +78,18 @@ class Trainer:
                     f"data must be a DataBundle (from dlstudio.datasets), not {type(data).__name__}:"
                     " try datasets.load('digits') or datasets.from_tensors(x, y)."
                 )
-        if int(epochs) < 1 or int(batch_size) < 1 or not lr > 0:
-            raise TrainingSetupError("epochs and batch_size must be at least 1, and lr above 0.")
+        # The same limits and sentences as the controls, the Studio and session files.
+        checked = check_settings(
+            {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+             "optimizer": optimizer, "loss": loss, "scheduler": scheduler},
+            code=True,
+        )  # fmt: skip
         self.data = data
-        self.lr = float(lr)
-        self.epochs = int(epochs)
-        self.batch_size = int(batch_size)
-        self.seed = seed
+        self.lr: float = checked["lr"]
+        self.epochs: int = checked["epochs"]
+        self.batch_size: int = checked["batch_size"]
+        self.seed: int = checked["seed"]
+        seed = self.seed
         self.config: dict[str, Any] = {
             "loss": loss, "optimizer": optimizer, "scheduler": scheduler,
             "metrics": list(metrics), "mixed_precision": mixed_precision,
@@ -94,8 +100,10 @@ class Trainer:
         self.device = resolve_device(device)
         self.model.to(self.device)
         self.precision = Precision(self.device, mixed_precision)
-        self._train_batches = Batches(data.train, batch_size, seed, True, self.device)
-        self._val_batches = Batches(data.val, batch_size, seed, False, self.device)
+        # The same engine as DataBundle.loaders: the shuffle is fixed by (seed, epoch).
+        self._train_batches, self._val_batches = make_loaders(
+            data.train, data.val, self.batch_size, seed, self.device
+        )
         self.loss_fn, self.metrics = loss_and_metrics(
             self.model, self.graph, data, self._train_batches.sample(2), loss, metrics
         )
@@ -380,8 +388,12 @@ class Trainer:
         dataset = self.data.val if data is None else getattr(data, "val", data)
         return self._evaluate(Batches(dataset, self.batch_size, self.seed, False, self.device))
 
-    def predict(self, x: Any) -> Tensor:
+    def predict(self, x: Any, *, batch_size: int | None = None) -> Tensor:
         """The model's outputs for one sample (shape ``input_shape``) or a batch, on the CPU.
+
+        The model sees ``batch_size`` samples per pass (the trainer's ``batch_size`` unless
+        given: a many-point grid is faster in one pass). Eval mode, no gradients; it holds
+        ``lock``, so it is safe from any thread while a run goes on.
 
         Example:
             >>> t.predict(bundle.val[0][0]).argmax()  # doctest: +SKIP
@@ -400,7 +412,7 @@ class Trainer:
             self.model.eval()
             try:
                 with torch.no_grad(), self.precision.autocast():
-                    for chunk in x.split(self.batch_size):
+                    for chunk in x.split(batch_size or self.batch_size):
                         outputs.append(self.model(chunk.to(self.device)).float().cpu())
             finally:
                 self.model.train(was_training)

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from dlstudio.ui.builder import ModelBuilder
     from dlstudio.ui.studio import Studio
 
-# name -> module holding it.
-_LIVE = ("live", "LossPlot", "TrainingControls", "TrainingProgress", "ConfusionMatrix",
+# name -> module holding it. Not "live": dlstudio.ui.live is the subpackage (the function is
+# dlstudio.live), and a lazy name equal to a subpackage's changes meaning once it is imported.
+_LIVE = ("LossPlot", "TrainingControls", "TrainingProgress", "ConfusionMatrix",
          "RegressionPlot", "DecisionBoundary", "ResultsView", "results_for", "LiveView")  # fmt: skip
 _LAZY = {
     "ModelBuilder": "dlstudio.ui.builder",

@@ -1,8 +1,10 @@
 """Where the built front-end lives, and how a widget loads it once per page.
 
-Every ModelBuilder's own ``_esm`` is a tiny loader; the real bundle (about 0.5 MB) sits in
-one shared ``BundleHost`` model per kernel. A saved notebook therefore stores the bundle
-once, however many builders it shows.
+Every widget's own ``_esm`` is a tiny loader; the real bundle sits in one shared
+``BundleHost`` model per kernel. A saved notebook therefore stores each bundle once, however
+many widgets use it. Two bundles: ``builder`` (React: the ModelBuilder and the code view) and
+``plots`` (plotly.js: the loss plot and the results views). A widget says which one with
+``BundledWidget``'s ``bundle_name``, and which view of it with ``_kind``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import warnings
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
+import anywidget
 import ipywidgets
 import traitlets
+from ipywidgets import widget_serialization
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -91,3 +96,18 @@ def shared_host(name: str) -> BundleHost:
         host = BundleHost(name=name, code=read_bundle(name))
         hosts[name] = host
     return host
+
+
+class BundledWidget(anywidget.AnyWidget):
+    """An anywidget whose front-end is a view in one of the shared bundles.
+
+    Subclasses set ``bundle_name``, and ``_kind`` when the bundle holds several views.
+    """
+
+    bundle_name: ClassVar[str]
+    _esm = LOADER_ESM
+    _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
+
+    @traitlets.default("_bundle")
+    def _default_bundle(self) -> BundleHost:
+        return shared_host(self.bundle_name)

@@ -1,29 +1,28 @@
 """``ModelBuilder``: the visual model editor widget (anywidget + React Flow).
 
-The page edits the graph document; Python is the one source of truth for shapes, problems
-and code. Each edit arrives in the synced ``graph`` trait, the core analyses it, and the
-answer goes back as the ``shapes``, ``problems``, ``code`` and ``param_count`` traits, so a
-saved notebook redraws without a kernel. One-off requests (templates, JSON files, fixes)
-travel as custom messages answered with the same id (see ``protocol.py``). The
-``graph_revision`` trait orders the graph traffic both ways, so that an older document never
-replaces a newer one (docs/architecture.md, "Graph sync").
+The page edits the graph document; Python is the one source of truth for the document, its
+shapes, problems and code. The page sends each edit as an ``edit`` request; Python checks it
+with the core, takes or refuses it, and writes the document to the ``graph`` trait (the only
+writer of it) with ``graph_revision`` saying which page edit it answers. The analysis goes back
+as the ``shapes``, ``problems``, ``code`` and ``param_count`` traits, so a saved notebook
+redraws without a kernel. Other requests (templates, JSON files, fixes, blocks) are answered
+with a reply naming the view and id that asked (see ``protocol.py``, and docs/architecture.md,
+"Graph sync").
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import anywidget
 import traitlets
-from ipywidgets import widget_serialization, widgets
+from ipywidgets import widget_serialization
 from torch import nn
 
-from dlstudio.graph import Graph, GraphError, examples, layers
-from dlstudio.graph.blocks import BlockDefinition
-from dlstudio.graph.document import Node
+from dlstudio.graph import Graph, GraphError, editing, examples, layers
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
 
@@ -32,6 +31,11 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[Graph], Any]
 
 NO_CODE = "# The generated PyTorch code appears here once the graph has no problems.\n"
+
+STALE_REQUEST = (
+    "The model was replaced from Python (a template, new data or an assignment) before this "
+    "arrived, so nothing was changed; look at the new model and try again."
+)
 
 
 def starter_graph() -> Graph:
@@ -46,7 +50,7 @@ def _as_graph(source: Graph | str | dict | None) -> Graph:
     if source is None:
         return starter_graph()
     if isinstance(source, Graph):
-        return clone_graph(source)
+        return source.copy()
     if isinstance(source, str):
         try:
             return examples.load(source)
@@ -59,19 +63,11 @@ def _as_graph(source: Graph | str | dict | None) -> Graph:
     )
 
 
-def _structure(graph: Graph) -> str:
-    """The document without positions: moving nodes around changes no shape or code."""
-    doc = graph.to_dict()
-    doc["nodes"] = [{k: v for k, v in n.items() if k != "position"} for n in doc["nodes"]]
-    return json.dumps(doc, sort_keys=True)
-
-
 class GraphTrait(traitlets.Instance):
     """A Graph synced as its JSON document.
 
     Reading gives a copy and assigning stores a copy, so ``g = b.graph; g.add(...);
-    b.graph = g`` is seen as a change, and edits on the page never alter a Graph the
-    user still holds.
+    b.graph = g`` is seen as a change, and nothing the user holds changes under them.
     """
 
     def __init__(self) -> None:
@@ -79,7 +75,7 @@ class GraphTrait(traitlets.Instance):
 
     def get(self, obj: Any, cls: Any = None) -> Any:
         value = super().get(obj, cls)
-        return clone_graph(value) if isinstance(value, Graph) else value
+        return value.copy() if isinstance(value, Graph) else value
 
     def set(self, obj: Any, value: Any) -> None:
         # Any new graph counts as a change: comparing two 500-node graphs (traitlets' default)
@@ -92,44 +88,21 @@ class GraphTrait(traitlets.Instance):
 
     def validate(self, obj: Any, value: Any) -> Graph:
         graph = super().validate(obj, value)
-        # A graph just read from the page is ours alone: no need to copy it again.
-        return graph if graph is getattr(obj, "_page_graph", None) else clone_graph(graph)
-
-
-def _clone(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _clone(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clone(item) for item in value]
-    return value
-
-
-def clone_graph(graph: Graph) -> Graph:
-    """A deep copy of an already-checked graph, without parsing it again (fast at 500 nodes)."""
-    blocks = {
-        name: BlockDefinition(name, _clone_nodes(block.nodes), list(block.edges))
-        for name, block in graph.blocks.items()
-    }
-    return Graph(
-        _clone_nodes(graph.nodes), list(graph.edges), graph.max_params, dict(graph.metadata), blocks
-    )
-
-
-def _clone_nodes(nodes: list[Node]) -> list[Node]:
-    return [
-        Node(node.id, node.op, _clone(node.params), node.label, _clone(node.position))
-        for node in nodes
-    ]
+        assert graph is not None  # allow_none=False: Instance refuses None before this
+        return graph.copy()
 
 
 def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
     return graph.to_dict()
 
 
-STALE_REQUEST = (
-    "The model was replaced from Python (a template, new data or an assignment) before this "
-    "arrived, so nothing was changed; look at the new model and try again."
-)
+class _Answer(NamedTuple):
+    """The page edit that the next document Python writes answers."""
+
+    view: str
+    edit: int
+    base: int
+    refused: bool
 
 
 class ModelBuilder(anywidget.AnyWidget):
@@ -145,16 +118,18 @@ class ModelBuilder(anywidget.AnyWidget):
     _esm = LOADER_ESM
     _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
 
-    # The page's edits arrive through set_state below, never as a plain trait update, and are
-    # never echoed: an echo arriving after a newer local edit would be an older document.
-    graph = GraphTrait().tag(sync=True, echo_update=False, to_json=_graph_to_json)
-    graph_revision = traitlets.Dict().tag(sync=True, echo_update=False)
-    """Which page edit and which Python replacement ``graph`` includes (``GraphRevision``)."""
+    graph = GraphTrait().tag(sync=True, to_json=_graph_to_json)
+    """The model; only Python writes it, the page sends its edits as requests."""
+    graph_revision = traitlets.Dict().tag(sync=True)
+    """Which document ``graph`` is and which page edit it answers (``protocol.GraphRevision``);
+    written after ``graph``, so a page that reads both on its change sees them together."""
     selection = traitlets.List(traitlets.Unicode()).tag(sync=True, echo_update=False)
-    catalog = traitlets.List().tag(sync=True)
+    catalog: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    categories = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """The palette's category order (``layers.CATEGORIES``); others come after, in turn."""
     templates = traitlets.List(traitlets.Unicode()).tag(sync=True)
     shapes = traitlets.Dict().tag(sync=True)
-    problems = traitlets.List().tag(sync=True)
+    problems: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     code = traitlets.Unicode(NO_CODE).tag(sync=True)
     param_count = traitlets.Int(0).tag(sync=True)
     block_params = traitlets.Dict().tag(sync=True)
@@ -166,26 +141,25 @@ class ModelBuilder(anywidget.AnyWidget):
     """The diagnoses behind a badge, in words (shown as the badge's tooltip)."""
 
     def __init__(self, graph: Graph | str | dict | None = None, **kwargs: Any) -> None:
-        start = _as_graph(graph)
         self._callbacks: list[ChangeCallback] = []
         self._structure = ""
-        self._page_graph: Graph | None = None  # the graph object last read from the page
-        self._page_seen = 0  # the newest page edit received (taken or not)
-        self._request_page = 0  # the newest page edit a request brought
-        self._python_rev = 0  # documents Python put in place itself
+        self._answering: _Answer | None = None
+        # (view, base) while every revision after ``base`` is an edit of that one view: its
+        # next edits, sent before the answers arrived, build on those and are taken.
+        self._run: tuple[str, int] | None = None
         super().__init__(
-            graph=start,
+            graph=_as_graph(graph),
             _bundle=shared_host("builder"),
             catalog=layers.catalog(),
+            categories=list(layers.CATEGORIES),
             templates=examples.names(),
             **kwargs,
         )
-        self._analyse(notify=False)
         self.on_msg(self._on_message)
 
     @traitlets.default("graph_revision")
-    def _no_revision(self) -> dict[str, int]:
-        return {"page": 0, "python": 0}
+    def _first_revision(self) -> dict[str, Any]:
+        return {"number": 0, "view": "", "edit": 0, "refused": False}
 
     # -- the Python API --------------------------------------------------------------------
 
@@ -237,15 +211,30 @@ class ModelBuilder(anywidget.AnyWidget):
             self.health = {str(k): str(v) for k, v in health.items()}
             self.health_notes = {str(k): str(v) for k, v in (notes or {}).items()}
 
-    # -- keeping the answer in step with the graph ----------------------------------------
+    # -- keeping the revision and the answer in step with the graph -------------------------
 
     @traitlets.observe("graph")
     def _graph_changed(self, _change: dict[str, Any]) -> None:
-        self._analyse(notify=True)
+        self._revise()
+        self._analyse()
 
-    def _analyse(self, notify: bool) -> None:
+    def _revise(self) -> None:
+        """Number the document just written, naming the page edit it answers, if any."""
+        answer, self._answering = self._answering, None
+        if answer is None or answer.refused:
+            self._run = None
+        elif self._run is None or self._run[0] != answer.view:
+            self._run = (answer.view, answer.base)
+        self.graph_revision = {
+            "number": self.graph_revision["number"] + 1,
+            "view": answer.view if answer else "",
+            "edit": answer.edit if answer else 0,
+            "refused": answer.refused if answer else False,
+        }
+
+    def _analyse(self) -> None:
         graph = self._current
-        structure = _structure(graph)
+        structure = graph.structure_key()
         if structure == self._structure:
             return
         self._structure = structure
@@ -266,98 +255,53 @@ class ModelBuilder(anywidget.AnyWidget):
                 for node in graph.nodes
                 if node.op in graph.blocks
             }
-            if notify and self.health:  # the badges described the model before this edit
+            if self.health:  # the badges described the model before this edit
                 self.health, self.health_notes = {}, {}
-        if notify:
-            for callback in list(self._callbacks):
-                try:
-                    callback(clone_graph(graph))
-                except Exception:  # a learner's callback must not break the editor
-                    log.exception("A ModelBuilder on_change callback failed")
+        for callback in list(self._callbacks):
+            try:
+                callback(graph.copy())
+            except Exception:  # a learner's callback must not break the editor
+                log.exception("A ModelBuilder on_change callback failed")
 
-    # -- page <-> Python graph sync (docs/architecture.md, "Graph sync") ---------------------
+    # -- the page's edits (docs/architecture.md, "Graph sync") -------------------------------
 
-    def _from_page(self) -> bool:
-        return self._page_graph is not None and self._current is self._page_graph
-
-    def notify_change(self, change: Any) -> None:
-        # A graph Python put in place itself leaves with a new Python revision in the same
-        # message: that is how the page tells a replacement from an old document.
-        if change["name"] != "graph" or change["type"] != "change" or self._from_page():
-            super().notify_change(change)
-            return
-        self._python_rev += 1
-        with self.hold_sync():
-            self.graph_revision = {"page": self._page_seen, "python": self._python_rev}
-            self._states_to_send.add("graph")
-        # Then the observers (the analysis, the learner's callbacks), as ipywidgets would; the
-        # graph is not sent a second time.
-        super(widgets.Widget, self).notify_change(change)
-
-    def _should_send_property(self, key: str, value: Any) -> bool:
-        # The page shows the graph it sent: no echo, and no serialising of 500 nodes to find
-        # out that it would be one.
-        if key == "graph" and self._from_page():
-            return False
-        return super()._should_send_property(key, value)
-
-    def set_state(self, sync_data: dict[str, Any]) -> None:
-        if "graph" not in sync_data and "graph_revision" not in sync_data:
-            super().set_state(sync_data)
-            return
-        rest = dict(sync_data)
-        doc = rest.pop("graph", None)
-        revision = protocol.parse_revision(rest.pop("graph_revision", None))
-        take = self._page_edit_is_current(revision) and "graph" in sync_data
-        # Kept as a property lock: the page is not sent back what it already knows.
-        rest["graph_revision"] = {"page": self._page_seen, "python": self._python_rev}
-        super().set_state(rest)
-        if take:
-            self._take_page_graph(doc)
-
-    def _page_edit_is_current(
-        self, revision: protocol.GraphRevision | None, *, by_request: bool = False
-    ) -> bool:
-        """Record a page edit's revision; False when its document must not be taken."""
-        if revision is None:  # a page that does not number its edits: take them in order
+    def _made_on_current(self, view: str, base: int) -> bool:
+        """Whether a request of ``view`` made on revision ``base`` builds on the graph held now:
+        nothing has changed it since, or only that view's own earlier edits."""
+        number = self.graph_revision["number"]
+        if base == number:
             return True
-        page = revision["page"]
-        # Trait updates arrive in order; only a request can overtake them, bringing a newer
-        # edit. (Comparing with the newest edit of all would drop every edit of a second
-        # browser tab whose count runs behind.)
-        if page <= self._request_page:
-            return False
-        self._page_seen = max(self._page_seen, page)
-        if by_request:
-            self._request_page = page
-        # Made on a document Python has replaced since: the replacement, already on its way
-        # to the page, wins (the page drops its edit when it draws the replacement).
-        return revision["python"] >= self._python_rev
+        return self._run is not None and self._run[0] == view and self._run[1] <= base < number
 
-    def _take_page_graph(self, doc: Any) -> None:
+    def _request_edit(self, request: protocol.EditRequest) -> None:
+        view, edit, base = request["view"], request["id"], request["base"]
+        if not self._made_on_current(view, base):
+            # Made on a document Python has replaced since: the replacement, already on its way
+            # to the page, wins there too. The graph is unchanged, so only the answer goes.
+            self.graph_revision = {
+                **self.graph_revision,
+                "view": view,
+                "edit": edit,
+                "refused": True,
+            }
+            return
         try:
-            graph = Graph.from_dict(doc)
+            graph = Graph.from_dict(request["graph"])
         except GraphError as error:
-            # A malformed document is refused: the page is sent the last good one back, as a
-            # replacement (a copy, so that it is not taken for the page's own graph).
+            # Refused: the last good document goes back as a new revision, so the page draws
+            # it and every edit it sent on top of the refused one is refused too.
             self.error = str(error)
-            self._page_graph = None
-            self.graph = self._current
+            self._write(self._current, _Answer(view, edit, base, refused=True))
             return
         self.error = ""
-        self._page_graph = graph
-        self.graph = graph
+        self._write(graph, _Answer(view, edit, base, refused=False))
 
-    def _take_request_graph(self, request: protocol.Request) -> bool:
-        """Take the document a request brings; False when it was made on a replaced one."""
-        if "graph" not in request:
-            return True
-        revision = protocol.parse_revision(request.get("revision"))
-        if revision is not None and revision["python"] < self._python_rev:
-            return False
-        if self._page_edit_is_current(revision, by_request=True):
-            self._take_page_graph(request["graph"])
-        return True
+    def _write(self, graph: Graph, answer: _Answer) -> None:
+        self._answering = answer
+        try:
+            self.graph = graph
+        finally:
+            self._answering = None
 
     # -- requests from the page --------------------------------------------------------------
 
@@ -368,11 +312,18 @@ class ModelBuilder(anywidget.AnyWidget):
             if isinstance(content, dict) and isinstance(content.get("id"), int):
                 self.send(protocol.make_reply(content, error=str(error)))
             return
-        handler = getattr(self, f"_request_{request['type']}")
-        current = self._take_request_graph(request)
-        if not current and request["type"] != "save_json":
+        if request["type"] == "edit":
+            self._request_edit(request)  # answered by graph_revision
+            return
+        base = request.get("base")
+        if (
+            isinstance(base, int)
+            and request["type"] != "save_json"  # saves what Python holds, as the page will
+            and not self._made_on_current(request["view"], base)
+        ):
             self.send(protocol.make_reply(request, error=STALE_REQUEST))
             return
+        handler = getattr(self, f"_request_{request['type']}")
         try:
             result = handler(request)
         except (GraphError, KeyError, ValueError, TypeError) as error:
@@ -394,7 +345,7 @@ class ModelBuilder(anywidget.AnyWidget):
         return {"text": graph.to_json() + "\n", "filename": f"{stem}.json"}
 
     def _request_apply_fix(self, request: protocol.ApplyFixRequest) -> None:
-        self.graph = apply_fix(self._current, request["fix"])
+        self.graph = editing.apply_fix(self._current, request["fix"])
 
     def _request_group_block(self, request: protocol.GroupBlockRequest) -> dict[str, str]:
         graph = self._current.copy()
@@ -416,26 +367,20 @@ class ModelBuilder(anywidget.AnyWidget):
         return {"ids": ids}
 
 
-def apply_fix(graph: Graph, fix: dict[str, Any]) -> Graph:
-    """A copy of ``graph`` with a Problem's ``fix`` applied (``None`` removes a parameter).
+_MOVED = {
+    "apply_fix": ("dlstudio.graph.editing.apply_fix", editing.apply_fix),
+    "clone_graph": ("Graph.copy()", Graph.copy),
+}
 
-    Example:
-        >>> g = Graph(); g.add("Linear", id="fc", in_features=5)
-        'fc'
-        >>> apply_fix(g, {"node_id": "fc", "params": {"in_features": None}}).node("fc").params
-        {}
-    """
-    node_id, params = fix.get("node_id"), fix.get("params")
-    if not isinstance(node_id, str) or not isinstance(params, dict):
-        raise ValueError("A fix names a node_id and the params to change.")
-    fixed = graph.copy()
-    try:
-        node = fixed.node(node_id)
-    except KeyError:
-        raise KeyError(f"There is no node {node_id!r} to fix any more; it was removed.") from None
-    for name, value in params.items():
-        if value is None:
-            node.params.pop(name, None)
-        else:
-            node.params[name] = value
-    return fixed
+
+def __getattr__(name: str) -> Any:
+    # Graph operations moved to the core; the old names work for one more release.
+    if name in _MOVED:
+        new, value = _MOVED[name]
+        warnings.warn(
+            f"dlstudio.ui.builder.{name} moved: use {new} (the old name goes in the next release).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -75,7 +75,7 @@ class TensorInspector(widgets.VBox):
         batch: Any,
         *,
         graph: Any = None,
-        loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+        loss_fn: Callable[[Tensor, Tensor | None], Tensor] | None = None,
         callback: InspectionCallback | None = None,
         lock: Any = None,
     ):
@@ -255,9 +255,9 @@ class TensorInspector(widgets.VBox):
         if stats is not None:
             what = dict((v, k) for k, v in KINDS)[self.kind.value]
             caption = f"Histogram of the {what}: {stats.min:.3g} (left) to {stats.max:.3g} (right)."
-        reports = self.callback.reports if self.callback is not None else []
-        if len(reports) > 1:
-            heat = self.callback.heatmap(layer.name, self.kind.value, param)
+        callback = self.callback
+        if callback is not None and len(callback.reports) > 1:
+            heat = callback.heatmap(layer.name, self.kind.value, param)
             values = heat.normalised().T[::-1]  # bins (bottom: low) × steps
             # A few captures would otherwise be enlarged into a sliver thousands of pixels tall.
             widen = -(-values.shape[0] // max(1, values.shape[1]))

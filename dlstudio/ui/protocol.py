@@ -1,30 +1,35 @@
-"""The message protocol between the ModelBuilder widget and its page.
+"""The message protocol between the dlstudio widgets and their page.
 
 Mirror of ``widgets/src/protocol.ts``: ``tests/ui/test_protocol.py`` parses both and fails
 when a trait, request type or field exists on one side only. State lives in synced traits
-(``TRAIT_NAMES``); one-off requests arrive as custom messages carrying an ``id`` and are
-answered with a ``Reply`` carrying the same id.
+(``TRAIT_NAMES``); the page's requests arrive as custom messages.
 
-The graph travels both ways, so every document carries a ``GraphRevision`` beside it (the
-``graph_revision`` trait, never inside the saved document): the page numbers its edits, Python
-numbers the documents it puts in place itself. See docs/architecture.md, "Graph sync".
+The ModelBuilder's graph has one writer per direction (docs/architecture.md, "Graph sync"):
+only Python writes the ``graph`` trait, and ``graph_revision`` beside it says which revision it
+is and which page edit it answers; the page sends its edits as ``edit`` requests. Every request
+names the view that sent it and an id counted in that view; Python answers requests other than
+edits with a ``Reply`` naming the same view and id (replies reach every view; each keeps its own).
 
 Example:
-    >>> parse_request({"type": "save_json", "id": 3})
-    {'type': 'save_json', 'id': 3}
-    >>> make_reply({"type": "save_json", "id": 3}, result={"text": "{}"})["ok"]
+    >>> parse_request({"type": "save_json", "view": "a1", "id": 3, "base": 0})
+    {'type': 'save_json', 'view': 'a1', 'id': 3, 'base': 0}
+    >>> make_reply({"type": "save_json", "view": "a1", "id": 3}, result={"text": "{}"})["ok"]
     True
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict, get_type_hints
+from collections.abc import Mapping
+from typing import Any, Final, Literal, TypedDict, get_type_hints
+
+# -- The ModelBuilder: dlstudio/ui/builder.py <-> widgets/src/editor/ --------------------------
 
 TRAIT_NAMES = (
     "graph",
     "graph_revision",
     "selection",
     "catalog",
+    "categories",
     "templates",
     "shapes",
     "problems",
@@ -38,6 +43,7 @@ TRAIT_NAMES = (
 HEALTH_STATES = ("ok", "warn", "bad")
 
 REQUEST_TYPES = (
+    "edit",
     "apply_template",
     "load_json",
     "save_json",
@@ -45,28 +51,38 @@ REQUEST_TYPES = (
     "group_block",
     "ungroup_block",
 )
-REPLY_TYPE = "reply"
+REPLY_TYPE: Final = "reply"
 
 
 class GraphRevision(TypedDict):
-    """Where a graph document stands in the page <-> Python traffic.
+    """Which document the ``graph`` trait holds, and why (the ``graph_revision`` trait).
 
-    ``page``: the page's edit counter; the last page edit the document includes.
-    ``python``: how many times Python has put a document in place itself (an assignment, a
-    template, a fix, a refused edit); a page edit names the one it was made on.
+    ``number``: counts the documents Python has put in the trait. ``view`` and ``edit``: the
+    page edit this document answers (``""`` and 0 when Python wrote it of its own accord: an
+    assignment, a template, a fix). ``refused``: that edit was not taken, and the page goes back
+    to ``graph``.
     """
 
-    page: int
-    python: int
+    number: int
+    view: str
+    edit: int
+    refused: bool
 
 
-class PageGraph(TypedDict, total=False):
-    """What a request that works on the current graph may bring: the page's document and its
-    revision. Custom messages overtake the trait updates ipywidgets still holds back, so the
-    request carries the document it was made on."""
+class Addressed(TypedDict):
+    """What every request carries: the view that sent it, and its id in that view."""
 
-    graph: dict[str, Any]
-    revision: GraphRevision
+    view: str
+    id: int
+
+
+class OnDocument(Addressed):
+    """A request made on the page's document: ``base`` is the revision the canvas builds on.
+
+    Python takes it only while no other writer has changed the graph since (see
+    ``ModelBuilder``): edits of one view in a row build on each other."""
+
+    base: int
 
 
 class Fix(TypedDict):
@@ -74,48 +90,50 @@ class Fix(TypedDict):
     params: dict[str, Any]
 
 
-class ApplyTemplateRequest(TypedDict):
+class EditRequest(OnDocument):
+    """The page's document after an edit; answered by ``graph_revision``, not by a reply."""
+
+    type: Literal["edit"]
+    graph: dict[str, Any]
+
+
+class ApplyTemplateRequest(Addressed):
     type: Literal["apply_template"]
-    id: int
     name: str
 
 
-class LoadJsonRequest(TypedDict):
+class LoadJsonRequest(Addressed):
     type: Literal["load_json"]
-    id: int
     text: str
 
 
-class SaveJsonRequest(PageGraph):
+class SaveJsonRequest(OnDocument):
     type: Literal["save_json"]
-    id: int
 
 
-class ApplyFixRequest(PageGraph):
+class ApplyFixRequest(OnDocument):
     type: Literal["apply_fix"]
-    id: int
     fix: Fix
 
 
-class GroupBlockRequest(PageGraph):
+class GroupBlockRequest(OnDocument):
     """Turn the layers ``ids`` into a named block ``name`` used by one new node."""
 
     type: Literal["group_block"]
-    id: int
     ids: list[str]
     name: str
 
 
-class UngroupBlockRequest(PageGraph):
+class UngroupBlockRequest(OnDocument):
     """Put the layers of the block node ``node_id`` back into the graph."""
 
     type: Literal["ungroup_block"]
-    id: int
     node_id: str
 
 
 Request = (
-    ApplyTemplateRequest
+    EditRequest
+    | ApplyTemplateRequest
     | LoadJsonRequest
     | SaveJsonRequest
     | ApplyFixRequest
@@ -124,6 +142,7 @@ Request = (
 )
 
 REQUEST_CLASSES: dict[str, type] = {
+    "edit": EditRequest,
     "apply_template": ApplyTemplateRequest,
     "load_json": LoadJsonRequest,
     "save_json": SaveJsonRequest,
@@ -131,10 +150,13 @@ REQUEST_CLASSES: dict[str, type] = {
     "group_block": GroupBlockRequest,
     "ungroup_block": UngroupBlockRequest,
 }
+# Requests made on the page's document: they carry its ``base`` revision.
+GRAPH_REQUESTS = ("edit", "save_json", "apply_fix", "group_block", "ungroup_block")
 
 
 class Reply(TypedDict):
     type: Literal["reply"]
+    view: str
     id: int
     request: str
     ok: bool
@@ -148,17 +170,18 @@ class ProtocolError(ValueError):
 
 # Only the shapes of the JSON are checked here; what a field means is the widget's business.
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "view": str,
     "id": int,
+    "base": int,
     "name": str,
     "text": str,
     "fix": dict,
     "ids": list,
     "node_id": str,
     "graph": dict,
-    "revision": dict,
 }
-# Requests that work on the current graph: they may bring the page's document along.
-GRAPH_REQUESTS = ("save_json", "apply_fix", "group_block", "ungroup_block")
+# A view id is a short random word; anything longer is not from our page.
+MAX_VIEW_LENGTH = 64
 
 
 def parse_request(message: Any) -> Request:
@@ -171,51 +194,105 @@ def parse_request(message: Any) -> Request:
     kind = message.get("type")
     if kind not in REQUEST_CLASSES:
         raise ProtocolError(f"Unknown request type {kind!r}; expected one of {REQUEST_TYPES}.")
-    cls = REQUEST_CLASSES[kind]
-    fields = get_type_hints(cls)
+    fields = get_type_hints(REQUEST_CLASSES[kind])
     for name in fields:
         if name == "type":
             continue
         if name not in message:
-            if name not in cls.__required_keys__:
-                continue
             raise ProtocolError(f"The {kind} request lacks its {name!r} field.")
-        value = message[name]
-        expected = _FIELD_TYPES[name]
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ProtocolError(f"The {kind} request's {name!r} field has the wrong type.")
-        # Lists in requests are lists of node ids.
-        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-            raise ProtocolError(f"The {kind} request's {name!r} field must list strings.")
+        _check_field(kind, name, message[name])
     extra = set(message) - set(fields)
     if extra:
         raise ProtocolError(f"The {kind} request has unexpected fields: {sorted(extra)}.")
     return message  # type: ignore[return-value]
 
 
-def parse_revision(value: Any) -> GraphRevision | None:
-    """A ``GraphRevision`` from the page, or None when ``value`` is not one.
+def _check_field(kind: str, name: str, value: Any) -> None:
+    expected = _FIELD_TYPES[name]
+    if not isinstance(value, expected) or isinstance(value, bool):
+        raise ProtocolError(f"The {kind} request's {name!r} field has the wrong type.")
+    # Lists in requests are lists of node ids.
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise ProtocolError(f"The {kind} request's {name!r} field must list strings.")
+    if name == "view" and isinstance(value, str) and not 0 < len(value) <= MAX_VIEW_LENGTH:
+        raise ProtocolError(f"The {kind} request's view id must be 1 to {MAX_VIEW_LENGTH} long.")
 
-    Example:
-        >>> parse_revision({"page": 3, "python": 1})
-        {'page': 3, 'python': 1}
-        >>> parse_revision({"page": "3"}) is None
-        True
+
+def make_reply(
+    request: Mapping[str, object], *, result: Any = None, error: str | None = None
+) -> Reply:
+    """The answer to ``request``: ``ok`` unless ``error`` (a sentence for the learner) is given.
+
+    It names the request's view and id, so that only the view that asked takes it.
     """
-    if not isinstance(value, dict) or set(value) != {"page", "python"}:
-        return None
-    if not all(type(value[key]) is int and value[key] >= 0 for key in ("page", "python")):
-        return None
-    return {"page": value["page"], "python": value["python"]}
-
-
-def make_reply(request: dict[str, Any], *, result: Any = None, error: str | None = None) -> Reply:
-    """The answer to ``request``: ``ok`` unless ``error`` (a sentence for the learner) is given."""
+    view, ident = request.get("view"), request.get("id")
     return {
         "type": REPLY_TYPE,
-        "id": int(request.get("id", -1)) if isinstance(request.get("id"), int) else -1,
+        "view": view if isinstance(view, str) else "",
+        "id": ident if isinstance(ident, int) and not isinstance(ident, bool) else -1,
         "request": str(request.get("type", "")),
         "ok": error is None,
         "error": error,
         "result": result,
     }
+
+
+# -- The loss plot: dlstudio/ui/live/loss_plot.py <-> widgets/src/plots/lossPlot.ts ------------
+# State lives in synced traits (the bounded history in ``data``); new points travel as "points"
+# messages between two syncs, and a view that just appeared says "hello" to get ``data``
+# refreshed at once (a message sent before a view exists is lost).
+
+LOSS_PLOT_TRAIT_NAMES = ("data", "log_scale", "smoothing", "title", "height")
+LOSS_PLOT_MESSAGE_TYPES = ("points", "hello")
+CurveKind = Literal["step", "epoch"]
+"""Whether a curve has a point per training step or per epoch."""
+CurvePanel = Literal["loss", "metric"]
+"""Which panel draws a curve: losses above, metrics below."""
+
+
+class PlotCurve(TypedDict):
+    """One curve's points: ``x`` steps, ``y`` values (None where a value was not finite)."""
+
+    x: list[float]
+    y: list[float | None]
+    kind: CurveKind
+    panel: CurvePanel
+
+
+class PlotCurves(TypedDict):
+    """Curves as of message ``seq``: the ``data`` trait, and the body of a points message."""
+
+    seq: int
+    series: dict[str, PlotCurve]
+
+
+class PointsMessage(PlotCurves):
+    """Python -> page: the points added since message ``seq - 1``."""
+
+    type: Literal["points"]
+
+
+class HelloMessage(TypedDict):
+    """Page -> Python: a view just appeared; Python syncs ``data`` at once."""
+
+    type: Literal["hello"]
+
+
+def points_message(seq: int, series: dict[str, PlotCurve]) -> PointsMessage:
+    """The message that carries the points added since message ``seq - 1``.
+
+    Example:
+        >>> points_message(3, {})
+        {'type': 'points', 'seq': 3, 'series': {}}
+    """
+    return {"type": "points", "seq": seq, "series": series}
+
+
+def is_hello(message: Any) -> bool:
+    """Whether a custom message from the page is a view's hello.
+
+    Example:
+        >>> is_hello({"type": "hello"}), is_hello("hello")
+        (True, False)
+    """
+    return isinstance(message, dict) and message.get("type") == "hello"

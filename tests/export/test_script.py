@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlstudio.export.script import training_script
-from dlstudio.export.spec import DataSpec, SpecError, TrainSettings, inside
+from dlstudio.export.script import SCHEDULER_CALLS, optimizer_call, training_script
 from dlstudio.graph import GraphError, examples
 from dlstudio.graph.adapt import fit_to_data
-from dlstudio.train import Trainer
+from dlstudio.paths import PathError, inside
+from dlstudio.session import DataSpec
+from dlstudio.train import SettingsError, Trainer
+from dlstudio.train.settings import TrainingSettings, choices
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FINAL = re.compile(r"final val_(accuracy|mae): ([0-9.]+)")
@@ -32,7 +34,7 @@ def _graph(template: str, bundle):
     )
 
 
-def _trainer_result(graph, spec: DataSpec, settings: TrainSettings, root: Path = REPO_ROOT):
+def _trainer_result(graph, spec: DataSpec, settings: TrainingSettings, root: Path = REPO_ROOT):
     bundle = spec.load(root)
     history = Trainer(graph, bundle, **settings.trainer_kwargs()).fit()
     last = history.epochs[-1]
@@ -53,7 +55,7 @@ def _run_in_process(source: str, tmp_path: Path) -> float:
 
 
 def test_script_runs_alone_and_matches_the_trainer(tmp_path: Path) -> None:
-    spec, settings = DataSpec("builtin", "digits"), TrainSettings(epochs=2, batch_size=64)
+    spec, settings = DataSpec("builtin", "digits"), TrainingSettings(epochs=2, batch_size=64)
     bundle = spec.load()
     graph = _graph("lenet5", bundle)
     source = training_script(graph, spec, settings)
@@ -75,7 +77,7 @@ def test_script_runs_alone_and_matches_the_trainer(tmp_path: Path) -> None:
 
 def test_script_is_clean_python_that_names_everything(tmp_path: Path) -> None:
     bundle = DataSpec().load()
-    source = training_script(_graph("mlp", bundle), DataSpec(), TrainSettings(seed=7, lr=0.01))
+    source = training_script(_graph("mlp", bundle), DataSpec(), TrainingSettings(seed=7, lr=0.01))
     path = tmp_path / "train.py"
     path.write_text(source, encoding="utf-8")
     lint = subprocess.run(
@@ -101,7 +103,7 @@ def test_script_is_clean_python_that_names_everything(tmp_path: Path) -> None:
 )
 def test_variants_match_the_trainer(optimizer, scheduler, loss, tmp_path: Path) -> None:
     spec = DataSpec("builtin", "iris")
-    settings = TrainSettings(
+    settings = TrainingSettings(
         epochs=4, batch_size=16, lr=0.01, optimizer=optimizer, scheduler=scheduler, loss=loss
     )
     graph = _graph("mlp", spec.load())
@@ -115,7 +117,7 @@ def test_binary_one_logit_and_regression(tmp_path: Path) -> None:
     moons = DataSpec("builtin", "moons")
     bundle = moons.load()
     graph = fit_to_data(examples.load("mlp"), tuple(bundle.input_shape), 1)  # one logit
-    settings = TrainSettings(epochs=2, batch_size=50)
+    settings = TrainingSettings(epochs=2, batch_size=50)
     source = training_script(graph, moons, settings)
     assert "(output.reshape(-1) > 0).long()" in source
     assert _run_in_process(source, tmp_path) == pytest.approx(
@@ -138,7 +140,7 @@ def test_csv_data_is_read_from_the_data_folder(tmp_path: Path) -> None:
     ]
     (tmp_path / "points.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     spec = DataSpec("csv", path="points.csv", target="label")
-    settings = TrainSettings(epochs=3, batch_size=16, lr=0.01)
+    settings = TrainingSettings(epochs=3, batch_size=16, lr=0.01)
     graph = _graph("mlp", spec.load(tmp_path))
     source = training_script(graph, spec, settings, data_dir=tmp_path)
     assert f"DATA_DIR = Path({tmp_path.resolve().as_posix()!r})" in source
@@ -152,27 +154,59 @@ def test_a_graph_with_problems_gives_no_script() -> None:
     broken = examples.load("lenet5")  # 28x28 input, but digits are 8x8 and 10 classes fit
     broken.node("fc3").params["out_features"] = 0
     with pytest.raises(GraphError):
-        training_script(broken, DataSpec(), TrainSettings(), task="classification", num_classes=10)
+        training_script(
+            broken, DataSpec(), TrainingSettings(), task="classification", num_classes=10
+        )
 
 
 def test_specs_refuse_what_the_page_must_not_send(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match="outside the data folder"):
+    with pytest.raises(PathError, match="outside the data folder"):
         inside(tmp_path, "../secrets.csv")
-    with pytest.raises(SpecError, match="outside the data folder"):
+    with pytest.raises(PathError, match="outside the data folder"):
         inside(tmp_path, "/etc/passwd")
-    with pytest.raises(SpecError, match="lr must be between"):
-        TrainSettings(lr=float("nan"))
-    with pytest.raises(SpecError, match="epochs must be between"):
-        TrainSettings(epochs=0)
-    with pytest.raises(SpecError, match="optimizer must be one of"):
-        TrainSettings(optimizer="__import__('os')")
-    with pytest.raises(SpecError, match="data set must be one of"):
+    with pytest.raises(SettingsError, match="learning rate must be between"):
+        TrainingSettings(lr=float("nan"))
+    with pytest.raises(SettingsError, match="epochs must be between"):
+        TrainingSettings(epochs=0)
+    with pytest.raises(SettingsError, match="Unknown optimizer"):
+        TrainingSettings(optimizer="__import__('os')")
+    with pytest.raises(SettingsError, match="Unknown data set 'no-such-set'"):
         DataSpec("builtin", "no-such-set")
-    with pytest.raises(SpecError, match="unknown fields"):
+    with pytest.raises(SettingsError, match="unknown fields"):
         DataSpec.from_dict({"source": "builtin", "name": "digits", "code": "print(1)"})
-    with pytest.raises(SpecError, match="needs the name of the column"):
+    with pytest.raises(SettingsError, match="needs the name of the column"):
         DataSpec("csv", path="a.csv")
+    with pytest.raises(SettingsError, match="Unknown augmentation 'blur'"):
+        DataSpec("builtin", "digits", augment=("blur",))
     spec = DataSpec("builtin", "digits", augment=("rotation",))
     assert DataSpec.from_dict(spec.to_dict()) == spec
-    settings = TrainSettings(epochs=3, scheduler="cosine")
-    assert TrainSettings.from_dict(settings.to_dict()) == settings
+    settings = TrainingSettings(epochs=3, scheduler="cosine")
+    assert TrainingSettings.from_dict(settings.to_dict()) == settings
+
+
+def test_the_script_offers_every_choice_the_trainer_has() -> None:
+    assert set(SCHEDULER_CALLS) == set(choices()["scheduler"]) - {"none"}
+    assert optimizer_call("adamw") == (
+        "torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)"
+    )
+    for name in choices()["optimizer"]:
+        assert optimizer_call(name).startswith("torch.optim.")
+
+
+def test_the_old_export_spec_names_still_work_with_a_warning(tmp_path: Path) -> None:
+    import dlstudio.export.spec as old
+
+    with pytest.warns(DeprecationWarning, match="moved to dlstudio.train.settings"):
+        assert old.TrainSettings is TrainingSettings
+    with pytest.warns(DeprecationWarning, match="moved to dlstudio.session.DataSpec"):
+        assert old.DataSpec is DataSpec
+    with pytest.warns(DeprecationWarning):
+        spec_error = old.SpecError
+    with pytest.warns(DeprecationWarning, match="dlstudio.paths.inside"):
+        old_inside = old.inside
+    with pytest.raises(spec_error, match="outside the data folder"):
+        old_inside(tmp_path, "../x")
+    with pytest.warns(DeprecationWarning):
+        assert choices()["optimizer"] == old.OPTIMIZERS
+    with pytest.raises(AttributeError):
+        old.NO_SUCH_NAME  # noqa: B018

@@ -175,6 +175,21 @@ def compare(
     return Outcome(analysis, list(analysis.problems), error, out, weights)
 
 
+def flat_resnet() -> Graph:
+    """The resnet_small example with its two ResBlocks ungrouped into plain layers.
+
+    Example:
+        >>> "block1_conv1" in {node.id for node in flat_resnet().nodes}
+        True
+    """
+    from dlstudio.graph import examples
+
+    graph = examples.load("resnet_small")
+    for block in ("block1", "block2"):
+        graph.ungroup(block)
+    return graph
+
+
 def module_weights(graph: Graph) -> int:
     """Trainable parameters of the built model, counted the way torch sees them."""
     return sum(p.numel() for p in graph.build().parameters())

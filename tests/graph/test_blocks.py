@@ -7,13 +7,14 @@ import torch
 
 from dlstudio import Graph, GraphError
 from dlstudio.graph import examples
+from tests.graph.helpers import flat_resnet
 
 BLOCK1 = ["block1_conv1", "block1_bn1", "block1_relu1", "block1_conv2", "block1_bn2", "block1_add",
           "block1_relu2"]  # fmt: skip
 
 
 def _two_uses() -> tuple[Graph, str, str]:
-    graph = examples.load("resnet_small")
+    graph = flat_resnet()
     first = graph.group(BLOCK1, "ResBlock")
     second = graph.group([name.replace("block1", "block2") for name in BLOCK1], "Tmp")
     graph.node(second).op = "ResBlock"
@@ -32,7 +33,7 @@ def test_grouping_keeps_the_model_and_generates_one_class_per_block():
     model = graph.build().eval()
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
     assert sum(p.numel() for p in model.parameters()) == before.param_count()
-    assert graph.module_names()[f"{first}/block1_conv1"] == f"{first}.features.0"
+    assert graph.module_names()[f"{first}/conv1"] == f"{first}.conv1"
 
 
 def test_blocks_survive_json_round_trip():
@@ -87,6 +88,6 @@ def test_ungroup_restores_the_layers():
     ],
 )
 def test_bad_groups_are_refused_with_reasons(ids, name, needle):
-    graph = examples.load("resnet_small")
+    graph = flat_resnet()
     with pytest.raises(GraphError, match=needle):
         graph.group(ids, name)

@@ -5,15 +5,17 @@ Shared by the builder's browser tests and its benchmark (benchmarks/bench_builde
 
 from __future__ import annotations
 
+import inspect
+
 from playwright.sync_api import Locator, Page, expect
 
 
 class BuilderPage:
-    """One ModelBuilder on a page (JupyterLab or Voila), found inside ``scope``."""
+    """One ModelBuilder on a page (JupyterLab or Voila): the ``index``-th found inside ``scope``."""
 
-    def __init__(self, page: Page, scope: Locator | Page | None = None):
+    def __init__(self, page: Page, scope: Locator | Page | None = None, index: int = 0):
         self.page = page
-        self.root = (scope or page).locator("[data-testid=model-builder]").first
+        self.root = (scope or page).locator("[data-testid=model-builder]").nth(index)
 
     def wait_ready(self, timeout_ms: float = 90_000) -> BuilderPage:
         expect(self.root).to_be_visible(timeout=timeout_ms)
@@ -120,7 +122,22 @@ class BuilderPage:
         return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
-# The first residual block of the resnet_small template, in the order it is drawn.
+def flat_resnet() -> dict:
+    """resnet_small with its residual blocks spelled out as layers, as a graph dict without
+    positions (the page lays it out). A browser test's cell runs this very source."""
+    from dlstudio.graph import examples
+
+    graph = examples.load("resnet_small")
+    for block in [n.id for n in graph.nodes if n.op in graph.blocks]:
+        graph.ungroup(block)
+    doc = graph.to_dict()
+    doc["nodes"] = [{k: v for k, v in n.items() if k != "position"} for n in doc["nodes"]]
+    return doc
+
+
+FLAT_RESNET_CELL = inspect.getsource(flat_resnet) + "\nflat = flat_resnet()\n"
+
+# The first residual block of flat resnet_small, in the order it is drawn.
 BLOCK1 = [
     "block1_conv1",
     "block1_bn1",

@@ -1,7 +1,7 @@
 """ModelBuilder's Python side without a browser: what the page sends in, what Python answers.
 
-The page's side of each exchange is played by calling the same entry points ipywidgets calls
-(``set_state`` for trait updates from the page, the message handler for custom messages).
+The page's side of each exchange is played by calling the entry points ipywidgets calls: the
+message handler for its requests and edits, ``set_state`` for the selection.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import torch
 
 from dlstudio import Graph, GraphError
 from dlstudio.graph import examples
+from dlstudio.graph.editing import apply_fix
 from dlstudio.ui import ModelBuilder
 from dlstudio.ui._bundle import LOADER_ESM, read_bundle
-from dlstudio.ui.builder import NO_CODE, apply_fix
+from dlstudio.ui.builder import NO_CODE
 
 from .recording_builder import RecordingBuilder
 
@@ -95,10 +96,10 @@ def test_assigning_a_graph_redraws_and_notifies() -> None:
 
 
 def test_an_edit_from_the_page_is_analysed() -> None:
-    b = ModelBuilder(Graph.from_dict(mlp_doc()))
+    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
     seen: list[Graph] = []
     b.on_change(seen.append)
-    b.set_state({"graph": mlp_doc(in_features=5)})
+    b.edit(mlp_doc(in_features=5))
     problem = next(p for p in b.problems if p["node_id"] == "fc")
     assert "5" in problem["message"] and "4" in problem["message"]
     assert problem["fix"] == {"node_id": "fc", "params": {"in_features": None}}
@@ -107,23 +108,24 @@ def test_an_edit_from_the_page_is_analysed() -> None:
 
 
 def test_moving_nodes_does_not_rerun_the_analysis() -> None:
-    b = ModelBuilder(Graph.from_dict(mlp_doc()))
+    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
     seen: list[Graph] = []
     b.on_change(seen.append)
     moved = mlp_doc()
     moved["nodes"][1]["position"] = {"x": 250, "y": 120}
     b.shapes = {}  # a re-analysis would fill this again
-    b.set_state({"graph": moved})
+    b.edit(moved)
     assert b.graph.node("fc").position == {"x": 250, "y": 120}
     assert b.shapes == {} and seen == []
 
 
 def test_a_malformed_document_from_the_page_is_refused() -> None:
-    b = ModelBuilder(Graph.from_dict(mlp_doc()))
-    b.set_state({"graph": {"version": 1, "nodes": "not a list", "edges": []}})
+    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
+    answer = b.edit({"version": 1, "nodes": "not a list", "edges": []})
+    assert answer["refused"] and answer["view"] == "test-view"
     assert b.error and "nodes" in b.error
     assert [n.id for n in b.graph.nodes] == ["x", "fc", "out"]
-    b.set_state({"graph": mlp_doc(in_features=4)})
+    b.edit(mlp_doc(in_features=4))
     assert b.error == "" and b.graph.node("fc").params["in_features"] == 4
 
 
@@ -138,6 +140,7 @@ def test_template_request() -> None:
     reply = b.request(type="apply_template", id=4, name="mlp")
     assert reply == {
         "type": "reply",
+        "view": "test-view",
         "id": 4,
         "request": "apply_template",
         "ok": True,
@@ -180,6 +183,7 @@ def test_malformed_requests_get_an_error_reply_and_change_nothing() -> None:
     before = b.graph
     reply = b.request(type="exec", id=3, code="print(1)")
     assert not reply["ok"] and "Unknown request type" in reply["error"]
+    assert reply["view"] == "test-view" and reply["id"] == 3
     b._on_message(b, {"type": "load_json"}, [])  # no id: nothing to answer
     assert len(b.sent) == 1 and b.graph == before
 
@@ -194,13 +198,13 @@ def test_apply_fix_removes_none_params_and_leaves_the_original() -> None:
 
 
 def test_a_failing_callback_does_not_break_the_editor(caplog: pytest.LogCaptureFixture) -> None:
-    b = ModelBuilder()
+    b = RecordingBuilder()
 
     def broken(_graph: Graph) -> None:
         raise RuntimeError("learner bug")
 
     b.on_change(broken)
-    b.set_state({"graph": mlp_doc()})
+    b.edit(mlp_doc())
     assert b.param_count == 15
     assert "on_change callback failed" in caplog.text
 
@@ -228,12 +232,30 @@ def test_a_missing_bundle_tells_the_learner_how_to_build_it() -> None:
 
 
 def test_a_label_from_the_page_names_the_layer_in_the_code() -> None:
-    b = ModelBuilder(Graph.from_dict(mlp_doc()))
+    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
     named = mlp_doc()
     named["nodes"][1]["label"] = "Hidden layer"
-    b.set_state({"graph": named})
+    b.edit(named)
     assert b.graph.node("fc").label == "Hidden layer"
     assert "self.hidden_layer = nn.Linear(4, 3)" in b.code
     assert "self.fc " not in b.code
-    b.set_state({"graph": mlp_doc()})  # the name cleared on the page: the id again
+    b.edit(mlp_doc())  # the name cleared on the page: the id again
     assert "self.fc = nn.Linear(4, 3)" in b.code
+
+
+def test_the_palette_order_comes_from_the_catalog() -> None:
+    from dlstudio.graph import layers
+
+    b = ModelBuilder()
+    assert b.categories == list(layers.CATEGORIES)
+    assert {spec["category"] for spec in b.catalog} <= set(b.categories)
+
+
+def test_graph_operations_moved_to_the_core_keep_their_old_names() -> None:
+    from dlstudio.graph import editing
+    from dlstudio.ui import builder
+
+    with pytest.warns(DeprecationWarning, match=r"dlstudio\.graph\.editing\.apply_fix"):
+        assert builder.apply_fix is editing.apply_fix
+    with pytest.warns(DeprecationWarning, match=r"Graph\.copy"):
+        assert builder.clone_graph is Graph.copy

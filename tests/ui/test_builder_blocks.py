@@ -7,12 +7,12 @@ import torch
 
 from dlstudio.ui import ModelBuilder, protocol
 
-from .builder_page import BLOCK1
+from .builder_page import BLOCK1, flat_resnet
 from .recording_builder import RecordingBuilder
 
 
 def test_group_request_makes_a_block_node_and_its_class() -> None:
-    b = RecordingBuilder("resnet_small")
+    b = RecordingBuilder(flat_resnet())
     params_before = b.param_count
     reply = b.request(type="group_block", id=1, ids=BLOCK1, name="ResBlock")
     assert reply["ok"], reply["error"]
@@ -31,7 +31,7 @@ def test_group_request_makes_a_block_node_and_its_class() -> None:
 
 
 def test_ungroup_request_restores_the_layers_and_drops_the_block() -> None:
-    b = RecordingBuilder("resnet_small")
+    b = RecordingBuilder(flat_resnet())
     node_id = b.request(type="group_block", id=1, ids=BLOCK1, name="ResBlock")["result"]["node_id"]
     reply = b.request(type="ungroup_block", id=2, node_id=node_id)
     assert reply["ok"], reply["error"]
@@ -43,7 +43,7 @@ def test_ungroup_request_restores_the_layers_and_drops_the_block() -> None:
 
 
 def test_a_second_use_of_a_block_from_the_page_is_analysed() -> None:
-    b = RecordingBuilder("resnet_small")
+    b = RecordingBuilder(flat_resnet())
     node_id = b.request(type="group_block", id=1, ids=BLOCK1, name="ResBlock")["result"]["node_id"]
     # The page drops the block again from its palette: a new node with op ResBlock, wired in.
     doc = b.graph.to_dict()
@@ -54,7 +54,7 @@ def test_a_second_use_of_a_block_from_the_page_is_analysed() -> None:
         {"source": node_id, "target": "resblock2", "target_port": 0},
         {"source": "resblock2", "target": out_edge["target"], "target_port": 0},
     ]
-    b.set_state({"graph": doc})
+    b.edit(doc)
     assert b.error == ""
     assert b.problems == []
     assert b.block_params == {node_id: 4672, "resblock2": 4672}
@@ -72,7 +72,7 @@ def test_a_second_use_of_a_block_from_the_page_is_analysed() -> None:
     ],
 )
 def test_group_refusals_are_sentences_and_leave_the_graph(message: dict, words: str) -> None:
-    b = RecordingBuilder("resnet_small")
+    b = RecordingBuilder(flat_resnet())
     before = b.graph
     reply = b.request(type="group_block", id=7, **message)
     assert not reply["ok"] and reply["id"] == 7
@@ -81,7 +81,7 @@ def test_group_refusals_are_sentences_and_leave_the_graph(message: dict, words: 
 
 
 def test_ungroup_of_a_plain_layer_or_a_missing_node_is_refused() -> None:
-    b = RecordingBuilder("resnet_small")
+    b = RecordingBuilder(flat_resnet())
     plain = b.request(type="ungroup_block", id=1, node_id="block1_conv1")
     assert not plain["ok"] and "is not a block" in plain["error"]
     missing = b.request(type="ungroup_block", id=2, node_id="gone")
@@ -89,14 +89,15 @@ def test_ungroup_of_a_plain_layer_or_a_missing_node_is_refused() -> None:
 
 
 def test_group_request_fields_are_checked() -> None:
+    sent = {"type": "group_block", "view": "v", "id": 1, "base": 0}
     with pytest.raises(protocol.ProtocolError, match="must list strings"):
-        protocol.parse_request({"type": "group_block", "id": 1, "ids": [1, 2], "name": "A"})
+        protocol.parse_request({**sent, "ids": [1, 2], "name": "A"})
     with pytest.raises(protocol.ProtocolError, match="lacks its 'name'"):
-        protocol.parse_request({"type": "group_block", "id": 1, "ids": ["a"]})
+        protocol.parse_request({**sent, "ids": ["a"]})
 
 
 def test_blocks_survive_reading_the_graph_back() -> None:
-    b = RecordingBuilder("resnet_small")
+    b = RecordingBuilder(flat_resnet())
     b.request(type="group_block", id=1, ids=BLOCK1, name="ResBlock")
     again = ModelBuilder(b.graph)
     assert set(again.graph.blocks) == {"ResBlock"}

@@ -15,6 +15,7 @@ import pytest
 
 from dlstudio.ui import protocol
 from dlstudio.ui.builder import ModelBuilder
+from dlstudio.ui.live import LossPlot
 
 PROTOCOL_TS = Path(__file__).resolve().parents[2] / "widgets" / "src" / "protocol.ts"
 
@@ -90,8 +91,9 @@ def test_request_fields_match_both_ways(kind: str) -> None:
         if name.endswith("Request") and fields.get("type") == f'"{kind}"'
     )
     assert _optional(ts_fields) == set(hints) - python_cls.__required_keys__
-    # Requests that bring the page's graph are exactly those that work on the current graph.
-    assert ("graph" in hints) == (kind in protocol.GRAPH_REQUESTS)
+    # Requests made on the page's document are exactly those that name its base revision.
+    assert ("base" in hints) == (kind in protocol.GRAPH_REQUESTS)
+    assert {"view", "id"} <= set(hints)
     assert _ts_const_list("GRAPH_REQUESTS") == list(protocol.GRAPH_REQUESTS)
     # Python can answer every request type.
     assert callable(getattr(ModelBuilder, f"_request_{kind}", None))
@@ -99,54 +101,121 @@ def test_request_fields_match_both_ways(kind: str) -> None:
 
 def test_reply_fix_and_revision_fields_match_both_ways() -> None:
     interfaces = _ts_interfaces()
-    for name in ("Reply", "Fix", "GraphRevision", "PageGraph"):
+    for name in ("Reply", "Fix", "GraphRevision", "Addressed", "OnDocument"):
         assert _names(interfaces[name]) == set(get_type_hints(getattr(protocol, name))), name
-    assert _optional(interfaces["PageGraph"]) == set(get_type_hints(protocol.PageGraph))
+        assert not _optional(interfaces[name]), name
     assert re.search(rf'export const REPLY_TYPE = "{protocol.REPLY_TYPE}";', _ts())
 
 
 def test_parse_request_accepts_good_and_names_what_is_wrong() -> None:
-    assert (
-        protocol.parse_request({"type": "apply_template", "id": 1, "name": "mlp"})["name"] == "mlp"
-    )
+    template = {"type": "apply_template", "view": "v1", "id": 1, "name": "mlp"}
+    assert protocol.parse_request(template)["name"] == "mlp"
+    save = {"type": "save_json", "view": "v1", "id": 1, "base": 0}
     cases = [
         ("not a dict", "JSON object"),
         ({"type": "run_code", "id": 1}, "Unknown request type 'run_code'"),
-        ({"type": "load_json", "id": 1}, "lacks its 'text' field"),
-        ({"type": "load_json", "id": "1", "text": "{}"}, "'id' field has the wrong type"),
-        ({"type": "save_json", "id": True}, "'id' field has the wrong type"),
-        ({"type": "save_json", "id": 1, "code": "x"}, "unexpected fields: ['code']"),
+        ({"type": "load_json", "view": "v1", "id": 1}, "lacks its 'text' field"),
+        ({"type": "load_json", "id": 1, "text": "{}"}, "lacks its 'view' field"),
+        ({**save, "id": "1"}, "'id' field has the wrong type"),
+        ({**save, "id": True}, "'id' field has the wrong type"),
+        ({**save, "base": 1.5}, "'base' field has the wrong type"),
+        ({**save, "view": ""}, "view id must be 1 to 64 long"),
+        ({**save, "view": "v" * 65}, "view id must be 1 to 64 long"),
+        ({**save, "code": "x"}, "unexpected fields: ['code']"),
     ]
     for message, expected in cases:
         with pytest.raises(protocol.ProtocolError, match=re.escape(expected)):
             protocol.parse_request(message)
 
 
-def test_parse_request_takes_the_graph_a_request_brings() -> None:
+def test_parse_request_takes_an_edit_and_only_edits_bring_a_graph() -> None:
     doc = {"version": 1, "nodes": [], "edges": []}
-    revision = {"page": 4, "python": 2}
-    message = {"type": "save_json", "id": 1, "graph": doc, "revision": revision}
-    assert protocol.parse_request(message) == message
+    edit = {"type": "edit", "view": "v1", "id": 4, "base": 2, "graph": doc}
+    assert protocol.parse_request(edit) == edit
     with pytest.raises(protocol.ProtocolError, match="'graph' field has the wrong type"):
-        protocol.parse_request({"type": "save_json", "id": 1, "graph": []})
+        protocol.parse_request({**edit, "graph": []})
+    with pytest.raises(protocol.ProtocolError, match="lacks its 'base' field"):
+        protocol.parse_request({k: v for k, v in edit.items() if k != "base"})
+    save = {"type": "save_json", "view": "v1", "id": 1, "base": 0, "graph": doc}
     with pytest.raises(protocol.ProtocolError, match=re.escape("unexpected fields: ['graph']")):
-        protocol.parse_request({"type": "apply_template", "id": 1, "name": "mlp", "graph": doc})
+        protocol.parse_request(save)
 
 
-def test_parse_revision_takes_only_two_counters() -> None:
-    assert protocol.parse_revision({"page": 0, "python": 3}) == {"page": 0, "python": 3}
-    for bad in (None, [], {"page": 1}, {"page": 1, "python": True}, {"page": -1, "python": 0}):
-        assert protocol.parse_revision(bad) is None
-    assert protocol.parse_revision({"page": 1, "python": 2, "x": 0}) is None
-
-
-def test_make_reply_carries_the_request_id() -> None:
-    reply = protocol.make_reply({"type": "save_json", "id": 7}, error="No.")
+def test_make_reply_names_the_view_and_id_of_the_request() -> None:
+    reply = protocol.make_reply({"type": "save_json", "view": "v7", "id": 7}, error="No.")
     assert reply == {
         "type": "reply",
+        "view": "v7",
         "id": 7,
         "request": "save_json",
         "ok": False,
         "error": "No.",
         "result": None,
     }
+    # A message too broken to name its view or id is answered to no one.
+    assert protocol.make_reply({"type": "x", "view": 3, "id": True}, error="No.")["view"] == ""
+
+
+# -- The loss plot's traits and messages ----------------------------------------------------
+
+
+def _ts_literals(ts_type: str) -> set[str]:
+    """The string literals of a TypeScript union such as ``"step" | "epoch"``."""
+    return set(re.findall(r'"(\w+)"', ts_type))
+
+
+def _own_synced_traits(cls: type[anywidget.AnyWidget]) -> set[str]:
+    base = set(anywidget.AnyWidget.class_trait_names(sync=True))
+    return {
+        name
+        for name in cls.class_trait_names(sync=True)
+        if name not in base and not name.startswith("_")
+    }
+
+
+def test_loss_plot_trait_names_match_both_ways_and_the_widget() -> None:
+    assert _ts_const_list("LOSS_PLOT_TRAIT_NAMES") == list(protocol.LOSS_PLOT_TRAIT_NAMES)
+    assert _names(_ts_interfaces()["LossPlotTraits"]) == set(protocol.LOSS_PLOT_TRAIT_NAMES)
+    assert _own_synced_traits(LossPlot) == set(protocol.LOSS_PLOT_TRAIT_NAMES)
+
+
+def test_loss_plot_messages_match_both_ways() -> None:
+    interfaces = _ts_interfaces()
+    for name in ("PlotCurve", "PlotCurves", "PointsMessage", "HelloMessage"):
+        assert _names(interfaces[name]) == set(get_type_hints(getattr(protocol, name))), name
+    curve = get_type_hints(protocol.PlotCurve)
+    for field in ("kind", "panel"):
+        assert _ts_literals(interfaces["PlotCurve"][field]) == set(get_args(curve[field])), field
+    messages = {protocol.PointsMessage: "PointsMessage", protocol.HelloMessage: "HelloMessage"}
+    types = []
+    for cls, ts_name in messages.items():
+        (kind,) = get_args(get_type_hints(cls)["type"])
+        assert interfaces[ts_name]["type"] == f'"{kind}"'
+        types.append(kind)
+    assert _ts_const_list("LOSS_PLOT_MESSAGE_TYPES") == list(protocol.LOSS_PLOT_MESSAGE_TYPES)
+    assert sorted(types) == sorted(protocol.LOSS_PLOT_MESSAGE_TYPES)
+
+
+def test_the_loss_plot_speaks_the_protocol() -> None:
+    plot = LossPlot()
+    sent: list[dict] = []
+    plot.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    plot.log(step=1, loss=0.5)
+    plot.log_epoch(step=1, val_accuracy=0.75)
+    data = plot.snapshot()
+    # The batcher's thread may have sent the first point on its own: one or two messages.
+    assert all(set(m) == set(get_type_hints(protocol.PointsMessage)) for m in sent)
+    assert [m["type"] for m in sent] == ["points"] * len(sent)
+    assert [m["seq"] for m in sent] == list(range(1, data["seq"] + 1))
+    expected = {
+        "loss": {"x": [1], "y": [0.5], "kind": "step", "panel": "loss"},
+        "val_accuracy": {"x": [1], "y": [0.75], "kind": "epoch", "panel": "metric"},
+    }
+    assert {name: curve for m in sent for name, curve in m["series"].items()} == expected
+    assert data["series"] == expected
+    assert set(data) == set(get_type_hints(protocol.PlotCurves))
+    # A view's hello brings the history up to date at once (a new `data`).
+    plot.log(step=2, loss=0.25)
+    plot._on_message(plot, {"type": "hello"}, [])
+    assert plot.data is not data and plot.data["series"]["loss"]["x"] == [1, 2]
+    plot.close()

@@ -12,8 +12,9 @@ import pytest
 import torch
 from PIL import Image
 
-from dlstudio.export.spec import DataSpec, TrainSettings
 from dlstudio.graph import examples
+from dlstudio.session import DataSpec
+from dlstudio.train.settings import TrainingSettings
 from dlstudio.ui.studio import Studio, load_session, save_session
 from dlstudio.ui.studio.data import DataPanel, list_files
 
@@ -47,7 +48,8 @@ def test_templates_and_data_changes_refit_the_model(studio: Studio) -> None:
     assert studio.graph.infer_shapes()["output"] == (None, 10)
     assert "nn.Conv2d(1, 6, 5" in studio.code.model_view.code
     # The builder's own toolbar asks for templates by message: they arrive fitted too.
-    studio.model.builder._on_message(None, {"type": "apply_template", "id": 1, "name": "mlp"}, [])
+    template = {"type": "apply_template", "view": "v", "id": 1, "name": "mlp"}
+    studio.model.builder._on_message(None, template, [])
     assert studio.graph.infer_shapes()["output"] == (None, 10)
 
     studio.data.builtin.value = "iris"  # what picking it on the page does
@@ -137,6 +139,27 @@ def test_session_round_trip(studio: Studio, tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "sessions").iterdir() if p.name.startswith(".")]
 
 
+def test_a_session_that_cannot_load_changes_nothing(studio: Studio, tmp_path: Path) -> None:
+    studio.model.use_template("lenet5")
+    _train(studio, epochs=1)
+    folder = save_session(studio, tmp_path / "sessions" / "one")
+    other = Studio(data="iris", data_dir=tmp_path)
+    shown = (other.data.spec, other.train.settings(), other.graph.to_dict())
+
+    (folder / "trainer" / "trainer.json").write_text("{", encoding="utf-8")  # a broken run
+    with pytest.raises(ValueError):
+        load_session(other, folder)
+    assert (other.data.spec, other.train.settings(), other.graph.to_dict()) == shown
+
+    manifest = json.loads((folder / "studio.json").read_text(encoding="utf-8"))
+    manifest["data"] = {"source": "csv", "path": "gone.csv", "target": "y"}  # data not there
+    (folder / "studio.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(FileNotFoundError):
+        load_session(other, folder)
+    assert (other.data.spec, other.train.settings(), other.graph.to_dict()) == shown
+    assert other.trainer is None
+
+
 def test_session_panel_checks_names_and_files(studio: Studio, tmp_path: Path) -> None:
     panel = studio.session
     for bad in ("../escape", "/etc", "a/b", "", ".hidden", "x" * 80):
@@ -153,13 +176,16 @@ def test_session_panel_checks_names_and_files(studio: Studio, tmp_path: Path) ->
     doc["settings"]["lr"] = 1e9  # a hand-edited file is checked like the page
     manifest.write_text(json.dumps(doc), encoding="utf-8")
     panel.load.click()
-    assert "lr must be between" in panel.message.value
+    assert "The learning rate must be between" in panel.message.value
 
 
 def test_what_the_page_sends_is_checked(studio: Studio) -> None:
     builder = studio.model.builder
     before = studio.graph.to_dict()
-    builder.set_state({"graph": {"version": 1, "nodes": [{"id": 3}], "edges": "x"}})
+    broken = {"version": 1, "nodes": [{"id": 3}], "edges": "x"}
+    base = builder.graph_revision["number"]
+    edit = {"type": "edit", "view": "v", "id": 1, "base": base, "graph": broken}
+    builder._on_message(builder, edit, [])
     assert builder.error and studio.graph.to_dict() == before
     fields = studio.train.controls.fields
     fields["epochs"].set_state({"value": 10**9})  # numbers outside the range are clamped
@@ -247,7 +273,7 @@ def test_templates_are_the_shipped_examples(studio: Studio) -> None:
 
 
 def test_train_settings_round_trip_through_the_controls(studio: Studio) -> None:
-    settings = TrainSettings(epochs=7, batch_size=16, lr=0.01, optimizer="sgd", scheduler="step",
+    settings = TrainingSettings(epochs=7, batch_size=16, lr=0.01, optimizer="sgd", scheduler="step",
                              seed=5)  # fmt: skip
     studio.train.apply(settings)
     assert studio.train.settings() == settings

@@ -1,8 +1,11 @@
 /**
- * Entry point of the ModelBuilder bundle (anywidget ES module).
+ * Entry point of the React bundle (anywidget ES module): the ModelBuilder, and the code view
+ * (src/code) when the Python class says so by its `_kind`.
  */
 import { createRender } from "@anywidget/react";
 import flowCss from "@xyflow/react/dist/style.css";
+import { CODE_CSS } from "./code/styles";
+import { renderCodeView } from "./code/widget";
 import { Builder } from "./editor/Builder";
 import { BUILDER_CSS } from "./editor/styles";
 
@@ -13,7 +16,7 @@ function injectStyles() {
   if (document.getElementById(STYLE_ID)) return;
   const style = document.createElement("style");
   style.id = STYLE_ID;
-  style.textContent = `${flowCss}\n${BUILDER_CSS}`;
+  style.textContent = `${flowCss}\n${BUILDER_CSS}\n${CODE_CSS}`;
   document.head.appendChild(style);
 }
 
@@ -22,6 +25,6 @@ const renderBuilder = createRender(Builder);
 export default {
   render(props: Parameters<typeof renderBuilder>[0]) {
     injectStyles();
-    return renderBuilder(props);
+    return props.model.get("_kind") === "code" ? renderCodeView(props) : renderBuilder(props);
   },
 };

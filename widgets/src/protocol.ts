@@ -1,15 +1,18 @@
 /**
- * The message protocol between the ModelBuilder widget and Python.
+ * The message protocol between the dlstudio widgets and Python.
  *
  * Mirror of dlstudio/ui/protocol.py: tests/ui/test_protocol.py parses both files and
  * fails when a trait, request type or request/reply field exists on one side only.
- * State lives in synced traits; one-off requests travel as custom messages that carry
- * an id, and Python answers each with a `reply` message carrying the same id.
+ * State lives in synced traits; the page's requests travel as custom messages.
  *
- * The graph travels both ways, so each document goes with a `GraphRevision` (the
- * `graph_revision` trait, never inside the document): the page numbers its edits, Python
- * numbers the documents it puts in place itself (docs/architecture.md, "Graph sync").
+ * The ModelBuilder's graph has one writer per direction (docs/architecture.md, "Graph sync"):
+ * only Python writes the `graph` trait, with `graph_revision` saying which revision it is and
+ * which page edit it answers; the page sends its edits as `edit` requests. Every request names
+ * the view that sent it and an id counted in that view; Python answers requests other than
+ * edits with a `reply` naming the same view and id (replies reach every view; each keeps its own).
  */
+
+// -- The ModelBuilder: dlstudio/ui/builder.py <-> src/editor/ ---------------------------------
 
 /** A node of the graph document (docs/architecture.md, version 1). */
 export interface GraphNode {
@@ -43,22 +46,29 @@ export interface BlockDoc {
 }
 
 /**
- * Where a graph document stands in the page <-> Python traffic. `page`: the last page edit it
- * includes. `python`: how many documents Python has put in place itself; a page edit names the
- * one it was made on.
+ * Which document the `graph` trait holds, and why. `number` counts the documents Python has
+ * put in the trait; `view` and `edit` name the page edit it answers ("" and 0 when Python wrote
+ * it of its own accord); `refused`: that edit was not taken, and the page goes back to `graph`.
  */
 export interface GraphRevision {
-  page: number;
-  python: number;
+  number: number;
+  view: string;
+  edit: number;
+  refused: boolean;
+}
+
+/** What every request carries: the view that sent it, and its id in that view. */
+export interface Addressed {
+  view: string;
+  id: number;
 }
 
 /**
- * What a request that works on the current graph brings along: custom messages overtake the
- * trait updates ipywidgets still holds back, so the request carries the document it was made on.
+ * A request made on the page's document: `base` is the revision the canvas builds on. Python
+ * takes it only while no other writer has changed the graph since.
  */
-export interface PageGraph {
-  graph?: GraphDoc;
-  revision?: GraphRevision;
+export interface OnDocument extends Addressed {
+  base: number;
 }
 
 /** One parameter of a layer in `layers.catalog()`. */
@@ -107,11 +117,14 @@ export type Shapes = Record<string, (number | null)[] | null>;
 
 /** Every synced trait of the ModelBuilder, with its type. */
 export interface BuilderTraits {
+  /** Written by Python only; the page sends edits. */
   graph: GraphDoc;
-  /** Which page edit and which Python replacement `graph` includes. */
+  /** Which document `graph` is and which page edit it answers. */
   graph_revision: GraphRevision;
   selection: string[];
   catalog: LayerSpec[];
+  /** The palette's category order (`layers.CATEGORIES`); others come after it. */
+  categories: string[];
   templates: string[];
   shapes: Shapes;
   problems: Problem[];
@@ -134,6 +147,7 @@ export const TRAIT_NAMES = [
   "graph_revision",
   "selection",
   "catalog",
+  "categories",
   "templates",
   "shapes",
   "problems",
@@ -145,45 +159,46 @@ export const TRAIT_NAMES = [
   "health_notes",
 ] as const;
 
-export interface ApplyTemplateRequest {
+/** The page's document after an edit; answered by `graph_revision`, not by a reply. */
+export interface EditRequest extends OnDocument {
+  type: "edit";
+  graph: GraphDoc;
+}
+
+export interface ApplyTemplateRequest extends Addressed {
   type: "apply_template";
-  id: number;
   name: string;
 }
 
-export interface LoadJsonRequest {
+export interface LoadJsonRequest extends Addressed {
   type: "load_json";
-  id: number;
   text: string;
 }
 
-export interface SaveJsonRequest extends PageGraph {
+export interface SaveJsonRequest extends OnDocument {
   type: "save_json";
-  id: number;
 }
 
-export interface ApplyFixRequest extends PageGraph {
+export interface ApplyFixRequest extends OnDocument {
   type: "apply_fix";
-  id: number;
   fix: Fix;
 }
 
 /** Turn the layers `ids` into a named block `name` used by one new node. */
-export interface GroupBlockRequest extends PageGraph {
+export interface GroupBlockRequest extends OnDocument {
   type: "group_block";
-  id: number;
   ids: string[];
   name: string;
 }
 
 /** Put the layers of the block node `node_id` back into the graph. */
-export interface UngroupBlockRequest extends PageGraph {
+export interface UngroupBlockRequest extends OnDocument {
   type: "ungroup_block";
-  id: number;
   node_id: string;
 }
 
 export type Request =
+  | EditRequest
   | ApplyTemplateRequest
   | LoadJsonRequest
   | SaveJsonRequest
@@ -192,6 +207,7 @@ export type Request =
   | UngroupBlockRequest;
 
 export const REQUEST_TYPES = [
+  "edit",
   "apply_template",
   "load_json",
   "save_json",
@@ -200,12 +216,13 @@ export const REQUEST_TYPES = [
   "ungroup_block",
 ] as const;
 
-/** Requests that work on the current graph: they bring the canvas along (`PageGraph`). */
-export const GRAPH_REQUESTS = ["save_json", "apply_fix", "group_block", "ungroup_block"] as const;
+/** Requests made on the page's document: they carry its `base` revision. */
+export const GRAPH_REQUESTS = ["edit", "save_json", "apply_fix", "group_block", "ungroup_block"] as const;
 
 /** Python's answer to one request; `error` is a learner-readable sentence when `ok` is false. */
 export interface Reply {
   type: "reply";
+  view: string;
   id: number;
   request: string;
   ok: boolean;
@@ -214,3 +231,46 @@ export interface Reply {
 }
 
 export const REPLY_TYPE = "reply";
+
+// -- The loss plot: dlstudio/ui/live/loss_plot.py <-> src/plots/lossPlot.ts -------------------
+// State lives in synced traits (the bounded history in `data`); new points travel as `points`
+// messages between two syncs, and a view that just appeared says `hello` to get `data`
+// refreshed at once (a message sent before a view exists is lost).
+
+/** One curve's points: `x` steps, `y` values (null where a value was not finite). */
+export interface PlotCurve {
+  x: number[];
+  y: (number | null)[];
+  kind: "step" | "epoch";
+  panel: "loss" | "metric";
+}
+
+/** Curves as of message `seq`: the `data` trait, and the body of a points message. */
+export interface PlotCurves {
+  seq: number;
+  series: Record<string, PlotCurve>;
+}
+
+/** Every synced trait of the LossPlot, with its type. */
+export interface LossPlotTraits {
+  data: PlotCurves;
+  log_scale: boolean;
+  /** EMA weight of the per-step curves: 0 (raw) to 0.99. */
+  smoothing: number;
+  title: string;
+  height: number;
+}
+
+export const LOSS_PLOT_TRAIT_NAMES = ["data", "log_scale", "smoothing", "title", "height"] as const;
+
+/** Python -> page: the points added since message `seq - 1`. */
+export interface PointsMessage extends PlotCurves {
+  type: "points";
+}
+
+/** Page -> Python: a view just appeared; Python syncs `data` at once. */
+export interface HelloMessage {
+  type: "hello";
+}
+
+export const LOSS_PLOT_MESSAGE_TYPES = ["points", "hello"] as const;

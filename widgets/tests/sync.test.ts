@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GraphSync } from "../src/core/sync";
-import type { GraphDoc } from "../src/protocol";
+import { GraphSync, MAX_IN_FLIGHT, newViewId } from "../src/core/sync";
+import type { GraphDoc, GraphRevision } from "../src/protocol";
 
 /** A graph of `n` Linear layers after one Input (what matters here is only that docs differ). */
 function doc(n: number, x = 0): GraphDoc {
@@ -9,75 +9,97 @@ function doc(n: number, x = 0): GraphDoc {
   return { version: 1, nodes, edges: [] };
 }
 
-describe("GraphSync: what the page sends", () => {
-  it("numbers each new document and names the Python replacement it was made on", () => {
-    const sync = new GraphSync(doc(0), { page: 4, python: 2 });
-    expect(sync.outgoing(doc(0), { page: 4, python: 2 })).toBeNull(); // nothing new
-    expect(sync.outgoing(doc(1), { page: 4, python: 2 })).toEqual({ page: 5, python: 2 });
-    expect(sync.outgoing(doc(1), { page: 5, python: 2 })).toBeNull();
-    expect(sync.outgoing(doc(2), { page: 5, python: 2 })).toEqual({ page: 6, python: 2 });
-    expect(sync.current()).toEqual({ page: 6, python: 2 });
-  });
+function rev(number: number, view = "", edit = 0, refused = false): GraphRevision {
+  return { number, view, edit, refused };
+}
 
-  it("numbers above any edit another view of the model has sent", () => {
-    const sync = new GraphSync(doc(0), { page: 1, python: 1 });
-    expect(sync.outgoing(doc(1), { page: 9, python: 1 })).toEqual({ page: 10, python: 1 });
+describe("newViewId", () => {
+  it("gives each view its own name", () => {
+    const ids = new Set(Array.from({ length: 100 }, newViewId));
+    expect(ids.size).toBe(100);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{16}$/);
   });
 });
 
-describe("GraphSync: what the page draws", () => {
-  it("keeps its own document when the model reports it back", () => {
-    const sync = new GraphSync(doc(0), { page: 0, python: 1 });
-    const rev = sync.outgoing(doc(1), null);
-    expect(sync.arrived(doc(1), rev)).toBe("keep");
+describe("GraphSync: what a view sends", () => {
+  it("numbers each new document and names the revision it builds on", () => {
+    const sync = new GraphSync("a", doc(0), rev(4));
+    expect(sync.edit(doc(0))).toBeNull(); // nothing new
+    expect(sync.edit(doc(1))).toEqual({ type: "edit", view: "a", id: 1, base: 4, graph: doc(1) });
+    expect(sync.edit(doc(1))).toBeNull();
+    expect(sync.edit(doc(2))).toMatchObject({ id: 2, base: 4 });
+    expect(sync.revision).toBe(4);
   });
 
-  it("drops an older document: an echo or an answer to an edit it has since replaced", () => {
-    const sync = new GraphSync(doc(0), { page: 0, python: 1 });
-    sync.outgoing(doc(1), null); // edit 1
-    sync.outgoing(doc(2), null); // edit 2, sent before Python answered edit 1
-    // Edit 1 comes back (an echo): not a replacement, older than the canvas.
-    expect(sync.arrived(doc(1), { page: 1, python: 1 })).toBe("keep");
-    // Even with no page number at all newer than ours.
-    expect(sync.arrived(doc(0), { page: 0, python: 1 })).toBe("keep");
-    // The next edit still builds on what the page shows.
-    expect(sync.outgoing(doc(3), null)).toEqual({ page: 3, python: 1 });
+  it("is busy while an edit waits for its answer", () => {
+    expect(MAX_IN_FLIGHT).toBe(1);
+    const sync = new GraphSync("a", doc(0), rev(1));
+    expect(sync.busy).toBe(false);
+    sync.edit(doc(1));
+    expect(sync.busy).toBe(true);
+    sync.arrived(doc(1), rev(2, "a", 1));
+    expect(sync.busy).toBe(false);
+  });
+});
+
+describe("GraphSync: what a view draws", () => {
+  it("keeps the canvas when Python answers its own edits, and builds on the answer", () => {
+    const sync = new GraphSync("a", doc(0), rev(1));
+    sync.edit(doc(1));
+    sync.edit(doc(2)); // sent before the first answer came
+    // Python's document may be in its own form: the canvas, which shows it, stays.
+    expect(sync.arrived({ ...doc(1), metadata: {} }, rev(2, "a", 1))).toBe("keep");
+    expect(sync.arrived(doc(2), rev(3, "a", 2))).toBe("keep");
+    expect(sync.edit(doc(3))).toMatchObject({ id: 3, base: 3 });
   });
 
-  it("draws a replacement Python made, even one made before its newest edit arrived", () => {
-    const sync = new GraphSync(doc(0), { page: 0, python: 1 });
-    sync.outgoing(doc(1), null); // edit 1: Python takes it
-    sync.outgoing(doc(2), null); // edit 2: still on its way when Python replaces the graph
-    const template = doc(7);
-    // Python's replacement says it includes edit 1 only; Python will drop edit 2 (made on
-    // replacement 1), so the page must show the replacement to agree with Python.
-    expect(sync.arrived(template, { page: 1, python: 2 })).toBe("draw");
-    sync.drawn(template);
-    // Edits made on the drawn replacement name it, and number above everything sent so far.
-    expect(sync.outgoing(doc(8), null)).toEqual({ page: 3, python: 2 });
-    // The same replacement reported again (e.g. by a second message) is not drawn twice.
-    expect(sync.arrived(template, { page: 1, python: 2 })).toBe("keep");
+  it("goes back to Python's document when its edit is refused", () => {
+    const sync = new GraphSync("a", doc(0), rev(1));
+    sync.edit(doc(1)); // malformed, say
+    sync.edit(doc(2)); // made on it
+    expect(sync.arrived(doc(0), rev(2, "a", 1, true))).toBe("draw");
+    sync.drawn(doc(0));
+    expect(sync.busy).toBe(false);
+    // The refusal of the edit made on the refused one changes nothing more.
+    expect(sync.arrived(doc(0), rev(2, "a", 2, true))).toBe("keep");
+    expect(sync.edit(doc(3))).toMatchObject({ base: 2 });
+  });
+
+  it("draws a replacement Python made, and drops its edits made on the old document", () => {
+    const sync = new GraphSync("a", doc(0), rev(1));
+    sync.edit(doc(1)); // taken: revision 2
+    sync.edit(doc(2)); // on its way when Python replaces the graph
+    expect(sync.arrived(doc(1), rev(2, "a", 1))).toBe("keep");
+    expect(sync.arrived(doc(7), rev(3))).toBe("draw");
+    sync.drawn(doc(7));
+    expect(sync.busy).toBe(false);
+    // Python refuses edit 2 (made on revision 2): the canvas already shows revision 3.
+    expect(sync.arrived(doc(7), rev(3, "a", 2, true))).toBe("keep");
+    expect(sync.edit(doc(8))).toMatchObject({ id: 3, base: 3 });
   });
 
   it("takes a replacement equal to the canvas without redrawing, but builds on it", () => {
-    const sync = new GraphSync(doc(2), { page: 3, python: 1 });
-    expect(sync.arrived(doc(2), { page: 3, python: 2 })).toBe("keep");
-    expect(sync.outgoing(doc(3), null)).toEqual({ page: 4, python: 2 });
+    const sync = new GraphSync("a", doc(2), rev(3));
+    expect(sync.arrived(doc(2), rev(4))).toBe("keep");
+    expect(sync.edit(doc(3))).toMatchObject({ base: 4 });
   });
 
-  it("follows a newer edit made in another view of the same model", () => {
-    const mine = new GraphSync(doc(0), { page: 0, python: 1 });
-    const other = new GraphSync(doc(0), { page: 0, python: 1 });
-    const rev = other.outgoing(doc(0, 50), null);
-    expect(rev).toEqual({ page: 1, python: 1 });
-    expect(mine.arrived(doc(0, 50), rev)).toBe("draw");
-    expect(other.arrived(doc(0, 50), rev)).toBe("keep");
-    expect(mine.outgoing(doc(1, 50), rev)).toEqual({ page: 2, python: 1 });
+  it("follows the edits of another view of the same model", () => {
+    const mine = new GraphSync("a", doc(0), rev(1));
+    const other = new GraphSync("b", doc(0), rev(1));
+    const edit = other.edit(doc(0, 50));
+    expect(edit).toMatchObject({ view: "b", id: 1, base: 1 });
+    // View a has an edit with the same id on its way: the answer to b's is not a's.
+    mine.edit(doc(1));
+    expect(mine.arrived(doc(0, 50), rev(2, "b", 1))).toBe("draw");
+    expect(other.arrived(doc(0, 50), rev(2, "b", 1))).toBe("keep");
+    expect(mine.busy).toBe(false);
   });
 
-  it("without revisions (an older kernel) draws whatever differs from the canvas", () => {
-    const sync = new GraphSync(doc(0), undefined);
-    expect(sync.arrived(doc(0), undefined)).toBe("keep");
-    expect(sync.arrived(doc(1), undefined)).toBe("draw");
+  it("ignores answers older than the canvas", () => {
+    const sync = new GraphSync("a", doc(0), rev(5));
+    expect(sync.arrived(doc(3), rev(4))).toBe("keep");
+    expect(sync.arrived(doc(3), rev(5, "b", 9, true))).toBe("keep");
+    expect(sync.arrived(doc(3), null)).toBe("keep");
   });
 });

@@ -7,7 +7,7 @@ or :class:`~dlstudio.train.CancelFit`; any other exception fails the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -112,5 +112,5 @@ class CallbackList:
         for method in self.callers[hook]:
             method(*args)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)

@@ -1,5 +1,8 @@
 """What the results views show, computed from a trainer: plain numbers, no widgets here.
 
+Predictions come from ``Trainer.predict``; probabilities and the confusion matrix from the
+core (``dlstudio.train.outputs``, ``dlstudio.train.metrics``).
+
 Everything is bounded (a sample of the validation split, a fixed-size grid), so it is cheap
 enough to recompute while training runs.
 """
@@ -14,6 +17,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
+
+from dlstudio.train.outputs import class_probabilities
 
 
 def take(dataset: Dataset, n: int, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
@@ -32,7 +37,7 @@ def take(dataset: Dataset, n: int, seed: int = 0) -> tuple[Tensor, Tensor, Tenso
         indices = torch.randperm(size, generator=torch.Generator().manual_seed(seed))[:n]
         indices = indices.sort().values
     try:  # dlstudio's in-memory sets index a whole batch at once
-        x, y = dataset[indices.tolist()]  # type: ignore[index]
+        x, y = dataset[indices.tolist()]
         if len(x) == len(indices):
             return indices, torch.as_tensor(x), torch.as_tensor(y)
     except Exception:  # noqa: BLE001 - any other Dataset: one item at a time
@@ -41,51 +46,6 @@ def take(dataset: Dataset, n: int, seed: int = 0) -> tuple[Tensor, Tensor, Tenso
     x = torch.stack([torch.as_tensor(item[0]) for item in items])
     y = torch.stack([torch.as_tensor(item[1]) for item in items])
     return indices, x, y
-
-
-def forward(trainer: Any, x: Tensor) -> Tensor:
-    """The model's outputs for a small batch in one pass (eval mode, no gradients), on the CPU.
-
-    ``Trainer.predict`` splits inputs into ``batch_size`` chunks; a 60x60 grid redrawn
-    several times a second is cheaper as one pass. It holds the trainer's model lock, the one
-    ``predict`` holds (``trainer.lock``), so it is safe from any thread while training runs.
-    """
-    model = trainer.model
-    with trainer.lock, torch.no_grad():
-        was_training = model.training
-        model.eval()
-        try:
-            with trainer.precision.autocast():
-                out = model(x.to(trainer.device))
-        finally:
-            model.train(was_training)
-    return out.float().cpu()
-
-
-def class_probabilities(output: Tensor) -> Tensor:
-    """(N, C) probabilities from logits; a single logit column means two classes.
-
-    Example:
-        >>> class_probabilities(torch.zeros(3, 1)).shape
-        torch.Size([3, 2])
-    """
-    output = output.float().reshape(len(output), -1)
-    if output.shape[1] == 1:
-        p = torch.sigmoid(output)
-        return torch.cat([1 - p, p], dim=1)
-    return torch.softmax(output, dim=1)
-
-
-def confusion_matrix(true: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts ``[true class, predicted class]`` (rows: truth), like sklearn's.
-
-    Example:
-        >>> confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]), 2).tolist()
-        [[1, 0], [1, 1]]
-    """
-    true, pred = np.asarray(true, dtype=np.int64), np.asarray(pred, dtype=np.int64)
-    flat = np.bincount(true * num_classes + pred, minlength=num_classes * num_classes)
-    return flat[: num_classes * num_classes].reshape(num_classes, num_classes)
 
 
 def misclassified(
@@ -162,10 +122,10 @@ def boundary_grid(
     probs = class_probabilities(torch.as_tensor(predict(points)))
     binary = probs.shape[1] == 2
     z = probs[:, 1] if binary else probs.argmax(dim=1).float()
-    z = z.reshape(resolution, resolution).numpy().round(3)
+    grid = z.reshape(resolution, resolution).numpy().round(3)
     return {
         "x": xs.numpy().round(4).tolist(),
         "y": ys.numpy().round(4).tolist(),
-        "z": z.tolist(),
+        "z": grid.tolist(),
         "binary": binary,
     }

@@ -38,7 +38,7 @@ class Series:
         self._old_x: list[float] = []
         self._old_y: list[float] = []
         self._tail_x: list[float] = []
-        self._tail_y: list[float] = []
+        self._tail_y: list[float | None] = []
         self._acc = [0.0, 0, 0, 0.0]  # sum of finite values, finite count, steps, last x
 
     @property
@@ -47,24 +47,24 @@ class Series:
         return self._old_x + partial + self._tail_x
 
     @property
-    def y(self) -> list[float]:
-        partial = [self._bucket_value()] if self._acc[2] else []
+    def y(self) -> list[float | None]:
+        partial: list[float | None] = [self._bucket_value()] if self._acc[2] else []
         return self._old_y + partial + self._tail_y
 
     def __len__(self) -> int:
         return len(self._old_x) + (1 if self._acc[2] else 0) + len(self._tail_x)
 
-    def append(self, x: float, y: float) -> None:
+    def append(self, x: float, y: float | None) -> None:
         self._tail_x.append(x)
         self._tail_y.append(y)
         if len(self._tail_x) > self._recent:
             self._age(self._tail_x.pop(0), self._tail_y.pop(0))
 
-    def extend(self, xs: list[float], ys: list[float]) -> None:
+    def extend(self, xs: list[float], ys: list[float | None]) -> None:
         for x, y in zip(xs, ys, strict=True):
             self.append(x, y)
 
-    def _age(self, x: float, y: float) -> None:
+    def _age(self, x: float, y: float | None) -> None:
         acc = self._acc
         if y is not None and math.isfinite(y):
             acc[0] += y

@@ -2,72 +2,38 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from torch import Tensor
 
-from dlstudio.train import optim
 from dlstudio.train.callbacks.base import Callback
 from dlstudio.train.callbacks.nan_guard import NaNGuard
-from dlstudio.train.losses import loss_names
+from dlstudio.train.settings import TrainingSettings, check_settings
 from dlstudio.train.trainer import Trainer
 
-# The names the Trainer accepts, read from its own tables so the two cannot drift apart.
-OPTIMIZERS = tuple(optim._OPTIMIZERS)
-SCHEDULERS = ("none", *optim._SCHEDULERS)
-LOSSES = ("auto", *loss_names())
-LIMITS = {"epochs": (1, 10_000), "batch_size": (1, 65_536), "lr": (1e-6, 10.0)}
-DEFAULTS: dict[str, Any] = {
-    "epochs": 10, "batch_size": 64, "lr": 1e-3,
-    "optimizer": "adam", "loss": "auto", "scheduler": "none",
-}  # fmt: skip
+# What the controls edit: every training setting but the seed, which stays with the trainer
+# (a new run with other settings must start from the same weights).
+FIELDS = ("epochs", "batch_size", "lr", "optimizer", "loss", "scheduler")
+DEFAULTS: dict[str, Any] = {k: v for k, v in TrainingSettings().to_dict().items() if k in FIELDS}
 
 TrainerFactory = Callable[..., Trainer]
 
 
 def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Check and normalise training settings; a ValueError names the bad one and the fix.
+    """Check and normalise the settings the controls edit (``TrainingSettings``' checks).
 
-    Names outside the built-in lists (a torch.optim class, a loss module) pass unchanged.
+    Specs that are code (a torch.optim class, a loss module, a dict with options) pass unchanged.
 
     Example:
-        >>> validate_settings({"epochs": "5", "lr": 0.01})["epochs"]
-        5
-        >>> validate_settings({"lr": 100})
+        >>> validate_settings({"epochs": "5", "optimizer": "SGD"})
+        {'epochs': 5, 'optimizer': 'sgd'}
+        >>> validate_settings({"lr": 1e9})
         Traceback (most recent call last):
         ...
-        ValueError: The learning rate must be between 1e-06 and 10.0, not 100.
+        dlstudio.train.errors.SettingsError: The learning rate must be between 1e-06 and 1e+06, not 1000000000.0.
     """
-    unknown = set(settings) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"Unknown training setting(s): {', '.join(sorted(unknown))}. Use {', '.join(DEFAULTS)}."
-        )
-    out = dict(settings)
-    for name, label, kind in (
-        ("epochs", "The number of epochs", int),
-        ("batch_size", "The batch size", int),
-        ("lr", "The learning rate", float),
-    ):
-        if name not in out:
-            continue
-        low, high = LIMITS[name]
-        try:
-            value = kind(out[name])
-        except (TypeError, ValueError):
-            raise ValueError(f"{label} must be a number, not {out[name]!r}.") from None
-        if isinstance(value, float) and not math.isfinite(value) or not low <= value <= high:
-            raise ValueError(f"{label} must be between {low} and {high}, not {out[name]}.")
-        out[name] = value
-    for name, choices in (("optimizer", OPTIMIZERS), ("loss", LOSSES), ("scheduler", SCHEDULERS)):
-        value = out.get(name)
-        if isinstance(value, str) and value.lower() not in choices:
-            raise ValueError(f"Unknown {name} {value!r}: choose one of {', '.join(choices)}.")
-        if isinstance(value, str):
-            out[name] = value.lower()
-    return out
+    return check_settings(settings, FIELDS, code=True)
 
 
 def settings_of(trainer: Trainer) -> dict[str, Any]:

@@ -16,14 +16,11 @@ import ipywidgets
 
 from dlstudio.train.callbacks.base import Callback
 from dlstudio.train.errors import TrainingSetupError
+from dlstudio.train.settings import LIMITS, choices
 from dlstudio.train.trainer import Trainer
 from dlstudio.ui.live import _responsive
 from dlstudio.ui.live._trainers import (
     DEFAULTS,
-    LIMITS,
-    LOSSES,
-    OPTIMIZERS,
-    SCHEDULERS,
     TrainerFactory,
     TrainerRecipe,
     attach,
@@ -107,11 +104,12 @@ class TrainingControls(ipywidgets.VBox):
         self.recipe = TrainerRecipe(source)
         self.callbacks = list(callbacks)
         self.progress = TrainingProgress()
-        self._listeners: list[Callable[[Trainer], None]] = []
+        self._listeners: list[Callable[[Trainer], object]] = []
         self._watcher = _Watcher(self._state_changed)
         self.trainer: Trainer | None = self.recipe.first
-        start = {**DEFAULTS, **(settings_of(self.trainer) if self.trainer else {})}
-        start.update(validate_settings(settings or {}))
+        given = settings_of(self.trainer) if self.trainer else {}
+        # Normalised, so that a trainer made with "SGD" or loss="ce" shows its dropdown choice.
+        start = validate_settings({**DEFAULTS, **given, **(settings or {})})
         self._trainer_settings = dict(start) if self.trainer else None
         self.fields = self._make_fields(start)
         self.buttons = {
@@ -138,6 +136,7 @@ class TrainingControls(ipywidgets.VBox):
     def _make_fields(self, start: dict[str, Any]) -> dict[str, ipywidgets.ValueWidget]:
         (e_low, e_high), (b_low, b_high) = LIMITS["epochs"], LIMITS["batch_size"]
         lr_low, lr_high = LIMITS["lr"]
+        names = choices()
         return {
             "epochs": ipywidgets.BoundedIntText(
                 start["epochs"], min=e_low, max=e_high, description="Epochs", style=_WIDE
@@ -155,9 +154,9 @@ class TrainingControls(ipywidgets.VBox):
                 description="Learning rate",
                 style=_WIDE,
             ),  # fmt: skip
-            "optimizer": _dropdown("Optimizer", start["optimizer"], OPTIMIZERS),
-            "loss": _dropdown("Loss", start["loss"], LOSSES),
-            "scheduler": _dropdown("Scheduler", start["scheduler"], SCHEDULERS),
+            "optimizer": _dropdown("Optimizer", start["optimizer"], names["optimizer"]),
+            "loss": _dropdown("Loss", start["loss"], names["loss"]),
+            "scheduler": _dropdown("Scheduler", start["scheduler"], names["scheduler"]),
         }
 
     @property
@@ -247,7 +246,7 @@ class TrainingControls(ipywidgets.VBox):
         self._trainer_settings = None
         self._refresh()
 
-    def on_trainer(self, callback: Callable[[Trainer], None]) -> None:
+    def on_trainer(self, callback: Callable[[Trainer], object]) -> None:
         """Call ``callback(trainer)`` whenever Train or Reset makes a new trainer."""
         self._listeners.append(callback)
 

@@ -14,22 +14,28 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import anywidget
 import traitlets
-from ipywidgets import widget_serialization
 
 from dlstudio.train.callbacks.base import Callback
-from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
+from dlstudio.ui._bundle import BundledWidget
 from dlstudio.ui.live._batcher import Batcher
 from dlstudio.ui.live._series import DEFAULT_CAPACITY, Series, clean
+from dlstudio.ui.protocol import (
+    CurveKind,
+    CurvePanel,
+    PlotCurve,
+    is_hello,
+    points_message,
+)
 
 if TYPE_CHECKING:
     from dlstudio.train.trainer import Trainer
 
-STEP, EPOCH = "step", "epoch"
+STEP: CurveKind = "step"
+EPOCH: CurveKind = "epoch"
 
 
-def panel_of(name: str) -> str:
+def panel_of(name: str) -> CurvePanel:
     """Which panel draws a curve: losses share the upper one, metrics the lower one.
 
     Example:
@@ -39,7 +45,7 @@ def panel_of(name: str) -> str:
     return "loss" if "loss" in name else "metric"
 
 
-class LossPlot(anywidget.AnyWidget, Callback):
+class LossPlot(BundledWidget, Callback):
     """Loss and metric curves, per step and per epoch, updated live while training runs.
 
     Use it as a Trainer callback, or call ``log`` from your own loop.
@@ -56,12 +62,11 @@ class LossPlot(anywidget.AnyWidget, Callback):
 
     order = 50  # after the progress tracker: drawing is the least urgent thing
 
-    _esm = LOADER_ESM
-    _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
+    bundle_name = "plots"
     _kind = traitlets.Unicode("loss").tag(sync=True)
 
     data = traitlets.Dict().tag(sync=True)
-    """``{"seq": n, "series": {name: {"x", "y", "kind", "panel"}}}``: the bounded history."""
+    """The bounded history, a ``protocol.PlotCurves``: ``{"seq": n, "series": {name: curve}}``."""
     log_scale = traitlets.Bool(False).tag(sync=True)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     """EMA weight for per-step curves (0 = raw, 0.99 = very smooth), as in TensorBoard."""
@@ -76,16 +81,18 @@ class LossPlot(anywidget.AnyWidget, Callback):
         sync_interval: float = 2.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(title=title, _bundle=shared_host("plots"), **kwargs)
+        super().__init__(title=title, **kwargs)
         self.capacity = int(capacity)
         self.sync_interval = float(sync_interval)
         self._series: dict[str, Series] = {}
-        self._kinds: dict[str, str] = {}
+        self._kinds: dict[str, CurveKind] = {}
         self._pending: dict[str, tuple[list[float], list[float | None]]] = {}
         self._lock = threading.Lock()  # guards _pending (training thread vs flusher)
         self._send_lock = threading.RLock()  # one sender at a time keeps seq in order
         self._seq = 0
-        self._last_sync = 0.0
+        # The first sync of `data` comes sync_interval after the plot was made (points reach a
+        # view through messages before that), wherever the monotonic clock started.
+        self._last_sync = time.monotonic()
         self._sync_due = False
         self._last_step = 0
         self._offset = 0
@@ -127,7 +134,7 @@ class LossPlot(anywidget.AnyWidget, Callback):
         step = self._last_step if step is None else int(step)
         self._add(step, values, EPOCH)
 
-    def _add(self, step: int, values: dict[str, Any], kind: str) -> None:
+    def _add(self, step: int, values: dict[str, Any], kind: CurveKind) -> None:
         if not values:
             raise ValueError("Give at least one value to plot, e.g. plot.log(step=1, loss=0.5).")
         with self._lock:
@@ -188,15 +195,15 @@ class LossPlot(anywidget.AnyWidget, Callback):
                 pending, self._pending = self._pending, {}
             if pending:
                 self._seq += 1
-                update = {}
+                update: dict[str, PlotCurve] = {}
                 for name, (xs, raw) in pending.items():
                     ys = [clean(v) for v in raw]
                     series = self._series.get(name)
                     if series is None:
                         series = self._series[name] = Series(self.capacity)
                     series.extend(xs, ys)
-                    update[name] = {"x": xs, "y": ys, **self._meta(name)}
-                self.send({"type": "points", "seq": self._seq, "series": update})
+                    update[name] = self._curve(name, x=xs, y=ys)
+                self.send(points_message(self._seq, update))
                 self.messages_sent += 1
             now = time.monotonic()
             if self._sync_due or (pending and now - self._last_sync >= self.sync_interval):
@@ -205,11 +212,11 @@ class LossPlot(anywidget.AnyWidget, Callback):
     def _sync(self) -> None:
         self._sync_due = False
         self._last_sync = time.monotonic()
-        series = {name: {**s.to_json(), **self._meta(name)} for name, s in self._series.items()}
+        series = {name: self._curve(name, **s.to_json()) for name, s in self._series.items()}
         self.data = {"seq": self._seq, "series": series}
 
-    def _meta(self, name: str) -> dict[str, str]:
-        return {"kind": self._kinds.get(name, STEP), "panel": panel_of(name)}
+    def _curve(self, name: str, x: list[float], y: list[float | None]) -> PlotCurve:
+        return {"x": x, "y": y, "kind": self._kinds.get(name, STEP), "panel": panel_of(name)}
 
     def snapshot(self) -> dict[str, Any]:
         """Flush, then the bounded history as ``data`` holds it (what a new view draws)."""
@@ -220,7 +227,7 @@ class LossPlot(anywidget.AnyWidget, Callback):
 
     def _on_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
         # A view that just appeared asks for the newest history instead of waiting for a sync.
-        if isinstance(content, dict) and content.get("type") == "hello":
+        if is_hello(content):
             self.snapshot()
 
     def close(self) -> None:

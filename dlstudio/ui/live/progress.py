@@ -109,7 +109,7 @@ class TrainingProgress(ipywidgets.VBox):
         error = error or getattr(trainer, "error", None)
         if state == "failed" and error is not None:
             text = f"{text} · {type(error).__name__}: {error}"
-        elif state == "stopped" and getattr(trainer, "stop_reason", None):
+        elif state == "stopped" and trainer is not None and trainer.stop_reason:
             text = f"{text} · {trainer.stop_reason}"
         self.bar.value = float(snapshot.get("fraction", 0.0))
         self.bar.bar_style = {"failed": "danger", "finished": "success"}.get(state, "")

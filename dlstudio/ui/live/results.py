@@ -12,20 +12,17 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import anywidget
 import numpy as np
 import torch
 import traitlets
-from ipywidgets import widget_serialization
 
 from dlstudio.train.callbacks.base import Callback
-from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
+from dlstudio.train.metrics import confusion_matrix
+from dlstudio.train.outputs import class_probabilities
+from dlstudio.ui._bundle import BundledWidget
 from dlstudio.ui.live._compute import (
     boundary_grid,
-    class_probabilities,
-    confusion_matrix,
     display_images,
-    forward,
     grid_bounds,
     misclassified,
     png_data_url,
@@ -38,14 +35,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ResultsView(anywidget.AnyWidget, Callback):
+class ResultsView(BundledWidget, Callback):
     """Base of the results views: ``compute(trainer)`` gives the payload the page draws."""
 
     order = 55
     kind = "results"
 
-    _esm = LOADER_ESM
-    _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
+    bundle_name = "plots"
     _kind = traitlets.Unicode("results").tag(sync=True)
     payload = traitlets.Dict().tag(sync=True)
     """What the page draws: ``{"type": ..., ...}``; ``{"type": ..., "empty": True}`` before."""
@@ -58,7 +54,7 @@ class ResultsView(anywidget.AnyWidget, Callback):
     """Largest share of the training time this view may take (a big model's redraw is slow)."""
 
     def __init__(self, trainer: Trainer | None = None, **kwargs: Any) -> None:
-        super().__init__(_bundle=shared_host("plots"), **kwargs)
+        super().__init__(**kwargs)
         self.trainer = trainer
         self._next = 0.0
         self.clear()
@@ -140,7 +136,7 @@ class ConfusionMatrix(ResultsView):
         probs = class_probabilities(trainer.predict(x)).numpy()
         true = y.reshape(-1).numpy().astype(np.int64)
         num_classes = max(int(bundle.num_classes or 0), probs.shape[1], int(true.max()) + 1)
-        matrix = confusion_matrix(true, probs.argmax(axis=1), num_classes)
+        matrix = confusion_matrix(true, probs.argmax(axis=1), num_classes).numpy()
         classes = list(bundle.classes) or [str(i) for i in range(num_classes)]
         gallery = []
         mistakes = misclassified(true, probs, self.gallery_size)
@@ -252,7 +248,10 @@ class DecisionBoundary(ResultsView):
                 "label": y.reshape(-1).tolist(),
             }
             self._points_of = bundle
-        grid = boundary_grid(lambda x: forward(trainer, x), self._bounds, self.resolution)
+        # The whole grid in one pass: redrawn several times a second while training runs.
+        grid = boundary_grid(
+            lambda x: trainer.predict(x, batch_size=len(x)), self._bounds, self.resolution
+        )
         classes = list(bundle.classes) or [str(i) for i in range(bundle.num_classes or 2)]
         return {**grid, "classes": classes, "step": trainer.step}
 

@@ -9,26 +9,24 @@ Example:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import ipywidgets
 import traitlets
 
 from dlstudio.graph import Graph, GraphError
+from dlstudio.ui._bundle import BundledWidget
 
-_HERE = Path(__file__).resolve().parent
 
+class CodeView(BundledWidget):
+    """Read-only code, highlighted, with Copy (to the clipboard) and Download buttons.
 
-class CodeView(anywidget.AnyWidget):
-    """Read-only code with Copy (to the clipboard) and Download buttons.
-
-    The page never sends anything back: the buttons act in the browser only.
+    The same view as the ModelBuilder's code panel (``widgets/src/code``), from the same
+    bundle. The page never sends anything back: the buttons act in the browser only.
     """
 
-    _esm = _HERE / "code_view.js"
-    _css = _HERE / "code_view.css"
+    bundle_name = "builder"
+    _kind = traitlets.Unicode("code").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     code = traitlets.Unicode("").tag(sync=True)
     filename = traitlets.Unicode("code.py").tag(sync=True)

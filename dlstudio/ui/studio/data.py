@@ -15,7 +15,9 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from dlstudio.export.spec import AUGMENTATIONS, LIMITS, DataSpec, SpecError, inside
+from dlstudio.paths import inside
+from dlstudio.session.data import IMAGE_SIZE, DataSpec
+from dlstudio.train.settings import choices
 from dlstudio.ui.studio.gallery import image_gallery, label_text, row_table
 
 _MAX_FILES = 200
@@ -98,13 +100,12 @@ class DataPanel(w.VBox):
         self.csv_file = w.Dropdown(options=[], description="CSV file")
         self.csv_target = w.Dropdown(options=[], description="Predict")
         self.folder = w.Dropdown(options=[], description="Folder")
-        low, high = LIMITS["image_size"]
+        low, high = IMAGE_SIZE
         self.image_size = w.BoundedIntText(28, min=low, max=high, description="Image size")
         self.grayscale = w.Checkbox(False, description="Grayscale")
         self.use = w.Button(description="Use this data", button_style="primary")
-        self.augment = w.SelectMultiple(
-            options=list(AUGMENTATIONS), rows=len(AUGMENTATIONS), description="Augment"
-        )
+        names = choices()["augmentation"]
+        self.augment = w.SelectMultiple(options=names, rows=len(names), description="Augment")
         self.message = w.HTML()
         self.info = w.HTML()
         self.samples = w.HTML()
@@ -142,9 +143,10 @@ class DataPanel(w.VBox):
 
     # -- choosing ----------------------------------------------------------------------------
 
-    def select(self, spec: DataSpec) -> None:
-        """Load ``spec`` and show it in the controls (what a session load calls)."""
-        self._choose(spec, sync_controls=True)
+    def select(self, spec: DataSpec, bundle: Any = None) -> None:
+        """Show ``spec`` in the controls and load it (what a session load calls); ``bundle``
+        is its data when the caller has loaded it already."""
+        self._choose(spec, sync_controls=True, bundle=bundle)
 
     def _built_in_spec(self) -> DataSpec:
         name = self.builtin.value
@@ -174,11 +176,11 @@ class DataPanel(w.VBox):
         values = {**self.spec.to_dict(), "augment": list(self.augment.value)}
         self._choose(DataSpec.from_dict(values))
 
-    def _choose(self, spec: DataSpec, sync_controls: bool = False) -> None:
+    def _choose(self, spec: DataSpec, sync_controls: bool = False, bundle: Any = None) -> None:
         self.message.value = f"<i>Loading {html.escape(spec.describe())}…</i>"
         try:
-            bundle = spec.load(self.root)
-        except (SpecError, ValueError, TypeError, OSError, KeyError) as error:
+            bundle = spec.load(self.root) if bundle is None else bundle
+        except (ValueError, TypeError, OSError, KeyError) as error:
             self.message.value = (
                 f'<span style="color:#b00020">Could not load this data: '
                 f"{html.escape(str(error))}</span>"
@@ -249,7 +251,7 @@ class DataPanel(w.VBox):
             return
         try:
             columns = csv_columns(inside(self.root, name))
-        except (SpecError, OSError, ValueError) as error:
+        except (OSError, ValueError) as error:
             self.csv_target.options = []
             self.message.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
             return

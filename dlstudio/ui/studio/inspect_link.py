@@ -58,7 +58,7 @@ class InspectLink:
         callback = self._callbacks.get(trainer)
         if callback is None:
             callback = InspectionCallback(every=self.every, budget=BUDGET)
-            callback.on_capture(lambda _report, cb=callback: self._captured(cb))
+            callback.on_capture(lambda _report: self._captured(callback))
             trainer.add_callback(callback)
             self._callbacks[trainer] = callback
         self._current = callback

@@ -52,6 +52,8 @@ class ModelPanel(w.VBox):
         (None, 10)
     """
 
+    children: tuple[w.Widget, ...]  # the VBox trait, declared for the type checker
+
     def __init__(self, template: str | None = "mlp", **kwargs: Any) -> None:
         described = {item["name"]: item for item in examples.describe()}
         self.templates = w.ToggleButtons(

@@ -15,8 +15,9 @@ from typing import Any
 import ipywidgets as w
 
 from dlstudio.export.script import training_script
-from dlstudio.export.spec import DataSpec, TrainSettings
 from dlstudio.graph import Graph, GraphError
+from dlstudio.session import DataSpec
+from dlstudio.train.settings import TrainingSettings
 from dlstudio.ui.studio.code import CodePanel
 from dlstudio.ui.studio.data import DataPanel
 from dlstudio.ui.studio.inspect_link import InspectLink
@@ -57,7 +58,7 @@ class Studio(w.VBox):
         *,
         data_dir: str | os.PathLike | None = None,
         session_dir: str | os.PathLike | None = None,
-        settings: TrainSettings | None = None,
+        settings: TrainingSettings | None = None,
         **kwargs: Any,
     ) -> None:
         self.root = data_root(data_dir)
@@ -109,10 +110,12 @@ class Studio(w.VBox):
 
         Raises GraphError while the model has problems.
         """
-        bundle = self.data.bundle
+        bundle, spec = self.data.bundle, self.data.spec
+        if spec is None:
+            raise ValueError("Choose a data set first (Data tab).")
         return training_script(
             self.model.graph,
-            self.data.spec,
+            spec,
             self.train.settings(),
             data_dir=self.root,
             task=bundle.task,
@@ -120,10 +123,16 @@ class Studio(w.VBox):
         )
 
     def restore(
-        self, spec: DataSpec, settings: TrainSettings, graph: Graph, template: str | None
+        self,
+        spec: DataSpec,
+        settings: TrainingSettings,
+        graph: Graph,
+        template: str | None,
+        bundle: Any = None,
     ) -> None:
-        """Show a saved state: data, settings and model (what loading a session does)."""
-        self.data.select(spec)
+        """Show a saved state: data, settings and model (what loading a session does);
+        ``bundle`` is the data when it is loaded already."""
+        self.data.select(spec, bundle)
         self.train.apply(settings)
         self.model.show_template(template, graph)
 

@@ -12,10 +12,12 @@ from typing import Any
 
 import ipywidgets as w
 
-from dlstudio.export.spec import LIMITS, TrainSettings
 from dlstudio.train.callbacks.base import Callback
+from dlstudio.train.settings import LIMITS, TrainingSettings
 
 SettingsSource = Callable[[], tuple[Any, Any]]  # () -> (graph, bundle) for the next trainer
+# A first run that finishes in seconds on the built-in sets; the Trainer's defaults are longer.
+QUICK_START = TrainingSettings(epochs=5, batch_size=32)
 
 
 def summarise(record: dict[str, Any], epochs: int) -> str:
@@ -64,20 +66,22 @@ class TrainPanel(w.VBox):
         >>> panel.controls.train().wait()  # doctest: +SKIP
     """
 
+    children: tuple[w.Widget, ...]  # ipywidgets' TypedTuple trait, which mypy cannot see through
+
     def __init__(
         self,
         source: SettingsSource,
-        settings: TrainSettings | None = None,
+        settings: TrainingSettings | None = None,
         on_settings: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         self.source = source
-        self._start = settings or TrainSettings()
+        self._start = settings or QUICK_START
         self._on_settings = on_settings
         self._bundle: Any = None
         self._built = False
         self.results: list[Any] = []
-        self._trainer_listeners: list[Callable[[Any], None]] = []
+        self._trainer_listeners: list[Callable[[Any], object]] = []
         super().__init__([], **kwargs)
         self.add_class("dls-train-panel")
 
@@ -98,8 +102,7 @@ class TrainPanel(w.VBox):
         self._summary = _Summary(self._show_summary)
         self.results = results_for(self._bundle) if self._bundle is not None else []
         self.results_box.children = tuple(self.results)
-        first = {k: v for k, v in start.trainer_kwargs().items() if k != "seed"}
-        first["scheduler"] = first["scheduler"] or "none"
+        first = {k: v for k, v in start.to_dict().items() if k != "seed"}
         self._controls = TrainingControls(
             self._make_trainer,
             callbacks=[self._plot, self._summary, *self.results],
@@ -112,7 +115,7 @@ class TrainPanel(w.VBox):
             for field in [*self._controls.fields.values(), self._seed]:
                 field.observe(lambda _change: changed(), "value")
 
-    def on_trainer(self, listener: Callable[[Any], None]) -> None:
+    def on_trainer(self, listener: Callable[[Any], object]) -> None:
         """Call ``listener(trainer)`` for each trainer made or adopted here, before it starts
         (the widgets are not built for this)."""
         self._trainer_listeners.append(listener)
@@ -168,31 +171,21 @@ class TrainPanel(w.VBox):
         trainer = self.trainer
         return trainer is not None and trainer.state in ("running", "paused")
 
-    def settings(self) -> TrainSettings:
-        """The settings on screen as checked TrainSettings."""
+    def settings(self) -> TrainingSettings:
+        """The settings on screen, checked."""
         if not self._built:
             return self._start
-        values = dict(self.controls.settings)
-        return TrainSettings(
-            epochs=values["epochs"],
-            batch_size=values["batch_size"],
-            lr=values["lr"],
-            optimizer=values["optimizer"],
-            loss=values["loss"],
-            scheduler=values["scheduler"] or "none",
-            seed=int(self.seed.value),
-        )
+        return TrainingSettings.from_dict({**self.controls.settings, "seed": self.seed.value})
 
-    def apply(self, settings: TrainSettings) -> None:
+    def apply(self, settings: TrainingSettings) -> None:
         """Show ``settings`` in the controls (a session load)."""
         if not self._built:
             self._start = settings
             if self._on_settings is not None:
                 self._on_settings()
             return
-        values = settings.trainer_kwargs()
+        values = settings.to_dict()
         self.seed.value = values.pop("seed")
-        values["scheduler"] = values["scheduler"] or "none"
         self.controls.set(**values)
 
     def forget(self, bundle: Any) -> None:

@@ -1,9 +1,27 @@
 /**
  * Copy/paste and duplicate: clone a set of nodes with fresh ids, keeping the edges between
  * them (edges into the copied set from outside are dropped: the copy starts unconnected).
+ * Each builder has a clipboard of its own, shared by its views.
  */
 import type { GraphDoc, GraphEdge, GraphNode } from "../protocol";
 import { freshId } from "./graph";
+
+/** What was copied last in one builder. */
+export interface Clipboard {
+  piece: GraphDoc | null;
+}
+
+const clipboards = new WeakMap<object, Clipboard>();
+
+/** The clipboard of the builder `owner` (its model): the same object for all its views. */
+export function clipboardOf(owner: object): Clipboard {
+  let clipboard = clipboards.get(owner);
+  if (!clipboard) {
+    clipboard = { piece: null };
+    clipboards.set(owner, clipboard);
+  }
+  return clipboard;
+}
 
 /** The part of `doc` made of `ids` and the edges among them. */
 export function extract(doc: GraphDoc, ids: Set<string>): GraphDoc {

@@ -1,6 +1,7 @@
 /**
  * The ModelBuilder view: toolbar, palette, canvas, parameter panel, code panel and status
- * line. Python owns shapes, problems and code; this component only draws them.
+ * line. Python owns the document, its shapes, problems and code; this component draws them,
+ * and its GraphEditor (graphEditor.ts) sends the learner's edits.
  */
 import { useModel, useModelState } from "@anywidget/react";
 import {
@@ -14,35 +15,35 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { suggestBlockName, withBlocks } from "../core/blocks";
+import { suggestBlockName } from "../core/blocks";
 import { checkConnection } from "../core/connect";
-import { indexCatalog } from "../core/graph";
-import { autoLayout } from "../core/layout";
-import { type BuilderTraits, type Fix, GRAPH_REQUESTS, type GraphDoc, type LayerSpec, type Problem, type Shapes } from "../protocol";
+import type { BuilderTraits, Fix, Problem } from "../protocol";
 import { CodePanel } from "./CodePanel";
 import { EditorContext } from "./context";
-import { HealthProvider } from "./health";
+import type { Ask } from "./graphEditor";
 import { GroupForm } from "./GroupForm";
+import { HealthProvider } from "./health";
 import { HelpOverlay } from "./HelpOverlay";
 import { LayerNode } from "./LayerNode";
 import { DRAG_TYPE, Palette } from "./Palette";
 import { ParamPanel } from "./ParamPanel";
-import { useRequests } from "./requests";
 import { ShapeEdge } from "./ShapeEdge";
 import { Toolbar, type ToolbarActions } from "./Toolbar";
 import { useGraphEditor } from "./useGraphEditor";
 import { useShortcuts, useTheme } from "./useShortcuts";
 
-// Declared once at module scope: a new object per render would remount every node.
+// Declared once at module scope: a new object per render would remount every node, or give
+// a memo'd child a new prop each time.
 const NODE_TYPES = { layer: LayerNode };
 const EDGE_TYPES = { shape: ShapeEdge };
 // Never zoom in past 100%: a lone Input node would otherwise fill the canvas.
 const FIT = { padding: 0.15, maxZoom: 1 };
-const NO_LAYERS: LayerSpec[] = [];
-const NO_COUNTS: Record<string, number> = {};
 const DELETE_KEYS = ["Delete", "Backspace"];
 const MULTI_SELECT_KEYS = ["Control", "Meta"];
-const NEEDS_GRAPH: ReadonlySet<string> = new Set(GRAPH_REQUESTS);
+const NONE: string[] = [];
+const NO_PROBLEMS: Problem[] = [];
+const NO_PARAMS: Record<string, unknown> = {};
+const TYPING_TAGS = ["INPUT", "SELECT", "TEXTAREA", "BUTTON"];
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -55,56 +56,25 @@ function download(name: string, text: string) {
 
 function Editor() {
   const model = useModel<BuilderTraits>();
-  const [graph] = useModelState<GraphDoc>("graph");
-  const [layers] = useModelState<LayerSpec[]>("catalog");
+  const { editor, canvas } = useGraphEditor(model);
+  const { nodes, edges, palette, catalog, replaced } = canvas;
   const [templates] = useModelState<string[]>("templates");
-  const [shapes] = useModelState<Shapes>("shapes");
+  const [categories] = useModelState<string[]>("categories");
   const [problems] = useModelState<Problem[]>("problems");
   const [code] = useModelState<string>("code");
   const [paramCount] = useModelState<number>("param_count");
-  const [blockParams] = useModelState<Record<string, number>>("block_params");
   const [error] = useModelState<string>("error");
-  const [selection, setSelection] = useModelState<string[]>("selection");
-  // The document's named blocks join the catalog as layers; keyed by content, because each
-  // document sent to Python is a new object even when its blocks did not change.
-  const blocksKey = JSON.stringify(graph?.blocks ?? {});
-  const palette = useMemo(
-    () => withBlocks(layers ?? NO_LAYERS, graph?.blocks),
-    [layers, blocksKey], // eslint-disable-line react-hooks/exhaustive-deps
-  );
-  const catalog = useMemo(() => indexCatalog(palette), [palette]);
-  const editor = useGraphEditor(model, catalog, shapes ?? {}, problems ?? [], blockParams ?? NO_COUNTS);
-  const request = useRequests(model);
   const flow = useReactFlow();
   const wrapper = useRef<HTMLDivElement>(null);
   const [help, setHelp] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [grouping, setGrouping] = useState(false);
+  // Why the connection being dragged is refused: set while dragging, shown when it ends.
   const refusal = useRef<string | null>(null);
-  const { nodes, edges } = editor;
+  // Fit the view once React Flow holds the positions a layout gave (see the effect below).
+  const fitPending = useRef(false);
 
   const selected = useMemo(() => nodes.filter((n) => n.selected), [nodes]);
-  const selectedIds = useMemo(() => selected.map((n) => n.id), [selected]);
-
-  // Selection goes to Python (for b.selection) and comes back when Python sets it. The last
-  // value either way is remembered, so our own echo never fights a newer local selection.
-  // Starts empty (no node is selected yet), so a selection set in Python before display applies.
-  const lastSelection = useRef("[]");
-  useEffect(() => {
-    const json = JSON.stringify(selectedIds);
-    if (json === lastSelection.current) return;
-    lastSelection.current = json;
-    setSelection(selectedIds);
-  }, [selectedIds]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    const json = JSON.stringify(selection ?? []);
-    if (json === lastSelection.current) return;
-    lastSelection.current = json;
-    const wanted = new Set(selection ?? []);
-    editor.setNodes((ns) =>
-      ns.map((n) => (Boolean(n.selected) === wanted.has(n.id) ? n : { ...n, selected: wanted.has(n.id) })),
-    );
-  }, [selection]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // A click elsewhere on the page takes the keyboard away from us: JupyterLab keeps focus
   // where it is when the click lands inside its notebook, so its own shortcuts ("b", "d d")
@@ -120,93 +90,87 @@ function Editor() {
   }, []);
 
   useEffect(() => {
-    if (editor.replacedCount > 0) requestAnimationFrame(() => void flow.fitView(FIT));
-  }, [editor.replacedCount, flow]);
+    if (replaced > 0) requestAnimationFrame(() => void flow.fitView(FIT));
+  }, [replaced, flow]);
 
   // Fitting right after a layout would fit the old positions: React Flow's store takes the
   // new ones in its own effect, which runs before this one (children first).
-  const fitPending = useRef(false);
   useEffect(() => {
     if (!fitPending.current) return;
     fitPending.current = false;
     requestAnimationFrame(() => void flow.fitView(FIT));
   }, [nodes, flow]);
 
-  // Everything handed to React Flow or to the nodes stays the same function across renders:
-  // a new one would update React Flow's store (and re-render every node) on each edit.
-  const live = useRef({ editor, request, nodes, edges, catalog });
-  live.current = { editor, request, nodes, edges, catalog };
-
-  // A request that works on the graph brings the canvas along: it may overtake an edit that
-  // ipywidgets still holds back (only one trait update is in flight at a time).
-  const ask = useCallback(async (req: Parameters<typeof request>[0], undoable: boolean) => {
-    if (undoable) live.current.editor.record();
-    const withGraph = NEEDS_GRAPH.has(req.type) ? { ...req, ...live.current.editor.pageGraph() } : req;
-    const reply = await live.current.request(withGraph);
-    setNotice(reply.ok ? null : reply.error);
-    return reply;
-  }, []);
+  const ask = useCallback(
+    async (request: Ask, undoable: boolean) => {
+      if (undoable) editor.record();
+      const reply = await editor.request(request);
+      setNotice(reply.ok ? null : reply.error);
+      return reply;
+    },
+    [editor],
+  );
 
   const applyFix = useCallback((fix: Fix) => void ask({ type: "apply_fix", fix }, true), [ask]);
-  const isTaken = useCallback((name: string) => live.current.catalog.has(name), []);
+  const isTaken = useCallback((name: string) => catalog.has(name), [catalog]);
   const groupAs = useCallback(
     (name: string) => {
-      const ids = live.current.nodes.filter((n) => n.selected).map((n) => n.id);
+      const ids = editor.selectedNodes().map((n) => n.id);
       setGrouping(false);
       void ask({ type: "group_block", ids, name }, true);
     },
-    [ask],
+    [ask, editor],
   );
-  const ungroup = useCallback(
-    (nodeId: string) => {
-      void ask({ type: "ungroup_block", node_id: nodeId }, true);
-    },
-    [ask],
-  );
+  const ungroup = useCallback((nodeId: string) => void ask({ type: "ungroup_block", node_id: nodeId }, true), [ask]);
+  const closeGroup = useCallback(() => setGrouping(false), []);
+  const closeHelp = useCallback(() => setHelp(false), []);
   const context = useMemo(() => ({ catalog, applyFix }), [catalog, applyFix]);
 
-  const isValidConnection = useCallback((conn: Connection | Edge) => {
-    const { nodes: ns, edges: es, catalog: cat } = live.current;
-    const verdict = checkConnection(conn, new Map(ns.map((n) => [n.id, n])), es, cat);
-    refusal.current = verdict.reason;
-    return verdict.ok;
-  }, []);
+  // Handed to React Flow: each stays the same function across renders, or React Flow would
+  // update its store (and re-render every node) on each edit.
+  const isValidConnection = useCallback(
+    (conn: Connection | Edge) => {
+      const { nodes: ns, edges: es, catalog: cat } = editor.store.get();
+      const verdict = checkConnection(conn, new Map(ns.map((n) => [n.id, n])), es, cat);
+      refusal.current = verdict.reason;
+      return verdict.ok;
+    },
+    [editor],
+  );
   const onConnectEnd = useCallback((_: unknown, state: { isValid: boolean | null; toHandle: unknown }) => {
     if (!state.isValid && state.toHandle && refusal.current) setNotice(refusal.current);
   }, []);
   const onBeforeDelete = useCallback(async () => {
-    live.current.editor.record();
-    live.current.editor.markUrgent();
+    editor.startGesture();
     return true;
-  }, []);
-  const onDragStart = useCallback(() => live.current.editor.record(), []);
-  const onDragStop = useCallback(() => live.current.editor.flushSend(), []);
-  const onAdd = useCallback((op: string) => live.current.editor.addNode(op), []);
+  }, [editor]);
 
-  const actions: ToolbarActions = {
-    undo: editor.undo,
-    redo: editor.redo,
-    remove: () => void flow.deleteElements({ nodes: selected.map((n) => ({ id: n.id })) }),
-    duplicate: editor.duplicate,
-    group: () => setGrouping(selected.length > 0),
-    copy: editor.copy,
-    paste: editor.paste,
-    layout: () => {
-      const boxes = nodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height }));
-      editor.setPositions(autoLayout(boxes, edges));
-      fitPending.current = true; // once React Flow holds the new positions (effect below)
-    },
-    fit: () => void flow.fitView(FIT),
-    help: () => setHelp((h) => !h),
-    template: (name) => void ask({ type: "apply_template", name }, true),
-    load: (text) => void ask({ type: "load_json", text }, true),
-    save: () =>
-      void ask({ type: "save_json" }, false).then((reply) => {
-        const result = reply.result as { text: string; filename: string } | null;
-        if (reply.ok && result) download(result.filename, result.text);
-      }),
-  };
-  const onKeyDown = useShortcuts(actions, editor.selectAll, () => setHelp(false));
+  const actions = useMemo<ToolbarActions>(
+    () => ({
+      undo: editor.undo,
+      redo: editor.redo,
+      remove: () => void flow.deleteElements({ nodes: editor.selectedNodes().map((n) => ({ id: n.id })) }),
+      duplicate: editor.duplicate,
+      group: () => setGrouping(editor.selectedNodes().length > 0),
+      copy: editor.copy,
+      paste: editor.paste,
+      layout: () => {
+        editor.layout();
+        fitPending.current = true; // once React Flow holds the new positions
+      },
+      fit: () => void flow.fitView(FIT),
+      help: () => setHelp((h) => !h),
+      template: (name) => void ask({ type: "apply_template", name }, true),
+      load: (text) => void ask({ type: "load_json", text }, true),
+      save: () =>
+        void ask({ type: "save_json" }, false).then((reply) => {
+          const result = reply.result as { text: string; filename: string } | null;
+          if (reply.ok && result) download(result.filename, result.text);
+        }),
+    }),
+    [editor, flow, ask],
+  );
+  const onKeyDown = useShortcuts(actions, editor.selectAll, closeHelp);
   const colorMode = useTheme();
 
   const onDrop = useCallback(
@@ -220,8 +184,8 @@ function Editor() {
   );
 
   const single = selected.length === 1 ? selected[0] : null;
-  const graphProblems = (problems ?? []).filter((p) => !p.node_id);
-  const problemCount = (problems ?? []).length;
+  const allProblems = problems ?? NO_PROBLEMS;
+  const graphProblems = useMemo(() => allProblems.filter((p) => !p.node_id), [allProblems]);
 
   return (
     <EditorContext.Provider value={context}>
@@ -237,19 +201,19 @@ function Editor() {
         onKeyDown={onKeyDown}
         onPointerDown={(e) => {
           const tag = (e.target as HTMLElement).tagName;
-          if (!["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(tag) && !wrapper.current?.contains(document.activeElement)) {
+          if (!TYPING_TAGS.includes(tag) && !wrapper.current?.contains(document.activeElement)) {
             wrapper.current?.focus({ preventScroll: true });
           }
         }}
       >
         <Toolbar
           actions={actions}
-          canUndo={editor.canUndo}
-          canRedo={editor.canRedo}
+          canUndo={canvas.canUndo}
+          canRedo={canvas.canRedo}
           hasSelection={selected.length > 0}
           canGroup={selected.length > 0}
-          canPaste={editor.canPaste}
-          templates={templates ?? []}
+          canPaste={canvas.canPaste}
+          templates={templates ?? NONE}
         />
         {grouping && selected.length > 0 && (
           <GroupForm
@@ -257,7 +221,7 @@ function Editor() {
             initial={suggestBlockName(isTaken)}
             taken={isTaken}
             onGroup={groupAs}
-            onCancel={() => setGrouping(false)}
+            onCancel={closeGroup}
           />
         )}
         {error && (
@@ -266,7 +230,7 @@ function Editor() {
           </div>
         )}
         <div className="dls-body">
-          <Palette layers={palette} onAdd={onAdd} />
+          <Palette layers={palette} categories={categories ?? NONE} onAdd={editor.addNode} />
           <div className="dls-canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
             <ReactFlow
               nodes={nodes}
@@ -279,10 +243,10 @@ function Editor() {
               onConnectEnd={onConnectEnd}
               isValidConnection={isValidConnection}
               onBeforeDelete={onBeforeDelete}
-              onNodeDragStart={onDragStart}
-              onSelectionDragStart={onDragStart}
-              onNodeDragStop={onDragStop}
-              onSelectionDragStop={onDragStop}
+              onNodeDragStart={editor.startGesture}
+              onSelectionDragStart={editor.startGesture}
+              onNodeDragStop={editor.endGesture}
+              onSelectionDragStop={editor.endGesture}
               deleteKeyCode={DELETE_KEYS}
               multiSelectionKeyCode={MULTI_SELECT_KEYS}
               colorMode={colorMode}
@@ -294,27 +258,27 @@ function Editor() {
               <MiniMap pannable zoomable />
               <Controls />
             </ReactFlow>
-            {help && <HelpOverlay onClose={() => setHelp(false)} />}
+            {help && <HelpOverlay onClose={closeHelp} />}
           </div>
           <div className="dls-side">
             <ParamPanel
               nodeId={single?.id ?? null}
               spec={single ? catalog.get(single.data.op) : undefined}
-              params={single?.data.params ?? {}}
+              params={single?.data.params ?? NO_PARAMS}
               label={single?.data.label ?? null}
               selectedCount={selected.length}
               onChange={editor.setParam}
               onLabel={editor.setLabel}
               onUngroup={ungroup}
             />
-            <CodePanel code={code ?? ""} paramCount={paramCount ?? 0} />
+            <CodePanel code={code ?? ""} />
           </div>
         </div>
         <div className="dls-status" data-testid="status">
           <span data-testid="param-count">{(paramCount ?? 0).toLocaleString("en-US")} parameters</span>
           <span data-testid="node-count">{nodes.length} layers</span>
-          <span className={problemCount ? "dls-bad" : ""} data-testid="problem-count">
-            {problemCount === 1 ? "1 problem" : `${problemCount} problems`}
+          <span className={allProblems.length ? "dls-bad" : ""} data-testid="problem-count">
+            {allProblems.length === 1 ? "1 problem" : `${allProblems.length} problems`}
           </span>
           {graphProblems.map((p) => (
             <span key={p.message} className="dls-bad" data-testid="graph-problem">

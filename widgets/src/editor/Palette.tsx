@@ -1,7 +1,8 @@
 /**
  * The layer palette, grouped by category, with a search box; drag an item onto the canvas,
- * or double-click it to add it after the selected node. The document's named blocks come last,
- * under "Blocks", so a block can be used again.
+ * or double-click it to add it after the selected node. Categories come in Python's order
+ * (`layers.CATEGORIES`, sent with the catalog), then any others (custom layers), then the
+ * document's named blocks under "Blocks", so a block can be used again.
  */
 import { memo, useMemo, useState } from "react";
 import { BLOCK_CATEGORY } from "../core/blocks";
@@ -9,30 +10,24 @@ import type { LayerSpec } from "../protocol";
 
 export const DRAG_TYPE = "application/x-dlstudio-layer";
 
-const CATEGORY_ORDER = [
-  "core",
-  "convolution",
-  "pooling",
-  "normalisation",
-  "activation",
-  "recurrent",
-  "attention",
-  "merge",
-  "reshape",
-  BLOCK_CATEGORY,
-];
-
-function rank(category: string): number {
-  const i = CATEGORY_ORDER.indexOf(category);
-  return i === -1 ? CATEGORY_ORDER.length : i;
+/** `groups` sorted by `order`; categories it does not name keep their turn after it. */
+export function orderCategories<T>(groups: [string, T][], order: readonly string[]): [string, T][] {
+  const rank = (category: string) => {
+    if (category === BLOCK_CATEGORY) return order.length + 1;
+    const i = order.indexOf(category);
+    return i === -1 ? order.length : i;
+  };
+  return [...groups].sort((a, b) => rank(a[0]) - rank(b[0]));
 }
 
 interface Props {
   layers: LayerSpec[];
+  /** The category order from Python. */
+  categories: readonly string[];
   onAdd: (op: string) => void;
 }
 
-function PaletteView({ layers, onAdd }: Props) {
+function PaletteView({ layers, categories, onAdd }: Props) {
   const [query, setQuery] = useState("");
   const groups = useMemo(() => {
     const q = query.trim().toLowerCase();
@@ -44,8 +39,8 @@ function PaletteView({ layers, onAdd }: Props) {
       list.push(layer);
       byCategory.set(layer.category, list);
     }
-    return [...byCategory.entries()].sort((a, b) => rank(a[0]) - rank(b[0]));
-  }, [layers, query]);
+    return orderCategories([...byCategory.entries()], categories);
+  }, [layers, categories, query]);
 
   return (
     <div className="dls-palette" data-testid="palette">

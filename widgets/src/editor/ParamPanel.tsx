@@ -2,7 +2,7 @@
  * The side panel that edits the selected node's parameters with typed inputs, validated
  * as the learner types: a value reaches the graph only once it parses.
  */
-import { memo, useEffect, useState } from "react";
+import { memo, useState } from "react";
 import { isBlock } from "../core/blocks";
 import { effectiveParam, formatParam, parseParam } from "../core/params";
 import { MAX_LABEL_LENGTH } from "../core/graph";
@@ -22,19 +22,21 @@ function rangeText(spec: ParamSpec): string {
 }
 
 function ParamField({ spec, value, onChange }: FieldProps) {
-  const [text, setText] = useState(formatParam(value));
+  const [text, setText] = useState(() => formatParam(value));
   const [error, setError] = useState<string | null>(null);
+  const valueKey = JSON.stringify(value ?? null);
+  const [shownKey, setShownKey] = useState(valueKey);
 
-  // Follow changes made elsewhere (undo, a fix) unless the field already shows that value.
-  useEffect(() => {
+  // Follow changes made elsewhere (undo, a fix) unless the field already shows that value;
+  // adjusted while rendering, as React advises for state that follows a prop.
+  if (valueKey !== shownKey) {
+    setShownKey(valueKey);
     const parsed = parseParam(spec, text);
-    if (!parsed.ok || JSON.stringify(parsed.value ?? null) !== JSON.stringify(value ?? null)) {
+    if (!parsed.ok || JSON.stringify(parsed.value ?? null) !== valueKey) {
       setText(formatParam(value));
       setError(null);
     }
-    // Only the incoming value should trigger this, not each keystroke.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [value]);
+  }
 
   const testId = `param-${spec.name}`;
   const title = [spec.doc, rangeText(spec)].filter(Boolean).join(" ");

@@ -1,53 +1,70 @@
 /**
- * Request/response over anywidget custom messages: each request carries an id and Python
- * answers with a `reply` carrying the same id (as quak does).
+ * Requests over anywidget custom messages: each carries this view's id and a number counted in
+ * this view, and Python's reply names both (as quak does). Replies reach every view of the
+ * model, so a view takes only those addressed to it.
  */
-import type { AnyModel } from "@anywidget/types";
-import { useEffect, useMemo } from "react";
 import { type Reply, REPLY_TYPE, type Request } from "../protocol";
 
-type Pending = Map<number, (reply: Reply) => void>;
-type WithoutId<R> = R extends Request ? Omit<R, "id"> : never;
+/** A request as the editor writes it: the view and id are added here. */
+export type Unaddressed<R = Request> = R extends Request ? Omit<R, "view" | "id"> : never;
 
-export type SendRequest = (request: WithoutId<Request>) => Promise<Reply>;
+/** What requests need of the model: a way to send a custom message. */
+export interface Outbox {
+  send(content: unknown): void;
+}
+
+interface Waiting {
+  type: string;
+  resolve: (reply: Reply) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 const TIMEOUT_MS = 60_000;
 
-export function useRequests(model: AnyModel): SendRequest {
-  const pending = useMemo<Pending>(() => new Map(), []);
+export class Requests {
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
 
-  useEffect(() => {
-    const onMessage = (msg: unknown) => {
-      const reply = msg as Reply;
-      if (reply?.type !== REPLY_TYPE) return;
-      pending.get(reply.id)?.(reply);
-      pending.delete(reply.id);
-    };
-    model.on("msg:custom", onMessage);
-    return () => model.off("msg:custom", onMessage);
-  }, [model, pending]);
+  constructor(
+    private readonly outbox: Outbox,
+    readonly view: string,
+    private readonly timeoutMs = TIMEOUT_MS,
+  ) {}
 
-  return useMemo(() => {
-    let nextId = 1;
-    return (request) =>
-      new Promise<Reply>((resolve) => {
-        const id = nextId++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          resolve({
-            type: "reply",
-            id,
-            request: request.type,
-            ok: false,
-            error: "Python did not answer; is the kernel still running?",
-            result: null,
-          });
-        }, TIMEOUT_MS);
-        pending.set(id, (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        });
-        model.send({ ...request, id });
-      });
-  }, [model, pending]);
+  /** Sends `request` and resolves with Python's reply (or a timeout error). */
+  send(request: Unaddressed): Promise<Reply> {
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(failed(this.view, id, request.type, "Python did not answer; is the kernel still running?"));
+      }, this.timeoutMs);
+      this.waiting.set(id, { type: request.type, resolve, timer });
+      this.outbox.send({ ...request, view: this.view, id });
+    });
+  }
+
+  /** A custom message from Python: resolves the request it answers, if this view sent it. */
+  receive = (message: unknown): void => {
+    const reply = message as Reply | null;
+    if (reply?.type !== REPLY_TYPE || reply.view !== this.view) return;
+    const waiting = this.waiting.get(reply.id);
+    if (!waiting || waiting.type !== reply.request) return;
+    clearTimeout(waiting.timer);
+    this.waiting.delete(reply.id);
+    waiting.resolve(reply);
+  };
+
+  /** The view goes away: nothing is waited for any more. */
+  close(): void {
+    for (const [id, waiting] of this.waiting) {
+      clearTimeout(waiting.timer);
+      waiting.resolve(failed(this.view, id, waiting.type, "The view was closed."));
+    }
+    this.waiting.clear();
+  }
+}
+
+function failed(view: string, id: number, request: string, error: string): Reply {
+  return { type: REPLY_TYPE, view, id, request, ok: false, error, result: null };
 }

@@ -1,11 +1,11 @@
 /** Keyboard shortcuts of the builder, and JupyterLab's light/dark theme for React Flow. */
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { ToolbarActions } from "./Toolbar";
 
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
 
 export function useShortcuts(actions: ToolbarActions, selectAll: () => void, closeHelp: () => void) {
-  return (e: React.KeyboardEvent) => {
+  return useCallback((e: React.KeyboardEvent) => {
     if (TYPING.has((e.target as HTMLElement).tagName)) return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.toLowerCase();
@@ -27,7 +27,7 @@ export function useShortcuts(actions: ToolbarActions, selectAll: () => void, clo
       e.preventDefault();
       e.stopPropagation();
     }
-  };
+  }, [actions, selectAll, closeHelp]);
 }
 
 function isDark(): boolean {

@@ -1,39 +1,20 @@
 /**
  * The page half of dlstudio/ui/live/loss_plot.py: draws the `data` trait, then extends the
- * curves with the "points" messages, redrawing at most four times a second.
+ * curves with the "points" messages, redrawing at most four times a second. The traits and
+ * messages are in src/protocol.ts.
  */
 import type { AnyModel } from "@anywidget/types";
 import Plotly from "plotly.js-cartesian-dist-min";
+import type { HelloMessage, LossPlotTraits, PlotCurve, PlotCurves, PointsMessage } from "../protocol";
+import { plotLifecycle } from "./lifecycle";
 import { DRAW_SHARE, MAX_DRAW_PAUSE_MS, type Ema, type Value, colour, compact, label, newEma, smooth, throttle } from "./series";
 import { h } from "./styles";
-
-interface SeriesData {
-  x: number[];
-  y: Value[];
-  kind: "step" | "epoch";
-  panel: "loss" | "metric";
-}
-
-interface LossModel {
-  [key: string]: unknown;
-  data: { seq: number; series: Record<string, SeriesData> };
-  log_scale: boolean;
-  smoothing: number;
-  title: string;
-  height: number;
-}
-
-interface PointsMessage {
-  type: "points";
-  seq: number;
-  series: Record<string, SeriesData>;
-}
 
 const REDRAW_MS = 250;
 // The page keeps at most this many points per curve between two syncs of `data`.
 const PAGE_CAPACITY = 4000;
 
-export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: HTMLElement }) {
+export function renderLossPlot({ model, el }: { model: AnyModel<LossPlotTraits>; el: HTMLElement }) {
   const root = h("div", "dls-plot dls-lossplot");
   root.dataset.testid = "loss-plot";
   const bar = h("div", "dls-plot-bar");
@@ -59,7 +40,7 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
   el.appendChild(root);
 
   // Raw points per curve, their order (colours, trace indices) and EMA states.
-  let series = new Map<string, SeriesData>();
+  let series = new Map<string, PlotCurve>();
   let order: string[] = [];
   let emas = new Map<string, Ema>();
   let seq = 0;
@@ -148,7 +129,7 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
   // The periodic sync of `data` repeats what the messages already brought (those applied, and
   // those waiting for the next draw): a page that has them keeps its curves instead of redrawing
   // them all.
-  function upToDate(data: LossModel["data"]): boolean {
+  function upToDate(data: PlotCurves): boolean {
     const received = queue.length ? queue[queue.length - 1].seq : seq;
     const known = new Set([...series.keys(), ...queue.flatMap((m) => Object.keys(m.series))]);
     const names = Object.keys(data.series ?? {});
@@ -261,33 +242,23 @@ export function renderLossPlot({ model, el }: { model: AnyModel<LossModel>; el: 
     apply();
   };
 
-  model.on("change:data", fromTrait);
-  model.on("change:log_scale", onLog);
-  model.on("change:smoothing", onSmoothing);
-  model.on("change:title", syncControls);
-  model.on("change:height", onHeight);
-  model.on("msg:custom", onMessage);
-  const resize = new ResizeObserver(() => {
-    if (order.length && plot.offsetWidth > 0) void Plotly.Plots.resize(plot);
+  const view = plotLifecycle(model, root, plot, () => order.length > 0);
+  view.on("change:data", fromTrait);
+  view.on("change:log_scale", onLog);
+  view.on("change:smoothing", onSmoothing);
+  view.on("change:title", syncControls);
+  view.on("change:height", onHeight);
+  view.on("msg:custom", onMessage);
+  view.onTeardown(() => {
+    alive = false;
+    redraw.cancel();
+    smoothing.cancel();
   });
-  resize.observe(root);
 
   syncControls();
   fromTrait();
   // The trait may be a couple of seconds old: ask Python for the newest history now.
-  model.send({ type: "hello" });
+  model.send({ type: "hello" } satisfies HelloMessage);
 
-  return () => {
-    alive = false;
-    redraw.cancel();
-    smoothing.cancel();
-    resize.disconnect();
-    model.off("change:data", fromTrait);
-    model.off("change:log_scale", onLog);
-    model.off("change:smoothing", onSmoothing);
-    model.off("change:title", syncControls);
-    model.off("change:height", onHeight);
-    model.off("msg:custom", onMessage);
-    Plotly.purge(plot);
-  };
+  return view.teardown;
 }

@@ -5,6 +5,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import Plotly from "plotly.js-cartesian-dist-min";
+import { plotLifecycle } from "./lifecycle";
 import { DRAW_SHARE, MAX_DRAW_PAUSE_MS, throttle } from "./series";
 import { h } from "./styles";
 
@@ -190,23 +191,9 @@ export function renderResults({ model, el }: { model: AnyModel<ResultsModel>; el
 
   const redraw = throttle(draw, 250, DRAW_SHARE, MAX_DRAW_PAUSE_MS);
   const request = () => redraw.request();
-  model.on("change:payload", request);
-  model.on("change:title", request);
-  model.on("change:height", request);
-  model.on("change:points", request);
-  const resize = new ResizeObserver(() => {
-    if (drawn && plot.offsetWidth > 0) void Plotly.Plots.resize(plot);
-  });
-  resize.observe(root);
+  const view = plotLifecycle(model, root, plot, () => drawn);
+  for (const trait of ["payload", "title", "height", "points"]) view.on(`change:${trait}`, request);
+  view.onTeardown(() => redraw.cancel());
   draw();
-
-  return () => {
-    redraw.cancel();
-    resize.disconnect();
-    model.off("change:payload", request);
-    model.off("change:title", request);
-    model.off("change:height", request);
-    model.off("change:points", request);
-    Plotly.purge(plot);
-  };
+  return view.teardown;
 }

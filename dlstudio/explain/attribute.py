@@ -16,7 +16,6 @@ from dlstudio.explain.base import (
     ExplainError,
     Explanation,
     Method,
-    probabilities,
 )
 from dlstudio.explain.deeplift import DeepLiftMethod
 from dlstudio.explain.grad_cam import GradCamMethod
@@ -25,6 +24,7 @@ from dlstudio.explain.input_x_gradient import InputXGradientMethod
 from dlstudio.explain.integrated_gradients import IntegratedGradientsMethod
 from dlstudio.explain.occlusion import OcclusionMethod
 from dlstudio.explain.saliency import SaliencyMethod
+from dlstudio.train.outputs import class_probabilities
 
 METHODS: dict[str, type[Method]] = {
     m.name: m
@@ -209,7 +209,7 @@ def explain(
         method=method,
         attributions=attributions,
         target=target_t,
-        probabilities=probabilities(outputs),
+        probabilities=class_probabilities(outputs),
         delta=None if delta is None else delta.detach(),
         options=kwargs,
         layer=layer_name,

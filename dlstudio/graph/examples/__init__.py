@@ -24,7 +24,7 @@ def load(name: str) -> Graph:
     """A fresh copy of an example graph by name."""
     if name not in TEMPLATES:
         raise KeyError(f"No example graph named {name!r}; choose one of {', '.join(TEMPLATES)}.")
-    text = resources.files("dlstudio.examples").joinpath(f"{name}.json").read_text("utf-8")
+    text = resources.files(__name__).joinpath(f"{name}.json").read_text("utf-8")
     return Graph.from_json(text)
 
 

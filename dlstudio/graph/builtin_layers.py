@@ -1,0 +1,585 @@
+"""The built-in layers: one small declarative entry per layer the editor offers.
+
+Adding a layer means adding one ``_layer(...)`` call below: its parameters, its shape rule (see
+``rules.py``), how many weights it has, and how ``forward`` calls it (see ``codegen.py``). The
+registry in ``layers.py`` starts from ``BUILTIN``.
+
+Example:
+    >>> BUILTIN["Conv2d"].torch, BUILTIN["Conv2d"].category
+    ('nn.Conv2d', 'convolution')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlstudio.graph import rules
+from dlstudio.graph.layer_spec import CATEGORIES, Counter, LayerSpec
+from dlstudio.graph.params import Param
+from dlstudio.graph.tensors import as_tuple, product
+
+BUILTIN: dict[str, LayerSpec] = {}
+"""Every built-in layer by name, in palette order."""
+
+
+def _layer(name: str, category: str, doc: str, *params: Param, **options: Any) -> None:
+    assert category in CATEGORIES, category
+    BUILTIN[name] = LayerSpec(name, category, doc, tuple(params), **options)
+
+
+# ------------------------------------------------------------------ parameter shorthands
+
+
+def _size(name: str, doc: str, default: int | None = None, **kw: Any) -> Param:
+    return Param(name, "int", default, min=1, doc=doc, **kw)
+
+
+def _inferred(name: str, doc: str) -> Param:
+    return Param(name, "int", None, min=1, inferred=True, doc=f"{doc} Leave empty to infer it.")
+
+
+def _ints(name: str, default: Any, n: int, doc: str, low: int = 1, **kw: Any) -> Param:
+    return Param(name, "ints", default, min=low, max=1000, length=n, doc=doc, **kw)
+
+
+def _flag(name: str, default: bool | None, doc: str, **kw: Any) -> Param:
+    return Param(name, "bool", default, doc=doc, **kw)
+
+
+def _real(
+    name: str, default: float | None, doc: str, low: float = 0.0, high: float | None = None
+) -> Param:
+    return Param(name, "float", default, min=low, max=high, doc=doc)
+
+
+_BIAS = _flag("bias", True, "Learn an additive bias.")
+_PROB = _real("p", 0.5, "Probability of zeroing each element during training.", 0.0, 1.0)
+_INPLACE = _flag("inplace", False, "Overwrite the input to save memory.")
+
+
+# ----------------------------------------------------------------------- weight counters
+
+
+def _linear_count(p: dict[str, Any]) -> int:
+    in_features: int = p["in_features"]
+    out_features: int = p["out_features"]
+    return in_features * out_features + (out_features if p["bias"] else 0)
+
+
+def _conv_count(n: int, transposed: bool = False) -> Counter:
+    def count(p: dict[str, Any]) -> int:
+        kernel = product(as_tuple(p["kernel_size"], n))
+        channels_in: int = p["in_channels"]
+        channels_out: int = p["out_channels"]
+        groups: int = p["groups"]
+        per_group = (channels_out if transposed else channels_in) // groups
+        other = channels_in if transposed else channels_out
+        return other * per_group * kernel + (channels_out if p["bias"] else 0)
+
+    return count
+
+
+def _affine(size_key: str, flag: str) -> Counter:
+    def count(p: dict[str, Any]) -> int:
+        size = p[size_key]
+        size = product(size) if isinstance(size, tuple) else size
+        return 2 * size if p[flag] else 0
+
+    return count
+
+
+def _recurrent_count(gates: int) -> Counter:
+    def count(p: dict[str, Any]) -> int:
+        hidden, directions = p["hidden_size"], 2 if p["bidirectional"] else 1
+        total = 0
+        for layer in range(p["num_layers"]):
+            width = p["input_size"] if layer == 0 else hidden * directions
+            per_direction = gates * hidden * (width + hidden) + (
+                2 * gates * hidden if p["bias"] else 0
+            )
+            total += per_direction * directions
+        return total
+
+    return count
+
+
+def _attention_count(width: int, bias: bool) -> int:
+    return 4 * width * width + (4 * width if bias else 0)
+
+
+def _encoder_count(p: dict[str, Any]) -> int:
+    width: int = p["d_model"]
+    hidden: int = p["dim_feedforward"]
+    bias: bool = p["bias"]
+    feedforward = 2 * width * hidden + ((hidden + width) if bias else 0)
+    norms = 2 * (2 * width if bias else width)
+    return _attention_count(width, bias) + feedforward + norms
+
+
+# ----------------------------------------------------------------------------------- core
+
+_layer(
+    "Input",
+    "core",
+    "Where data enters the model. shape is one sample's shape, without the batch.",
+    Param("shape", "shape", [1, 28, 28], key=True, doc="One sample's shape, e.g. [1, 28, 28]."),
+    Param("dtype", "choice", "float", choices=("float", "long"), doc="long for token ids."),
+    rule=rules.input_rule,
+    emit="input",
+    inputs=0,
+)
+_layer(
+    "Output",
+    "core",
+    "What the model returns. Several Outputs return a tuple.",
+    rule=rules.same_shape,
+    emit="output",
+    outputs=0,
+    accepts_long=True,
+)
+_layer(
+    "Linear",
+    "core",
+    "Fully connected layer: every output is a weighted sum of all input features.",
+    _inferred("in_features", "Size of each input sample."),
+    _size("out_features", "Size of each output sample.", 10, key=True),
+    _BIAS,
+    rule=rules.linear,
+    torch="nn.Linear",
+    positional=("in_features", "out_features"),
+    count=_linear_count,
+)
+_layer(
+    "Identity",
+    "core",
+    "Passes its input through unchanged (a placeholder or a named tap).",
+    rule=rules.same_shape,
+    torch="nn.Identity",
+    accepts_long=True,
+)
+_layer(
+    "Dropout",
+    "core",
+    "Randomly zeroes elements while training, to fight overfitting.",
+    _PROB,
+    rule=rules.same_shape,
+    torch="nn.Dropout",
+)
+_layer(
+    "Embedding",
+    "core",
+    "Looks up a learned vector for each integer token id.",
+    _size("num_embeddings", "Vocabulary size: how many different ids.", 1000, key=True),
+    _size("embedding_dim", "Length of each vector.", 64, key=True),
+    Param(
+        "padding_idx", "int", None, nullable=True, min=-(10**7), doc="An id whose vector stays 0."
+    ),
+    rule=rules.embedding,
+    torch="nn.Embedding",
+    positional=("num_embeddings", "embedding_dim"),
+    accepts_long=True,
+    count=lambda p: p["num_embeddings"] * p["embedding_dim"],
+)
+
+# ---------------------------------------------------------------------------- convolution
+
+
+def _conv_params(n: int, transposed: bool = False) -> tuple[Param, ...]:
+    padding = (
+        _ints("padding", 0, n, "Zeros added on each side.", low=0)
+        if transposed
+        else Param(
+            "padding",
+            "int_or_choice",
+            0,
+            min=0,
+            max=1000,
+            length=n,
+            choices=("same", "valid"),
+            doc="Zeros added on each side, or 'same' to keep the size.",
+        )
+    )
+    extra = (
+        (_ints("output_padding", 0, n, "Extra size added to one side of the output.", low=0),)
+        if transposed
+        else (
+            Param(
+                "padding_mode",
+                "choice",
+                "zeros",
+                choices=("zeros", "reflect", "replicate", "circular"),
+                doc="How the border is padded.",
+            ),
+        )
+    )
+    return (
+        _inferred("in_channels", "Channels of the input."),
+        _size("out_channels", "Number of filters (output channels).", 16, key=True),
+        _ints("kernel_size", 3, n, "Size of the sliding window.", key=True),
+        _ints("stride", 1, n, "Step of the window."),
+        padding,
+        *extra,
+        _ints("dilation", 1, n, "Spacing between kernel elements."),
+        _size("groups", "Split channels into independent groups.", 1),
+        _BIAS,
+    )
+
+
+for _n in (1, 2):
+    _layer(
+        f"Conv{_n}d",
+        "convolution",
+        f"{_n}-D convolution: learned filters slide over the "
+        + ("sequence (N, C, L)." if _n == 1 else "image (N, C, H, W)."),
+        *_conv_params(_n),
+        rule=rules.conv(_n),
+        torch=f"nn.Conv{_n}d",
+        positional=("in_channels", "out_channels", "kernel_size"),
+        count=_conv_count(_n),
+    )
+_layer(
+    "ConvTranspose2d",
+    "convolution",
+    "Transposed 2-D convolution: learned upsampling, the mirror of Conv2d.",
+    *_conv_params(2, transposed=True),
+    rule=rules.conv_transpose(2),
+    torch="nn.ConvTranspose2d",
+    positional=("in_channels", "out_channels", "kernel_size"),
+    count=_conv_count(2, transposed=True),
+)
+
+# -------------------------------------------------------------------------------- pooling
+
+
+def _pool_params(n: int, dilation: bool, average: bool = False) -> tuple[Param, ...]:
+    params = [
+        _ints("kernel_size", 2, n, "Size of the pooling window.", key=True),
+        Param(
+            "stride",
+            "ints",
+            None,
+            min=1,
+            max=1000,
+            length=n,
+            nullable=True,
+            doc="Step; empty = window.",
+        ),
+        _ints("padding", 0, n, "Implicit padding on each side.", low=0),
+    ]
+    if dilation:
+        params.append(_ints("dilation", 1, n, "Spacing between window elements."))
+    params.append(_flag("ceil_mode", False, "Round the output size up instead of down."))
+    if average:
+        params.append(_flag("count_include_pad", True, "Count padding zeros in the average."))
+    return tuple(params)
+
+
+for _n in (1, 2):
+    _layer(
+        f"MaxPool{_n}d",
+        "pooling",
+        f"Keeps the largest value in each {_n}-D window, shrinking the input.",
+        *_pool_params(_n, dilation=True),
+        rule=rules.pool(_n, has_dilation=True),
+        torch=f"nn.MaxPool{_n}d",
+        positional=("kernel_size",),
+    )
+_layer(
+    "AvgPool2d",
+    "pooling",
+    "Averages each 2-D window, shrinking the image.",
+    *_pool_params(2, dilation=False, average=True),
+    rule=rules.pool(2, has_dilation=False),
+    torch="nn.AvgPool2d",
+    positional=("kernel_size",),
+)
+_layer(
+    "AdaptiveAvgPool2d",
+    "pooling",
+    "Averages down to a fixed output size, whatever the input size (e.g. 1 = global average).",
+    _ints("output_size", 1, 2, "Output height and width.", key=True),
+    rule=rules.adaptive_pool(2),
+    torch="nn.AdaptiveAvgPool2d",
+    positional=("output_size",),
+)
+
+# -------------------------------------------------------------------------- normalisation
+
+_EPS = _real("eps", 1e-5, "Added to the variance for numerical stability.")
+_MOMENTUM = _real("momentum", 0.1, "Weight of each batch in the running statistics.", 0.0, 1.0)
+_AFFINE = _flag("affine", True, "Learn a scale and shift.")
+
+for _name, _ranks, _where in (
+    ("BatchNorm1d", (2, 3), "features (N, C) or sequences (N, C, L)"),
+    ("BatchNorm2d", (4,), "images (N, C, H, W)"),
+):
+    _layer(
+        _name,
+        "normalisation",
+        f"Normalises each channel over the batch, for {_where}.",
+        _inferred("num_features", "Channels of the input."),
+        _EPS,
+        _MOMENTUM,
+        _AFFINE,
+        rule=rules.batch_norm(*_ranks),
+        torch=f"nn.{_name}",
+        positional=("num_features",),
+        count=_affine("num_features", "affine"),
+    )
+_layer(
+    "LayerNorm",
+    "normalisation",
+    "Normalises each sample over its last dimension(s); the transformer's normaliser.",
+    Param(
+        "normalized_shape",
+        "ints",
+        None,
+        min=1,
+        inferred=True,
+        doc="Size(s) of the last dimension(s) to normalise. Leave empty to infer it.",
+    ),
+    _EPS,
+    _flag("elementwise_affine", True, "Learn a scale and shift."),
+    rule=rules.layer_norm,
+    torch="nn.LayerNorm",
+    positional=("normalized_shape",),
+    count=_affine("normalized_shape", "elementwise_affine"),
+)
+_layer(
+    "GroupNorm",
+    "normalisation",
+    "Normalises groups of channels per sample; works with any batch size.",
+    _size("num_groups", "Number of channel groups.", 2, key=True),
+    _inferred("num_channels", "Channels of the input."),
+    _EPS,
+    _AFFINE,
+    rule=rules.group_norm,
+    torch="nn.GroupNorm",
+    positional=("num_groups", "num_channels"),
+    count=_affine("num_channels", "affine"),
+)
+_layer(
+    "Dropout2d",
+    "normalisation",
+    "Zeroes whole channels of an image while training.",
+    _PROB,
+    rule=rules.spatial_dropout(4),
+    torch="nn.Dropout2d",
+)
+
+# ----------------------------------------------------------------------------- activation
+
+for _name, _doc in (
+    ("ReLU", "max(0, x): the default activation."),
+    ("Sigmoid", "Squashes to (0, 1); saturates for large inputs."),
+    ("Tanh", "Squashes to (-1, 1)."),
+    ("SiLU", "x * sigmoid(x), also called swish."),
+):
+    _extra = (_INPLACE,) if _name in ("ReLU", "SiLU") else ()
+    _layer(_name, "activation", _doc, *_extra, rule=rules.same_shape, torch=f"nn.{_name}")
+_layer(
+    "LeakyReLU",
+    "activation",
+    "Like ReLU, but lets a small slope through for negative inputs.",
+    _real("negative_slope", 0.01, "Slope for negative inputs."),
+    _INPLACE,
+    rule=rules.same_shape,
+    torch="nn.LeakyReLU",
+)
+_layer(
+    "GELU",
+    "activation",
+    "Smooth ReLU used in transformers.",
+    Param("approximate", "choice", "none", choices=("none", "tanh"), doc="Exact or tanh formula."),
+    rule=rules.same_shape,
+    torch="nn.GELU",
+)
+_layer(
+    "ELU",
+    "activation",
+    "Exponential linear unit: smooth for negative inputs.",
+    _real("alpha", 1.0, "Value reached for very negative inputs."),
+    _INPLACE,
+    rule=rules.same_shape,
+    torch="nn.ELU",
+)
+for _name, _doc in (
+    ("Softmax", "Turns scores into probabilities that sum to 1 along dim."),
+    ("LogSoftmax", "Log of Softmax; pair it with NLLLoss (CrossEntropy already includes it)."),
+):
+    _layer(
+        _name,
+        "activation",
+        _doc,
+        Param("dim", "int", 1, min=-8, max=8, key=True, doc="Dimension that sums to 1."),
+        rule=rules.softmax,
+        torch=f"nn.{_name}",
+    )
+
+# ------------------------------------------------------------------------------ recurrent
+
+_OUTPUT_CHOICE = Param(
+    "output",
+    "choice",
+    "sequence",
+    choices=("sequence", "last"),
+    key=True,
+    torch_arg=False,
+    doc="Pass on every step's output (sequence) or only the last step's (last).",
+)
+
+
+def _recurrent_params(extra: tuple[Param, ...] = ()) -> tuple[Param, ...]:
+    return (
+        _inferred("input_size", "Features per time step."),
+        _size("hidden_size", "Size of the hidden state.", 64, key=True),
+        _size("num_layers", "Recurrent layers stacked on each other.", 1, max=64),
+        *extra,
+        _BIAS,
+        _real("dropout", 0.0, "Dropout between stacked layers.", 0.0, 1.0),
+        _flag("bidirectional", False, "Also read the sequence backwards."),
+        _OUTPUT_CHOICE,
+    )
+
+
+for _name, _gates, _doc, _has_nonlinearity in (
+    ("RNN", 1, "Simple recurrent layer over a sequence (N, L, features).", True),
+    ("LSTM", 4, "Long short-term memory over a sequence (N, L, features).", False),
+    ("GRU", 3, "Gated recurrent unit over a sequence (N, L, features).", False),
+):
+    _nonlinearity = (
+        (Param("nonlinearity", "choice", "tanh", choices=("tanh", "relu"), doc="Activation."),)
+        if _has_nonlinearity
+        else ()
+    )
+    _layer(
+        _name,
+        "recurrent",
+        _doc,
+        *_recurrent_params(_nonlinearity),
+        rule=rules.recurrent,
+        torch=f"nn.{_name}",
+        positional=("input_size", "hidden_size"),
+        fixed=(("batch_first", True),),
+        emit="recurrent",
+        count=_recurrent_count(_gates),
+    )
+
+# ------------------------------------------------------------------------------ attention
+
+_layer(
+    "MultiheadAttention",
+    "attention",
+    "Self-attention over a sequence (N, L, features): each position looks at all others.",
+    _inferred("embed_dim", "Features per position."),
+    _size("num_heads", "Parallel attention heads; must divide embed_dim.", 4, key=True),
+    _real("dropout", 0.0, "Dropout on the attention weights.", 0.0, 1.0),
+    _BIAS,
+    rule=rules.attention,
+    torch="nn.MultiheadAttention",
+    positional=("embed_dim", "num_heads"),
+    fixed=(("batch_first", True),),
+    emit="attention",
+    count=lambda p: _attention_count(p["embed_dim"], p["bias"]),
+)
+_layer(
+    "TransformerEncoderLayer",
+    "attention",
+    "One transformer encoder block: self-attention then a feed-forward network.",
+    _inferred("d_model", "Features per position."),
+    _size("nhead", "Attention heads; must divide d_model.", 4, key=True),
+    _size("dim_feedforward", "Width of the feed-forward network.", 256),
+    _real("dropout", 0.1, "Dropout rate.", 0.0, 1.0),
+    Param("activation", "choice", "relu", choices=("relu", "gelu"), doc="Feed-forward activation."),
+    _flag("norm_first", False, "Normalise before (pre-norm) instead of after."),
+    _BIAS,
+    rule=rules.transformer_encoder,
+    torch="nn.TransformerEncoderLayer",
+    positional=("d_model", "nhead"),
+    fixed=(("batch_first", True),),
+    count=_encoder_count,
+)
+
+# ---------------------------------------------------------------------------------- merge
+
+_PORTS = Param("inputs", "int", 2, min=2, max=8, torch_arg=False, doc="Number of inputs.")
+for _name, _emit, _doc in (
+    ("Add", "add", "Adds its inputs element by element (residual connections)."),
+    ("Multiply", "multiply", "Multiplies its inputs element by element (gating)."),
+):
+    _layer(
+        _name, "merge", _doc, _PORTS, rule=rules.elementwise, emit=_emit, variadic=True, inputs=2
+    )
+_layer(
+    "Concat",
+    "merge",
+    "Joins its inputs along dim (channels by default).",
+    _PORTS,
+    Param(
+        "dim", "int", 1, min=-8, max=8, key=True, torch_arg=False, doc="Dimension to join along."
+    ),
+    rule=rules.concat,
+    emit="concat",
+    variadic=True,
+    inputs=2,
+)
+
+# -------------------------------------------------------------------------------- reshape
+
+_layer(
+    "Flatten",
+    "reshape",
+    "Flattens each sample into one vector, e.g. (N, 16, 5, 5) to (N, 400).",
+    Param("start_dim", "int", 1, min=-8, max=8, doc="First dimension to flatten."),
+    Param("end_dim", "int", -1, min=-8, max=8, doc="Last dimension to flatten."),
+    rule=rules.flatten,
+    torch="nn.Flatten",
+    accepts_long=True,
+)
+_layer(
+    "Unflatten",
+    "reshape",
+    "Splits one dimension into several, e.g. (N, 400) to (N, 16, 5, 5).",
+    Param("dim", "int", 1, min=-8, max=8, doc="Dimension to split."),
+    Param("unflattened_size", "shape", [1, 1], min=-1, key=True, doc="New sizes, e.g. [16, 5, 5]."),
+    rule=rules.unflatten,
+    torch="nn.Unflatten",
+    positional=("dim", "unflattened_size"),
+    accepts_long=True,
+)
+_layer(
+    "Reshape",
+    "reshape",
+    "Gives each sample a new shape with the same number of values (one size may be -1).",
+    Param(
+        "shape",
+        "shape",
+        [-1],
+        min=-1,
+        key=True,
+        doc="New shape without the batch, e.g. [16, 5, 5].",
+    ),
+    rule=rules.reshape,
+    emit="reshape",
+    accepts_long=True,
+)
+_layer(
+    "Upsample",
+    "reshape",
+    "Enlarges a sequence or image by repeating or interpolating values.",
+    Param(
+        "size", "ints", None, min=1, max=100000, nullable=True, doc="Output size (or use scale)."
+    ),
+    Param("scale_factor", "float", 2.0, min=0.01, max=1000, nullable=True, key=True, doc="Scale."),
+    Param(
+        "mode",
+        "choice",
+        "nearest",
+        choices=("nearest", "linear", "bilinear", "bicubic", "trilinear"),
+        key=True,
+        doc="Interpolation method.",
+    ),
+    Param("align_corners", "bool", None, nullable=True, doc="Only for linear modes."),
+    rule=rules.upsample,
+    torch="nn.Upsample",
+)

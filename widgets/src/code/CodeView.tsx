@@ -1,0 +1,91 @@
+/**
+ * Read-only Python code, highlighted, with a Copy button (and Download when it has a file
+ * name). The builder's code panel and the Studio's Code tab are both this view.
+ */
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { tokenizePython } from "../core/highlight";
+import { copyText, downloadText } from "./actions";
+
+export interface CodeViewProps {
+  code: string;
+  title: string;
+  /** Offer a Download button that saves the code under this name. */
+  filename?: string;
+  copyLabel?: string;
+  /** Extra classes on the view's root (its place in a layout). */
+  className?: string;
+  /** data-testid of the <pre> that holds the code. */
+  testId?: string;
+}
+
+const COPIED = "Copied to the clipboard.";
+const STATUS_MS = 4000;
+
+interface CopyStatus {
+  ok: boolean;
+  text: string;
+}
+
+/** Copies `code` on demand and says how it went for a few seconds. */
+function useCopy(code: string): [CopyStatus | null, () => void] {
+  const [status, setStatus] = useState<CopyStatus | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const copy = useCallback(() => {
+    copyText(code).then(
+      () => setStatus({ ok: true, text: COPIED }),
+      (err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        setStatus({ ok: false, text: `Could not copy: ${reason}. Select the text instead.` });
+      },
+    );
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setStatus(null), STATUS_MS);
+  }, [code]);
+  return [status, copy];
+}
+
+const Highlighted = memo(function Highlighted({ code }: { code: string }) {
+  const tokens = useMemo(() => tokenizePython(code), [code]);
+  return tokens.map((t, i) =>
+    t.kind === "plain" || t.kind === "name" ? (
+      t.text
+    ) : (
+      // Tokens have no identity but their place in the code.
+      <span key={i} className={`dls-tok-${t.kind}`}>
+        {t.text}
+      </span>
+    ),
+  );
+});
+
+function CodeViewImpl({ code, title, filename, copyLabel, className, testId }: CodeViewProps) {
+  const [status, copy] = useCopy(code);
+  return (
+    <div className={className ? `dls-codeview ${className}` : "dls-codeview"}>
+      <div className="dls-codeview-bar">
+        <h3 className="dls-codeview-title">{title}</h3>
+        <button type="button" className="dls-copy" data-testid="code-copy" onClick={copy}>
+          {copyLabel || "Copy"}
+        </button>
+        {filename ? (
+          <button
+            type="button"
+            className="dls-download"
+            onClick={() => downloadText(code, filename)}
+          >
+            Download
+          </button>
+        ) : null}
+        <span className={`dls-copy-status${status?.ok === false ? " dls-bad" : ""}`} role="status">
+          {status?.text ?? ""}
+        </span>
+      </div>
+      <pre data-testid={testId}>
+        <Highlighted code={code} />
+      </pre>
+    </div>
+  );
+}
+
+export const CodeView = memo(CodeViewImpl);
