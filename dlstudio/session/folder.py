@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from dlstudio.graph import Graph
 from dlstudio.session.data import DataSpec
 from dlstudio.train import Trainer
 from dlstudio.train.settings import TrainingSettings
+from dlstudio.train.state_files import write_folder_atomically
 
 FORMAT = 1
 MANIFEST = "studio.json"
@@ -58,23 +57,20 @@ class StudioSession:
 
         An existing ``folder`` is replaced only if it is empty or an earlier session.
         """
-        target = Path(folder).expanduser().resolve()
-        if target.exists() and any(target.iterdir()) and not is_session(target):
-            raise FileExistsError(
-                f"{target} already holds other files; pick a new folder name for the session."
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+
+        def fill(staging: Path) -> None:
             (staging / GRAPH).write_text(self.graph.to_json(), encoding="utf-8")
             if trainer is not None and trainer.step:
                 _save_run(trainer, staging / TRAINER)
             # The manifest last: a folder without one is never taken for a session.
             (staging / MANIFEST).write_text(json.dumps(self._manifest(), indent=1), "utf-8")
-            _swap_in(staging, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
+
+        return write_folder_atomically(
+            Path(folder).expanduser(),
+            fill,
+            manifest=MANIFEST,
+            not_ours="already holds other files; pick a new folder name for the session.",
+        )
 
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> StudioSession:
@@ -143,13 +139,3 @@ def _save_run(trainer: Trainer, folder: Path) -> None:
     finally:
         if running:
             trainer.resume()
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -75,12 +75,18 @@ def read_json(path: Path) -> Any:
 
 
 def write_folder_atomically(
-    directory: str | os.PathLike[str], fill: Callable[[Path], None]
+    directory: str | os.PathLike[str],
+    fill: Callable[[Path], None],
+    *,
+    manifest: str = MANIFEST,
+    not_ours: str = "already holds files that are not a dlstudio checkpoint; choose an empty or "
+    "new folder.",
 ) -> Path:
     """Let ``fill`` write files into a fresh folder, then swap it in place of ``directory``.
 
-    An existing ``directory`` is replaced only if it is empty or an earlier checkpoint (it holds
-    ``trainer.json``), so a wrong path never wipes unrelated files.
+    An existing ``directory`` is replaced only if it is empty or an earlier folder of the same
+    kind (it holds ``manifest``), so a wrong path never wipes unrelated files; otherwise
+    FileExistsError says ``not_ours`` after the path.
 
     Example:
         >>> import tempfile
@@ -93,11 +99,8 @@ def write_folder_atomically(
     if target.exists():
         if not target.is_dir():
             raise FileExistsError(f"{target} is a file; save needs a folder path.")
-        if any(target.iterdir()) and not (target / MANIFEST).exists():
-            raise FileExistsError(
-                f"{target} already holds files that are not a dlstudio checkpoint; choose an "
-                "empty or new folder."
-            )
+        if any(target.iterdir()) and not (target / manifest).exists():
+            raise FileExistsError(f"{target} {not_ours}")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
