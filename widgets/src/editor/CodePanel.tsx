@@ -4,8 +4,6 @@ import { CodeView } from "../code/CodeView";
 
 interface CodePanelProps {
   code: string;
-  /** Not shown here (the status bar shows it); Builder.tsx may stop passing it. */
-  paramCount?: number;
 }
 
 function CodePanelView({ code }: CodePanelProps) {

@@ -56,11 +56,6 @@ export const BUILDER_CSS = `
 .dls-code pre { flex: 1; overflow: auto; margin: 0; padding: 6px; font-family: var(--dls-mono);
   font-size: 11px; line-height: 1.45; background: var(--dls-bg2); border-radius: 3px;
   border: 1px solid var(--dls-border); white-space: pre; }
-.dls-tok-keyword { color: var(--jp-mirror-editor-keyword-color, #7b1fa2); font-weight: 600; }
-.dls-tok-string { color: var(--jp-mirror-editor-string-color, #2e7d32); }
-.dls-tok-number { color: var(--jp-mirror-editor-number-color, #00796b); }
-.dls-tok-comment { color: var(--jp-mirror-editor-comment-color, #8a8a8a); font-style: italic; }
-.dls-tok-call { color: var(--jp-mirror-editor-def-color, #1565c0); }
 .dls-status { display: flex; gap: 12px; padding: 3px 8px; border-top: 1px solid var(--dls-border);
   background: var(--dls-bg2); color: var(--dls-fg2); min-height: 22px; align-items: center; }
 .dls-status .dls-bad { color: var(--dls-error); }
