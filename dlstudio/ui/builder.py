@@ -88,8 +88,10 @@ class GraphTrait(traitlets.Instance):
 
     def validate(self, obj: Any, value: Any) -> Graph:
         graph = super().validate(obj, value)
-        assert graph is not None  # allow_none=False: Instance refuses None before this
-        return graph.copy()
+        assert isinstance(graph, Graph)  # allow_none=False: Instance refuses None before this
+        # A graph the widget itself just made is no one else's: storing it needs no copy.
+        fresh = graph is getattr(obj, "_adopting", None)
+        return graph if fresh else graph.copy()
 
 
 def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
@@ -144,17 +146,20 @@ class ModelBuilder(anywidget.AnyWidget):
         self._callbacks: list[ChangeCallback] = []
         self._structure = ""
         self._answering: _Answer | None = None
+        self._adopting: Graph | None = None
         # (view, base) while every revision after ``base`` is an edit of that one view: its
         # next edits, sent before the answers arrived, build on those and are taken.
         self._run: tuple[str, int] | None = None
+        self._adopting = _as_graph(graph)
         super().__init__(
-            graph=_as_graph(graph),
+            graph=self._adopting,
             _bundle=shared_host("builder"),
             catalog=layers.catalog(),
             categories=list(layers.CATEGORIES),
             templates=examples.names(),
             **kwargs,
         )
+        self._adopting = None
         self.on_msg(self._on_message)
 
     @traitlets.default("graph_revision")
@@ -291,7 +296,7 @@ class ModelBuilder(anywidget.AnyWidget):
             # Refused: the last good document goes back as a new revision, so the page draws
             # it and every edit it sent on top of the refused one is refused too.
             self.error = str(error)
-            self._write(self._current, _Answer(view, edit, base, refused=True))
+            self._write(self._current.copy(), _Answer(view, edit, base, refused=True))
             return
         self.error = ""
         self._write(graph, _Answer(view, edit, base, refused=False))
@@ -299,9 +304,17 @@ class ModelBuilder(anywidget.AnyWidget):
     def _write(self, graph: Graph, answer: _Answer) -> None:
         self._answering = answer
         try:
-            self.graph = graph
+            self._adopt(graph)
         finally:
             self._answering = None
+
+    def _adopt(self, graph: Graph) -> None:
+        """Store a graph this widget just made (no one else holds it) without copying it."""
+        self._adopting = graph
+        try:
+            self.graph = graph
+        finally:
+            self._adopting = None
 
     # -- requests from the page --------------------------------------------------------------
 
@@ -313,7 +326,9 @@ class ModelBuilder(anywidget.AnyWidget):
                 self.send(protocol.make_reply(content, error=str(error)))
             return
         if request["type"] == "edit":
-            self._request_edit(request)  # answered by graph_revision
+            # One message takes the document, its revision and its analysis to the page.
+            with self.hold_sync():
+                self._request_edit(request)  # answered by graph_revision
             return
         base = request.get("base")
         if (
@@ -333,10 +348,10 @@ class ModelBuilder(anywidget.AnyWidget):
         self.send(protocol.make_reply(request, result=result))
 
     def _request_apply_template(self, request: protocol.ApplyTemplateRequest) -> None:
-        self.graph = examples.load(request["name"])
+        self._adopt(examples.load(request["name"]))
 
     def _request_load_json(self, request: protocol.LoadJsonRequest) -> None:
-        self.graph = Graph.from_json(request["text"])
+        self._adopt(Graph.from_json(request["text"]))
 
     def _request_save_json(self, _request: protocol.SaveJsonRequest) -> dict[str, str]:
         graph = self._current
@@ -345,12 +360,12 @@ class ModelBuilder(anywidget.AnyWidget):
         return {"text": graph.to_json() + "\n", "filename": f"{stem}.json"}
 
     def _request_apply_fix(self, request: protocol.ApplyFixRequest) -> None:
-        self.graph = editing.apply_fix(self._current, request["fix"])
+        self._adopt(editing.apply_fix(self._current, request["fix"]))
 
     def _request_group_block(self, request: protocol.GroupBlockRequest) -> dict[str, str]:
         graph = self._current.copy()
         node_id = graph.group(request["ids"], request["name"])
-        self.graph = graph
+        self._adopt(graph)
         self.selection = [node_id]
         return {"node_id": node_id}
 
@@ -362,7 +377,7 @@ class ModelBuilder(anywidget.AnyWidget):
             raise KeyError(
                 f"There is no node {request['node_id']!r} to ungroup any more; it was removed."
             ) from None
-        self.graph = graph
+        self._adopt(graph)
         self.selection = ids
         return {"ids": ids}
 

@@ -99,14 +99,14 @@ def test_an_edit_is_taken_and_answered_with_the_document_and_its_revision() -> N
     page.send(mlp_doc(in_features=5))
     page.deliver()
     assert b.graph.node("fc").params["in_features"] == 5
-    # The document first, then its revision: a page reading both on the revision's change sees
-    # the two together. Then the analysis.
-    graph, revision, analysis = b.updates
-    assert Graph.from_dict(graph["graph"]) == Graph.from_dict(mlp_doc(in_features=5))
+    # One message: the document, its revision and its analysis arrive together, so the page
+    # draws the answer once.
+    (update,) = b.updates
+    assert Graph.from_dict(update["graph"]) == Graph.from_dict(mlp_doc(in_features=5))
     number = page.base + 1
     answer = {"number": number, "view": "view-a", "edit": 1, "refused": False}
-    assert revision == {"graph_revision": answer}
-    assert "problems" in analysis
+    assert update["graph_revision"] == answer
+    assert "problems" in update
     page.receive()
     assert page.pending == [] and page.base == number
 

@@ -3,7 +3,7 @@
  * its problem with a one-click fix. Declared once at module scope and memo'd.
  */
 import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
-import { memo, useEffect } from "react";
+import { memo, useEffect, useRef } from "react";
 import { isBlock } from "../core/blocks";
 import { type LayerNode as LayerNodeType, portCount, SOURCE_HANDLE, targetHandle } from "../core/graph";
 import { keyParamsText } from "../core/params";
@@ -15,8 +15,15 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
   const spec = catalog.get(data.op);
   const ports = portCount(data.op, data.params, catalog);
   // React Flow caches handle positions: tell it when an Add or Concat gains or loses a port.
+  // Not on mount: React Flow measures a new node itself, and one update per node (each
+  // re-laying out the whole flow) made the first render of a large graph quadratic.
   const updateNodeInternals = useUpdateNodeInternals();
-  useEffect(() => updateNodeInternals(id), [id, ports, updateNodeInternals]);
+  const drawnPorts = useRef(ports);
+  useEffect(() => {
+    if (drawnPorts.current === ports) return;
+    drawnPorts.current = ports;
+    updateNodeInternals(id);
+  }, [id, ports, updateNodeInternals]);
   const problem = data.problem;
   const health = useNodeHealth(id);
   const keys = keyParamsText(spec, data.params);

@@ -99,6 +99,7 @@ export class GraphEditor {
   private metadata: Record<string, string> | null = null;
   private blocks: Blocks | null = null;
   private blocksKey = "";
+  private analysisQueued = false;
   /** A change waits for the answer to the edit in flight. */
   private heldBack = false;
   /** The selection as last sent to or received from Python, as JSON. */
@@ -133,7 +134,7 @@ export class GraphEditor {
     model.on("change:graph_revision", this.onRevision);
     model.on("change:selection", this.onSelection);
     model.on("change:catalog", this.onCatalog);
-    for (const event of ANALYSIS_EVENTS) model.on(event, this.onAnalysis);
+    for (const event of ANALYSIS_EVENTS) model.on(event, this.onAnalysisChange);
     model.on("msg:custom", this.requests.receive);
     // Whatever arrived between the first render and now.
     this.onRevision();
@@ -144,7 +145,7 @@ export class GraphEditor {
       model.off("change:graph_revision", this.onRevision);
       model.off("change:selection", this.onSelection);
       model.off("change:catalog", this.onCatalog);
-      for (const event of ANALYSIS_EVENTS) model.off(event, this.onAnalysis);
+      for (const event of ANALYSIS_EVENTS) model.off(event, this.onAnalysisChange);
       model.off("msg:custom", this.requests.receive);
       this.send.flush();
       this.requests.close();
@@ -293,9 +294,21 @@ export class GraphEditor {
   // -- what arrives from Python --------------------------------------------------------------
 
   private readonly onRevision = (): void => {
+    // The analysis of this document came in the same message: a document drawn now gets it.
+    this.analysis = this.readAnalysis();
     const doc = this.model.get("graph");
     if (this.sync.arrived(doc, this.model.get("graph_revision")) === "draw") this.load(doc);
     else if (this.heldBack && !this.sync.busy) this.sendEdit(false);
+  };
+
+  /** Shapes, problems and block sizes arrive in one message as three changes: drawn once. */
+  private readonly onAnalysisChange = (): void => {
+    if (this.analysisQueued) return;
+    this.analysisQueued = true;
+    queueMicrotask(() => {
+      this.analysisQueued = false;
+      this.onAnalysis();
+    });
   };
 
   private readonly onAnalysis = (): void => {
