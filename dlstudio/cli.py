@@ -4,6 +4,7 @@ Example:
     $ dlstudio check model.json
     $ dlstudio code model.json --class-name LeNet
     $ dlstudio summary lenet5          # a shipped example by name
+    $ dlstudio import torchvision.models:resnet18 --input 3,224,224 -o resnet18.json
     $ dlstudio app                     # the Studio web app; dlstudio lab opens JupyterLab
 """
 
@@ -54,6 +55,65 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    """Trace ``package.module:factory``'s model into a graph file (and its weights beside it)."""
+    import importlib
+
+    import torch
+
+    from dlstudio.graph import Graph
+    from dlstudio.graph.document import write_atomically
+    from dlstudio.graph.weights import read_state_dict
+
+    module_name, _, factory_name = args.model.partition(":")
+    if not factory_name:
+        raise SystemExit(
+            "Name the model as package.module:factory, e.g. torchvision.models:resnet18"
+        )
+    factory = getattr(importlib.import_module(module_name), factory_name, None)
+    if not callable(factory):
+        raise SystemExit(f"{module_name} has no callable {factory_name!r}.")
+    model = factory()
+    if not isinstance(model, torch.nn.Module):
+        raise SystemExit(f"{args.model}() made a {type(model).__name__}, not an nn.Module.")
+    try:
+        sizes = [int(size) for size in args.input.split(",")]
+    except ValueError:
+        raise SystemExit(
+            f"--input takes sizes without the batch, like 3,224,224, not {args.input!r}"
+        ) from None
+    if args.weights:
+        state = read_state_dict(args.weights)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as error:
+            raise SystemExit(f"{args.weights} does not fit {args.model}: {error}") from None
+    example = torch.zeros(1, *sizes, dtype=torch.long if args.dtype == "long" else torch.float32)
+    graph = Graph.from_module(model.eval(), example)
+    output = Path(args.output)
+    write_atomically(output, graph.to_json() + "\n")
+    print(f"Wrote {output}: {len(graph.nodes)} nodes, {graph.param_count():,} parameters.")
+    if args.weights:
+        from safetensors.torch import save_file
+
+        weights = output.with_suffix(".safetensors")
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
+        print(f"Wrote {weights}: Graph.load({str(output)!r}).build(weights={str(weights)!r})")
+    return 0
+
+
+def _add_import_command(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser("import", help="trace an existing PyTorch model into a graph file")
+    command.add_argument("model", help="package.module:factory, e.g. torchvision.models:resnet18")
+    command.add_argument("--input", required=True, help="one sample's shape, e.g. 3,224,224")
+    command.add_argument("--dtype", choices=("float", "long"), default="float", help="input type")
+    command.add_argument("-o", "--output", required=True, help="the graph .json to write")
+    command.add_argument(
+        "--weights", help="a .safetensors or .pt state dict to load (saved beside the graph)"
+    )
+    command.set_defaults(handler=_import)
+
+
 def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlstudio", description="Build deep learning models visually; get plain PyTorch."
@@ -65,6 +125,7 @@ def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParse
         if name == "code":
             command.add_argument("--class-name", default="Net", help="name of the nn.Module")
         command.set_defaults(handler=handler)
+    _add_import_command(sub)
     _add_app_commands(sub)
     return parser
 

@@ -74,7 +74,7 @@ def instance_nodes(definition: BlockDefinition, incoming: list[TensorSpec]) -> l
         if node.id in ports:
             spec = ports[node.id]
             params = {"shape": list(spec.features), "dtype": spec.dtype}
-        nodes.append(Node(node.id, node.op, params, node.label, node.position))
+        nodes.append(Node(node.id, node.op, params, node.label, node.position, node.frozen))
     return nodes
 
 

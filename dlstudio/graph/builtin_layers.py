@@ -107,13 +107,18 @@ def _attention_count(width: int, bias: bool) -> int:
     return 4 * width * width + (4 * width if bias else 0)
 
 
-def _encoder_count(p: dict[str, Any]) -> int:
-    width: int = p["d_model"]
-    hidden: int = p["dim_feedforward"]
-    bias: bool = p["bias"]
-    feedforward = 2 * width * hidden + ((hidden + width) if bias else 0)
-    norms = 2 * (2 * width if bias else width)
-    return _attention_count(width, bias) + feedforward + norms
+def _transformer_count(attentions: int) -> Counter:
+    """A transformer block: its attentions, the feed-forward network, one norm per sublayer."""
+
+    def count(p: dict[str, Any]) -> int:
+        width: int = p["d_model"]
+        hidden: int = p["dim_feedforward"]
+        bias: bool = p["bias"]
+        feedforward = 2 * width * hidden + ((hidden + width) if bias else 0)
+        norms = (attentions + 1) * (2 * width if bias else width)
+        return attentions * _attention_count(width, bias) + feedforward + norms
+
+    return count
 
 
 # ----------------------------------------------------------------------------------- core
@@ -162,6 +167,7 @@ _layer(
     "core",
     "Randomly zeroes elements while training, to fight overfitting.",
     _PROB,
+    _INPLACE,
     rule=rules.same_shape,
     torch="nn.Dropout",
 )
@@ -225,45 +231,51 @@ def _conv_params(n: int, transposed: bool = False) -> tuple[Param, ...]:
     )
 
 
-for _n in (1, 2):
+_OVER = {1: "sequence (N, C, L)", 2: "image (N, C, H, W)", 3: "volume (N, C, D, H, W)"}
+for _n in (1, 2, 3):
     _layer(
         f"Conv{_n}d",
         "convolution",
-        f"{_n}-D convolution: learned filters slide over the "
-        + ("sequence (N, C, L)." if _n == 1 else "image (N, C, H, W)."),
+        f"{_n}-D convolution: learned filters slide over the {_OVER[_n]}.",
         *_conv_params(_n),
         rule=rules.conv(_n),
         torch=f"nn.Conv{_n}d",
         positional=("in_channels", "out_channels", "kernel_size"),
         count=_conv_count(_n),
     )
-_layer(
-    "ConvTranspose2d",
-    "convolution",
-    "Transposed 2-D convolution: learned upsampling, the mirror of Conv2d.",
-    *_conv_params(2, transposed=True),
-    rule=rules.conv_transpose(2),
-    torch="nn.ConvTranspose2d",
-    positional=("in_channels", "out_channels", "kernel_size"),
-    count=_conv_count(2, transposed=True),
-)
+for _n in (1, 2, 3):
+    _layer(
+        f"ConvTranspose{_n}d",
+        "convolution",
+        f"Transposed {_n}-D convolution: learned upsampling of the {_OVER[_n]}, the mirror "
+        f"of Conv{_n}d.",
+        *_conv_params(_n, transposed=True),
+        rule=rules.conv_transpose(_n),
+        torch=f"nn.ConvTranspose{_n}d",
+        positional=("in_channels", "out_channels", "kernel_size"),
+        count=_conv_count(_n, transposed=True),
+    )
 
 # -------------------------------------------------------------------------------- pooling
+
+
+def _pool_stride(n: int) -> Param:
+    return Param(
+        "stride",
+        "ints",
+        None,
+        min=1,
+        max=1000,
+        length=n,
+        nullable=True,
+        doc="Step; empty = window.",
+    )
 
 
 def _pool_params(n: int, dilation: bool, average: bool = False) -> tuple[Param, ...]:
     params = [
         _ints("kernel_size", 2, n, "Size of the pooling window.", key=True),
-        Param(
-            "stride",
-            "ints",
-            None,
-            min=1,
-            max=1000,
-            length=n,
-            nullable=True,
-            doc="Step; empty = window.",
-        ),
+        _pool_stride(n),
         _ints("padding", 0, n, "Implicit padding on each side.", low=0),
     ]
     if dilation:
@@ -274,33 +286,51 @@ def _pool_params(n: int, dilation: bool, average: bool = False) -> tuple[Param, 
     return tuple(params)
 
 
-for _n in (1, 2):
+_POOLED = {1: "sequence", 2: "image", 3: "volume"}
+for _n in (1, 2, 3):
     _layer(
         f"MaxPool{_n}d",
         "pooling",
-        f"Keeps the largest value in each {_n}-D window, shrinking the input.",
+        f"Keeps the largest value in each {_n}-D window, shrinking the {_POOLED[_n]}.",
         *_pool_params(_n, dilation=True),
         rule=rules.pool(_n, has_dilation=True),
         torch=f"nn.MaxPool{_n}d",
         positional=("kernel_size",),
     )
+for _n in (1, 2, 3):
+    _layer(
+        f"AvgPool{_n}d",
+        "pooling",
+        f"Averages each {_n}-D window, shrinking the {_POOLED[_n]}.",
+        *_pool_params(_n, dilation=False, average=True),
+        rule=rules.pool(_n, has_dilation=False, unpadded=_n == 3),
+        torch=f"nn.AvgPool{_n}d",
+        positional=("kernel_size",),
+    )
+_OUTPUT_SIZES = {1: "Output length.", 2: "Output height and width.", 3: "Output D, H and W."}
+for _kind, _verb in (("Avg", "Averages"), ("Max", "Max-pools")):
+    for _n in (1, 2, 3):
+        _layer(
+            f"Adaptive{_kind}Pool{_n}d",
+            "pooling",
+            f"{_verb} the {_POOLED[_n]} down to a fixed output size, whatever the input size "
+            "(e.g. 1 = global pooling).",
+            _ints("output_size", 1, _n, _OUTPUT_SIZES[_n], key=True),
+            rule=rules.adaptive_pool(_n),
+            torch=f"nn.Adaptive{_kind}Pool{_n}d",
+            positional=("output_size",),
+        )
 _layer(
-    "AvgPool2d",
+    "LPPool2d",
     "pooling",
-    "Averages each 2-D window, shrinking the image.",
-    *_pool_params(2, dilation=False, average=True),
-    rule=rules.pool(2, has_dilation=False),
-    torch="nn.AvgPool2d",
-    positional=("kernel_size",),
-)
-_layer(
-    "AdaptiveAvgPool2d",
-    "pooling",
-    "Averages down to a fixed output size, whatever the input size (e.g. 1 = global average).",
-    _ints("output_size", 1, 2, "Output height and width.", key=True),
-    rule=rules.adaptive_pool(2),
-    torch="nn.AdaptiveAvgPool2d",
-    positional=("output_size",),
+    "Power-average pooling: the p-norm of each 2-D window (p=1 sums, large p nears max).",
+    Param("norm_type", "float", 2.0, min=1.0, max=1000, key=True, doc="The power p of the norm."),
+    _ints("kernel_size", 2, 2, "Size of the pooling window.", key=True),
+    _pool_stride(2),
+    _flag("ceil_mode", False, "Round the output size up instead of down."),
+    rule=rules.pool(2, has_dilation=False, has_padding=False),
+    torch="nn.LPPool2d",
+    positional=("norm_type", "kernel_size"),
 )
 
 # -------------------------------------------------------------------------- normalisation
@@ -312,6 +342,7 @@ _AFFINE = _flag("affine", True, "Learn a scale and shift.")
 for _name, _ranks, _where in (
     ("BatchNorm1d", (2, 3), "features (N, C) or sequences (N, C, L)"),
     ("BatchNorm2d", (4,), "images (N, C, H, W)"),
+    ("BatchNorm3d", (5,), "volumes (N, C, D, H, W)"),
 ):
     _layer(
         _name,
@@ -326,6 +357,33 @@ for _name, _ranks, _where in (
         positional=("num_features",),
         count=_affine("num_features", "affine"),
     )
+for _n in (1, 2, 3):
+    _layer(
+        f"InstanceNorm{_n}d",
+        "normalisation",
+        f"Normalises each channel of each {_POOLED[_n]} on its own (style transfer, GANs).",
+        _inferred("num_features", "Channels of the input."),
+        _EPS,
+        _MOMENTUM,
+        _flag("affine", False, "Learn a scale and shift."),
+        _flag("track_running_stats", False, "Keep running statistics for evaluation."),
+        rule=rules.instance_norm(_n),
+        torch=f"nn.InstanceNorm{_n}d",
+        positional=("num_features",),
+        count=_affine("num_features", "affine"),
+    )
+_layer(
+    "LocalResponseNorm",
+    "normalisation",
+    "Divides each value by the activity of nearby channels (AlexNet, GoogLeNet).",
+    _size("size", "Number of neighbouring channels to normalise over.", 5, key=True),
+    _real("alpha", 1e-4, "Scale of the neighbours' activity."),
+    _real("beta", 0.75, "Exponent of the divisor."),
+    _real("k", 1.0, "Constant added to the divisor."),
+    rule=rules.local_response_norm,
+    torch="nn.LocalResponseNorm",
+    positional=("size",),
+)
 _layer(
     "LayerNorm",
     "normalisation",
@@ -358,25 +416,87 @@ _layer(
     positional=("num_groups", "num_channels"),
     count=_affine("num_channels", "affine"),
 )
+for _n in (1, 2, 3):
+    _layer(
+        f"Dropout{_n}d",
+        "normalisation",
+        f"Zeroes whole channels of {'an' if _n == 2 else 'a'} {_POOLED[_n]} while training.",
+        _PROB,
+        rule=rules.spatial_dropout(_n + 2),
+        torch=f"nn.Dropout{_n}d",
+    )
 _layer(
-    "Dropout2d",
+    "AlphaDropout",
     "normalisation",
-    "Zeroes whole channels of an image while training.",
+    "Dropout that keeps the mean and variance of its input; pair it with SELU.",
     _PROB,
-    rule=rules.spatial_dropout(4),
-    torch="nn.Dropout2d",
+    rule=rules.same_shape,
+    torch="nn.AlphaDropout",
 )
 
 # ----------------------------------------------------------------------------- activation
 
-for _name, _doc in (
-    ("ReLU", "max(0, x): the default activation."),
-    ("Sigmoid", "Squashes to (0, 1); saturates for large inputs."),
-    ("Tanh", "Squashes to (-1, 1)."),
-    ("SiLU", "x * sigmoid(x), also called swish."),
+for _name, _doc, _in_place in (
+    ("ReLU", "max(0, x): the default activation.", True),
+    ("Sigmoid", "Squashes to (0, 1); saturates for large inputs.", False),
+    ("Tanh", "Squashes to (-1, 1).", False),
+    ("SiLU", "x * sigmoid(x), also called swish.", True),
+    ("ReLU6", "ReLU capped at 6: min(max(0, x), 6), as in MobileNet.", True),
+    ("Hardswish", "A cheap, piecewise-linear swish (MobileNetV3).", True),
+    ("Hardsigmoid", "A cheap, piecewise-linear sigmoid: 0 below -3, 1 above 3.", True),
+    ("Mish", "x * tanh(softplus(x)): a smooth ReLU.", True),
+    ("SELU", "Scaled ELU that keeps activations normalised in deep plain networks.", True),
+    ("Softsign", "x / (1 + |x|): squashes to (-1, 1), more gently than Tanh.", False),
+    ("Tanhshrink", "x - tanh(x): near 0 for small inputs.", False),
 ):
-    _extra = (_INPLACE,) if _name in ("ReLU", "SiLU") else ()
+    _extra = (_INPLACE,) if _in_place else ()
     _layer(_name, "activation", _doc, *_extra, rule=rules.same_shape, torch=f"nn.{_name}")
+_layer(
+    "Hardtanh",
+    "activation",
+    "Clips values to [min_val, max_val]; linear in between.",
+    _real("min_val", -1.0, "Lower limit.", low=-1e6, high=1e6),
+    _real("max_val", 1.0, "Upper limit; must be above min_val.", low=-1e6, high=1e6),
+    _INPLACE,
+    rule=rules.hardtanh,
+    torch="nn.Hardtanh",
+)
+_layer(
+    "PReLU",
+    "activation",
+    "Like LeakyReLU, but learns the slope for negative inputs (one, or one per channel).",
+    _size("num_parameters", "Slopes to learn: 1, or the number of channels.", 1, key=True),
+    _real("init", 0.25, "Starting slope."),
+    rule=rules.prelu,
+    torch="nn.PReLU",
+    count=lambda p: p["num_parameters"],
+)
+_layer(
+    "Softplus",
+    "activation",
+    "log(1 + exp(x)): a smooth ReLU that is never exactly 0.",
+    _real("beta", 1.0, "Sharpness: larger is closer to ReLU."),
+    _real("threshold", 20.0, "Above this (times beta) it is just x, for stability."),
+    rule=rules.same_shape,
+    torch="nn.Softplus",
+)
+_layer(
+    "CELU",
+    "activation",
+    "Continuously differentiable ELU.",
+    _real("alpha", 1.0, "Value reached for very negative inputs; must be above 0."),
+    _INPLACE,
+    rule=rules.celu,
+    torch="nn.CELU",
+)
+_layer(
+    "GLU",
+    "activation",
+    "Gated linear unit: splits dim in two halves a, b and returns a * sigmoid(b).",
+    Param("dim", "int", -1, min=-8, max=8, key=True, doc="Dimension to split (its size halves)."),
+    rule=rules.glu,
+    torch="nn.GLU",
+)
 _layer(
     "LeakyReLU",
     "activation",
@@ -497,12 +617,34 @@ _layer(
     torch="nn.TransformerEncoderLayer",
     positional=("d_model", "nhead"),
     fixed=(("batch_first", True),),
-    count=_encoder_count,
+    count=_transformer_count(1),
+)
+
+_layer(
+    "TransformerDecoderLayer",
+    "attention",
+    "One transformer decoder block: self-attention, attention to the memory (second input, "
+    "e.g. an encoder's output), then a feed-forward network.",
+    _inferred("d_model", "Features per position."),
+    _size("nhead", "Attention heads; must divide d_model.", 4, key=True),
+    _size("dim_feedforward", "Width of the feed-forward network.", 256),
+    _real("dropout", 0.1, "Dropout rate.", 0.0, 1.0),
+    Param("activation", "choice", "relu", choices=("relu", "gelu"), doc="Feed-forward activation."),
+    _real("layer_norm_eps", 1e-5, "Added to the variance in the layer norms."),
+    _flag("norm_first", False, "Normalise before (pre-norm) instead of after."),
+    _BIAS,
+    rule=rules.transformer_decoder,
+    torch="nn.TransformerDecoderLayer",
+    positional=("d_model", "nhead"),
+    fixed=(("batch_first", True),),
+    emit="decoder",
+    inputs=2,
+    count=_transformer_count(2),
 )
 
 # ---------------------------------------------------------------------------------- merge
 
-_PORTS = Param("inputs", "int", 2, min=2, max=8, torch_arg=False, doc="Number of inputs.")
+_PORTS = Param("inputs", "int", 2, min=2, max=64, torch_arg=False, doc="Number of inputs.")
 for _name, _emit, _doc in (
     ("Add", "add", "Adds its inputs element by element (residual connections)."),
     ("Multiply", "multiply", "Multiplies its inputs element by element (gating)."),
@@ -582,4 +724,82 @@ _layer(
     Param("align_corners", "bool", None, nullable=True, doc="Only for linear modes."),
     rule=rules.upsample,
     torch="nn.Upsample",
+)
+
+# Padding layers: `padding` is one int for every side, or torch's (left, right, top, bottom,
+# front, back), starting from the last dimension.
+_SIDES = {1: "(left, right)", 2: "(left, right, top, bottom)"}
+_SIDES[3] = "(left, right, top, bottom, front, back)"
+
+
+def _padding(n: int) -> Param:
+    return _ints(
+        "padding", 1, 2 * n, f"Values added on every side, or {_SIDES[n]}.", low=0, key=True
+    )
+
+
+for _n in (1, 2, 3):
+    _layer(
+        f"ZeroPad{_n}d",
+        "reshape",
+        f"Adds zeros around the last {_n} dimension{'s' if _n > 1 else ''}.",
+        _padding(_n),
+        rule=rules.pad(_n, "constant"),
+        torch=f"nn.ZeroPad{_n}d",
+        positional=("padding",),
+    )
+    _layer(
+        f"ConstantPad{_n}d",
+        "reshape",
+        f"Adds a constant value around the last {_n} dimension{'s' if _n > 1 else ''}.",
+        _padding(_n),
+        Param("value", "float", 0.0, min=-1e6, max=1e6, doc="The value added."),
+        rule=rules.pad(_n, "constant"),
+        torch=f"nn.ConstantPad{_n}d",
+        positional=("padding", "value"),
+    )
+    _layer(
+        f"ReflectionPad{_n}d",
+        "reshape",
+        "Pads by mirroring the values next to the border (the border itself is not repeated).",
+        _padding(_n),
+        rule=rules.pad(_n, "reflect"),
+        torch=f"nn.ReflectionPad{_n}d",
+        positional=("padding",),
+    )
+    _layer(
+        f"ReplicationPad{_n}d",
+        "reshape",
+        "Pads by repeating the border values.",
+        _padding(_n),
+        rule=rules.pad(_n, "replicate"),
+        torch=f"nn.ReplicationPad{_n}d",
+        positional=("padding",),
+    )
+_layer(
+    "PixelShuffle",
+    "reshape",
+    "Upsamples an image by moving channels into pixels: (N, C*r*r, H, W) to (N, C, H*r, W*r).",
+    _size("upscale_factor", "The factor r.", 2, key=True),
+    rule=rules.pixel_shuffle,
+    torch="nn.PixelShuffle",
+    positional=("upscale_factor",),
+)
+_layer(
+    "PixelUnshuffle",
+    "reshape",
+    "The reverse of PixelShuffle: (N, C, H*r, W*r) to (N, C*r*r, H, W).",
+    _size("downscale_factor", "The factor r.", 2, key=True),
+    rule=rules.pixel_unshuffle,
+    torch="nn.PixelUnshuffle",
+    positional=("downscale_factor",),
+)
+_layer(
+    "ChannelShuffle",
+    "reshape",
+    "Interleaves the channels of its groups, so grouped convolutions mix (ShuffleNet).",
+    _size("groups", "Number of channel groups; must divide the channels.", 2, key=True),
+    rule=rules.channel_shuffle,
+    torch="nn.ChannelShuffle",
+    positional=("groups",),
 )

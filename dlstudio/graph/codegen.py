@@ -30,7 +30,7 @@ from typing import Any
 
 from torch import nn
 
-from dlstudio.graph import layers
+from dlstudio.graph import builtin_ops, layers
 from dlstudio.graph.analysis import Analysis
 from dlstudio.graph.codegen_layout import INDENT, Brackets, Expr, flat, statement
 from dlstudio.graph.codegen_plan import (
@@ -74,6 +74,7 @@ _TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
     for name in ("RNN", "LSTM", "GRU")
 }
 _TORCH_DEFAULTS["TransformerEncoderLayer"] = {"activation": "relu"}
+_TORCH_DEFAULTS["TransformerDecoderLayer"] = {"activation": "relu"}
 
 
 def torch_default(op: str, name: str) -> Any:
@@ -246,14 +247,16 @@ class CodeWriter:
         self.init_locals = Namespace("local", NAME_LENGTH)
         self.init_lines: list[str] = []
         self.forward_lines: list[str] = []
+        self.train_lines: list[str] = []
         self.module_names: dict[str, str] = {}
         self.class_text = ""
 
     def _has_module(self, step: Step) -> bool:
         if step.kind != "node":
             return True
-        spec = layers.get(self.wiring.ops[step.first])
-        return spec is None or spec.torch is not None  # None: a named block
+        op = self.wiring.ops[step.first]
+        spec = layers.get(op)
+        return spec is None or spec.torch is not None or op == "Parameter"  # None: a block
 
     def _name_attributes(self) -> list[str | None]:
         """Each step's attribute name, None for a functional step (``x + y``)."""
@@ -279,6 +282,7 @@ class CodeWriter:
         for index, step in enumerate(self.steps):
             self._write_step(index, step)
         self._write_return()
+        self._write_freezing()
         self.class_text = self._class_text(args)
         return Generated(self._assemble(), self.class_name, self.module_names)
 
@@ -339,6 +343,11 @@ class CodeWriter:
             self._init_stack(step, attribute)
         elif step.first in self.analysis.blocks:
             self._init_block(step.first, attribute)
+        elif self.wiring.ops[step.first] == "Parameter":
+            sizes = ", ".join(map(str, self.analysis.params[step.first]["shape"]))
+            zeros = Brackets("nn.Parameter(", (f"torch.zeros({sizes})",))
+            self.init_lines += statement(BODY, f"self.{attribute} = ", zeros)
+            self.module_names[step.first] = attribute
         else:
             node_id = step.first
             call = constructor_call(self.wiring.ops[node_id], self.analysis.params[node_id])
@@ -386,6 +395,27 @@ class CodeWriter:
             self.module_names[f"{node_id}/{inner_id}"] = f"{attribute}.{inner_name}"
         self.init_lines.append(f"{' ' * BODY}self.{attribute} = {class_name}()")
 
+    def _write_freezing(self) -> None:
+        """Frozen nodes: no gradients, and (in ``train()``) run as in evaluation, so that a
+        frozen BatchNorm keeps the statistics it came with."""
+        frozen = [n for n in self.wiring.document_order if self.wiring.nodes[n].frozen]
+        places = [_attribute_path(self.module_names[n]) for n in frozen if n in self.module_names]
+        if not places:
+            return
+        self.init_lines += _for_each(places, "requires_grad_(False)", "frozen: not trained")
+        modules = [
+            _attribute_path(self.module_names[n])
+            for n in frozen
+            if n in self.module_names and self.wiring.ops[n] != "Parameter"
+        ]
+        if modules:
+            self.train_lines = [
+                f"{INDENT}def train(self, mode=True):",
+                f"{' ' * BODY}super().train(mode)",
+                *_for_each(modules, "eval()", "frozen: BatchNorm keeps its statistics"),
+                f"{' ' * BODY}return self",
+            ]
+
     # -- assembling -------------------------------------------------------------------------
 
     def _class_text(self, args: list[str]) -> str:
@@ -404,6 +434,8 @@ class CodeWriter:
             *statement(len(INDENT), "def forward", signature, ":"),
             *self.forward_lines,
         ]
+        if self.train_lines:
+            body += ["", *self.train_lines]
         return "\n".join(body) + "\n"
 
     def _assemble(self) -> str:
@@ -431,6 +463,20 @@ class CodeWriter:
         for use in self.analysis.blocks.values():
             nodes += use.nodes
         return nodes
+
+
+def _attribute_path(module_name: str) -> str:
+    """``features.0`` -> ``self.features[0]``: a module's place written as Python reads it."""
+    parts = [f"[{part}]" if part.isdigit() else f".{part}" for part in module_name.split(".")]
+    return "self" + "".join(parts)
+
+
+def _for_each(places: list[str], call: str, comment: str) -> list[str]:
+    """``self.a.eval()`` for one module, a loop over a tuple for several."""
+    if len(places) == 1:
+        return statement(BODY, "", f"{places[0]}.{call}", comment=comment)
+    loop = statement(BODY, "for module in ", Brackets("(", tuple(places)), ":")
+    return loop + statement(BODY + len(INDENT), "", f"module.{call}", comment=comment)
 
 
 def _numbered(name: str, number: int) -> str:
@@ -461,6 +507,15 @@ def _attention(call: str, inputs: list[str], target: str, params: Params) -> Lin
     return [(f"{target}, _ = ", Brackets(f"{call}(", (x, x, x, "need_weights=False")))]
 
 
+def _decoder(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+    """``x = self.decoder(x, memory)``: the target sequence, then what it attends to.
+
+    A kind of its own (not ``module``) so that a two-input layer never opens an nn.Sequential.
+    """
+    tgt, memory = inputs
+    return [(f"{target} = ", Brackets(f"{call}(", (tgt, memory)))]
+
+
 def _operator(symbol: str) -> Writer:
     def write(call: str, inputs: list[str], target: str, params: Params) -> Lines:
         return [(f"{target} = ", Brackets("(", tuple(inputs), operator=f" {symbol} ", bare=True))]
@@ -479,10 +534,52 @@ def _reshape(call: str, inputs: list[str], target: str, params: Params) -> Lines
     return [(f"{target} = ", Brackets(f"{x}.reshape(", (f"{x}.size(0)", *sizes)))]
 
 
+def _method(name: str, *arguments: Callable[[Params], str]) -> Writer:
+    """``x = x.permute(0, 2, 1)``: a tensor method called on the node's input."""
+
+    def write(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+        args = tuple(text for argument in arguments if (text := argument(params)))
+        return [(f"{target} = ", Brackets(f"{inputs[0]}.{name}(", args))]
+
+    return write
+
+
+def _dims(name: str) -> Callable[[Params], str]:
+    def text(params: Params) -> str:
+        dims = params[name]
+        return f"dim={_literal(dims[0] if len(dims) == 1 else tuple(dims))}"
+
+    return text
+
+
+def _index(call: str, inputs: list[str], target: str, params: Params) -> Lines:
+    dim = params["dim"]
+    item = (
+        str(params["index"])
+        if params["index"] is not None
+        else builtin_ops.slice_text(params["start"], params["stop"], params["step"])
+    )
+    # A negative dim counts from the end: x[..., 0] says so without knowing the rank.
+    prefix = [":"] * dim if dim >= 0 else ["..."]
+    suffix = [":"] * (-dim - 1) if dim < 0 else []
+    subscript = ", ".join([*prefix, item, *suffix])
+    return [(f"{target} = ", f"{inputs[0]}[{subscript}]")]
+
+
 _FORWARD_WRITERS: dict[str, Writer] = {
+    "mean": _method("mean", _dims("dim"), lambda p: "keepdim=True" if p["keepdim"] else ""),
+    "permute": _method("permute", lambda p: ", ".join(map(str, p["dims"]))),
+    "transpose": _method("transpose", lambda p: f"{p['dim0']}, {p['dim1']}"),
+    "matmul": _operator("@"),
+    "parameter": lambda call, inputs, target, params: [(f"{target} = ", call)],
+    "expand": lambda call, inputs, target, params: [
+        (f"{target} = ", f"{inputs[0]}.expand({inputs[1]}.size(0), *{inputs[0]}.shape[1:])")
+    ],
+    "index": _index,
     "module": _module_call,
     "recurrent": _recurrent,
     "attention": _attention,
+    "decoder": _decoder,
     "add": _operator("+"),
     "multiply": _operator("*"),
     "concat": _concat,

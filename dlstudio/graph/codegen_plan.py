@@ -159,6 +159,7 @@ def _chainable(wiring: Wiring, node_id: str, in_stack: set[str]) -> bool:
     # examples; a stack is already one container.
     return (
         wiring.emits[node_id] == "module"
+        and len(wiring.inputs[node_id]) == 1  # nn.Sequential passes one tensor along
         and node_id not in in_stack
         and wiring.ops[node_id] != "Embedding"
     )
@@ -211,7 +212,7 @@ def member_kind(op: str) -> str:
         return _MEMBER_NAMES[op]
     spec = layers.get(op)
     if spec is not None and spec.module_class is not None:
-        return to_identifier(op, "layer")  # a custom class: MyScale -> my_scale
+        return to_identifier(spec.module_class.__name__, "layer")  # MyScale -> my_scale
     return to_identifier(op.lower(), "layer")  # ReLU -> relu, not re_lu
 
 

@@ -23,7 +23,7 @@ MAX_NODES = 20_000
 MAX_ID_LENGTH = 200
 MAX_BLOCKS = 100
 BLOCK_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{0,39}$")
-_NODE_KEYS = {"id", "op", "params", "label", "position"}
+_NODE_KEYS = {"id", "op", "params", "label", "position", "frozen"}
 _EDGE_KEYS = {"source", "target", "target_port", "source_port"}
 
 
@@ -36,6 +36,8 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
     position: dict[str, float] | None = None
+    frozen: bool = False
+    """Left out of training: its weights stay as they are and it runs as in evaluation."""
 
     @property
     def title(self) -> str:
@@ -48,6 +50,8 @@ class Node:
             data["label"] = self.label
         if self.position is not None:
             data["position"] = dict(self.position)
+        if self.frozen:
+            data["frozen"] = True
         return data
 
 
@@ -246,7 +250,12 @@ class DocumentReader:
         if label is not None and (not isinstance(label, str) or len(label) > MAX_ID_LENGTH):
             self.problem(f"Node {_quote(node_id)}: 'label' must be a short string.", node_id)
             label = None
-        return Node(node_id, op, clean, label, self._position(item.get("position"), node_id))
+        frozen = item.get("frozen", False)
+        if not isinstance(frozen, bool):
+            self.problem(f"Node {_quote(node_id)}: 'frozen' must be true or false.", node_id)
+            frozen = False
+        position = self._position(item.get("position"), node_id)
+        return Node(node_id, op, clean, label, position, frozen)
 
     def _position(self, raw: Any, node_id: str) -> dict[str, float] | None:
         if raw is None:

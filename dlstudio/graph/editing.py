@@ -73,7 +73,9 @@ def group(graph: Graph, node_ids: list[str], name: str) -> str:
     local = _local_ids([node.id for node in inside], reserved={*ports, "out"})
     local.update(zip(sources, ports, strict=True))
     nodes = [Node(port, "Input", {}) for port in ports]
-    nodes += [Node(local[n.id], n.op, dict(n.params), n.label, n.position) for n in inside]
+    nodes += [
+        Node(local[n.id], n.op, dict(n.params), n.label, n.position, n.frozen) for n in inside
+    ]
     nodes.append(Node("out", "Output"))
     edges = [Edge(local[e.source], local[e.target], e.target_port) for e in graph.edges
              if e.target in chosen]  # fmt: skip
@@ -174,7 +176,14 @@ def ungroup(graph: Graph, node_id: str) -> list[str]:
         if inner.op in ("Input", "Output"):
             continue
         graph.nodes.append(
-            Node(rename[inner.id], inner.op, dict(inner.params), inner.label, inner.position)
+            Node(
+                rename[inner.id],
+                inner.op,
+                dict(inner.params),
+                inner.label,
+                inner.position,
+                inner.frozen,
+            )
         )
         added.append(rename[inner.id])
     for edge in definition.edges:

@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from dlstudio.graph.builtin_layers import BUILTIN
+from dlstudio.graph.builtin_ops import OPS
 from dlstudio.graph.layer_spec import CATEGORIES, Counter, LayerSpec
 from dlstudio.graph.params import Param
 from dlstudio.graph.tensors import TensorSpec
 
-_REGISTRY: dict[str, LayerSpec] = dict(BUILTIN)
+_REGISTRY: dict[str, LayerSpec] = {**BUILTIN, **OPS}
 
 
 def register(

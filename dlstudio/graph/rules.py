@@ -155,6 +155,52 @@ def softmax(ctx: RuleContext) -> TensorSpec:
     return same_shape(ctx)
 
 
+def hardtanh(ctx: RuleContext) -> TensorSpec:
+    low, high = ctx.p["min_val"], ctx.p["max_val"]
+    if high <= low:
+        ctx.fail(
+            f"clips to [{low}, {high}], but max_val must be greater than min_val.",
+            "Raise max_val above min_val (the defaults are -1.0 and 1.0).",
+        )
+    return same_shape(ctx)
+
+
+def celu(ctx: RuleContext) -> TensorSpec:
+    if ctx.p["alpha"] == 0:
+        ctx.fail("has alpha 0, but CELU divides by alpha.", "Set alpha above 0.", {"alpha": 1.0})
+    return same_shape(ctx)
+
+
+def prelu(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.rank < 2:
+        ctx.require_rank(2, 3, 4)
+    count, channels = ctx.p["num_parameters"], x.size(1)
+    if count not in (1, channels):
+        ctx.fail(
+            f"learns {count} slopes, but its input {format_shape(x.shape)} has {channels} "
+            "channels: it needs one slope in all or one per channel.",
+            f"Set num_parameters to 1 or {channels}.",
+            {"num_parameters": 1},
+        )
+    return same_shape(ctx)
+
+
+def glu(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    dim = ctx.dim(ctx.p["dim"], x.rank)
+    if dim == 0:
+        ctx.fail("would halve the batch dimension.", "Set dim to -1.", {"dim": -1})
+    size = x.size(dim)
+    if size % 2:
+        ctx.fail(
+            f"splits dimension {dim} of {format_shape(x.shape)} into two halves, but its size "
+            f"({size}) is odd.",
+            "Make that dimension even, or choose another dim.",
+        )
+    return TensorSpec((*x.shape[:dim], size // 2, *x.shape[dim + 1 :]))
+
+
 def spatial_dropout(rank: int) -> Rule:
     def rule(ctx: RuleContext) -> TensorSpec:
         ctx.require_rank(rank)
@@ -282,12 +328,20 @@ def conv_transpose(n: int) -> Rule:
 # ---------------------------------------------------------------------------------- pooling
 
 
-def pool(n: int, has_dilation: bool) -> Rule:
+def pool(n: int, has_dilation: bool, has_padding: bool = True, unpadded: bool = False) -> Rule:
+    """``unpadded``: the window must fit the input before padding (torch's avg_pool3d)."""
+
     def rule(ctx: RuleContext) -> TensorSpec:
         x = ctx.require_rank(n + 2)
         kernel = as_tuple(ctx.p["kernel_size"], n)
+        if unpadded and any(size < side for size, side in zip(x.features[1:], kernel, strict=True)):
+            ctx.fail(
+                f"does not fit its input {format_shape(x.shape)}: the {_n(kernel)} window is "
+                "larger than the input, and here padding does not count.",
+                "Use a smaller kernel_size, or remove a pooling layer before it.",
+            )
         stride = as_tuple(ctx.p["stride"], n) if ctx.p["stride"] is not None else kernel
-        padding = as_tuple(ctx.p["padding"], n)
+        padding = as_tuple(ctx.p["padding"], n) if has_padding else (0,) * n
         dilation = as_tuple(ctx.p["dilation"], n) if has_dilation else (1,) * n
         ceil_mode = ctx.p["ceil_mode"]
         spatial = []
@@ -331,6 +385,27 @@ def batch_norm(*ranks: int) -> Rule:
         return same_shape(ctx)
 
     return rule
+
+
+def instance_norm(n: int) -> Rule:
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.require_rank(n + 2)
+        ctx.infer("num_features", x.size(1), "channels")
+        if product(x.features[1:]) == 1:
+            ctx.fail(
+                f"normalises each channel of each sample on its own, but its input "
+                f"{format_shape(x.shape)} has only one value per channel.",
+                "Use BatchNorm or GroupNorm here, or normalise before the size shrinks to 1.",
+            )
+        return same_shape(ctx)
+
+    return rule
+
+
+def local_response_norm(ctx: RuleContext) -> TensorSpec:
+    if ctx.x.rank < 3:
+        ctx.require_rank(3, 4, 5)
+    return same_shape(ctx)
 
 
 def layer_norm(ctx: RuleContext) -> TensorSpec:
@@ -458,6 +533,89 @@ def upsample(ctx: RuleContext) -> TensorSpec:
     return TensorSpec((None, x.shape[1], *spatial))
 
 
+def pad(n: int, mode: str) -> Rule:
+    """ZeroPad/ConstantPad/ReflectionPad/ReplicationPad{n}d: pads the last n dimensions.
+
+    ``padding`` is torch's: one int for every side, or (left, right, top, bottom, front, back),
+    starting from the last dimension.
+    """
+    ranks = (n + 1, n + 2)
+
+    def rule(ctx: RuleContext) -> TensorSpec:
+        x = ctx.x
+        constant = mode == "constant"
+        if x.rank < n + 1 or (not constant and x.rank > n + 2):
+            layouts = " or ".join(_LAYOUTS.get(rank, f"{rank} dimensions") for rank in ranks)
+            more = " (or more dimensions)" if constant else ""
+            ctx.fail(
+                f"expects {layouts}{more} but receives {format_shape(x.shape)} from "
+                f"{ctx.sources[0]}.",
+                _rank_hint(x.rank, n + 1 if x.rank < n + 1 else n + 2),
+            )
+        sides = as_tuple(ctx.p["padding"], 2 * n)
+        shape = list(x.shape)
+        for i in range(n):
+            axis = x.rank - 1 - i
+            before, after = sides[2 * i], sides[2 * i + 1]
+            size = x.size(axis)
+            if mode == "reflect" and max(before, after) >= size:
+                ctx.fail(
+                    f"reflects {max(before, after)} values on one side of dimension {axis}, but "
+                    f"its input {format_shape(x.shape)} has only {size} there: reflection "
+                    "padding must be smaller than the size it mirrors.",
+                    f"Pad at most {size - 1} there, or use ReplicationPad or ZeroPad.",
+                )
+            shape[axis] = size + before + after
+        return TensorSpec(tuple(shape))
+
+    return rule
+
+
+def pixel_shuffle(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.rank < 4:
+        ctx.require_rank(4)
+    factor = ctx.p["upscale_factor"]
+    channels, height, width = x.features[-3:]
+    if channels % (factor * factor):
+        ctx.fail(
+            f"turns groups of {factor * factor} channels ({factor}x{factor}) into pixels, but "
+            f"its input {format_shape(x.shape)} has {channels} channels.",
+            f"Give it a channel count divisible by {factor * factor}, or lower upscale_factor.",
+        )
+    spatial = (channels // (factor * factor), height * factor, width * factor)
+    return TensorSpec((*x.shape[:-3], *spatial))
+
+
+def pixel_unshuffle(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.rank < 4:
+        ctx.require_rank(4)
+    factor = ctx.p["downscale_factor"]
+    channels, height, width = x.features[-3:]
+    if height % factor or width % factor:
+        ctx.fail(
+            f"folds {factor}x{factor} pixels into channels, but its input "
+            f"{format_shape(x.shape)} is {height}x{width}, not divisible by {factor}.",
+            "Choose a downscale_factor that divides the height and the width.",
+        )
+    spatial = (channels * factor * factor, height // factor, width // factor)
+    return TensorSpec((*x.shape[:-3], *spatial))
+
+
+def channel_shuffle(ctx: RuleContext) -> TensorSpec:
+    x = ctx.x
+    if x.rank < 3:
+        ctx.require_rank(3, 4, 5)
+    groups, channels = ctx.p["groups"], x.size(1)
+    if channels % groups:
+        ctx.fail(
+            f"shuffles {channels} channels between {groups} groups, which does not divide evenly.",
+            f"Choose groups that divides {channels}.",
+        )
+    return same_shape(ctx)
+
+
 def embedding(ctx: RuleContext) -> TensorSpec:
     x = ctx.x
     if x.dtype != "long":
@@ -509,6 +667,23 @@ def transformer_encoder(ctx: RuleContext) -> TensorSpec:
     x = ctx.require_rank(3)
     ctx.infer("d_model", x.size(2), "features per position")
     _heads(ctx, "d_model", "nhead")
+    return same_shape(ctx)
+
+
+def transformer_decoder(ctx: RuleContext) -> TensorSpec:
+    """Port 0 is the target sequence (N, T, d_model), port 1 the memory (N, S, d_model)."""
+    x = ctx.require_rank(3)
+    ctx.infer("d_model", x.size(2), "features per position")
+    _heads(ctx, "d_model", "nhead")
+    memory = ctx.inputs[1]
+    width = ctx.p["d_model"]
+    if memory.rank != 3 or memory.size(2) != width:
+        ctx.fail(
+            f"attends to a memory of {width} features per position (N, S, {width}), but "
+            f"receives {format_shape(memory.shape)} from {ctx.sources[1]} on its second input.",
+            "Connect the encoder's output (the same width as the target sequence) to the "
+            "second input.",
+        )
     return same_shape(ctx)
 
 

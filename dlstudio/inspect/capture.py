@@ -34,6 +34,15 @@ SQUASHERS = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
 ROOT_NAME = "model"
 
 
+def _statistics_move_while_frozen(module: nn.Module) -> bool:
+    """A frozen BatchNorm in training mode: every batch moves its running statistics."""
+    if not isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return False
+    weights = list(module.parameters(recurse=False))
+    frozen = bool(weights) and not any(w.requires_grad for w in weights)
+    return frozen and module.training and module.track_running_stats
+
+
 def tracked_layers(model: nn.Module) -> dict[str, nn.Module]:
     """The modules a capture watches, by qualified name: every module except plain containers
     and reshapes (Flatten, Identity); a model with no children is watched itself, as
@@ -198,7 +207,12 @@ class Capture:
         layers: dict[str, LayerReport] = {}
         order = self._forward + [n for n in self.layers if n not in self._forward]
         for name in order:
-            layers[name] = LayerReport(name=name, type=type(self.layers[name]).__name__)
+            module = self.layers[name]
+            layers[name] = LayerReport(name=name, type=type(module).__name__)
+            weights = list(module.parameters(recurse=False))
+            frozen = bool(weights) and not any(w.requires_grad for w in weights)
+            layers[name].frozen = frozen and not module.training
+            layers[name].frozen_statistics_move = _statistics_move_while_frozen(module)
         offset = 0
         for kind, layer, pname, shape in self._keys:
             row = host[offset : offset + RECORD_SIZE]
@@ -264,7 +278,8 @@ def capture_batch(
         (16, 8)
     """
     capture = Capture(model).attach()
-    was_training = model.training
+    # Each module's own mode comes back afterwards: a frozen BatchNorm kept in eval stays so.
+    modes = [(module, module.training) for module in model.modules()]
     model.train(train_mode)
     loss: Tensor | None = None
     try:
@@ -281,5 +296,6 @@ def capture_batch(
         capture.record_params(grads if backward else {})
     finally:
         capture.detach()
-        model.train(was_training)
+        for module, training in modes:
+            module.training = training
     return capture.collect(step=None, loss=loss)

@@ -23,7 +23,7 @@ HUGE_UPDATE_RATIO = 0.1
 class Diagnosis:
     """One finding: ``kind`` (``"nonfinite"``, ``"dead_relu"``, ``"saturated"``,
     ``"vanishing_gradient"``, ``"exploding_gradient"``, ``"frozen_weights"``,
-    ``"large_updates"``), the ``layer`` it points at (qualified module name), ``severity``
+    ``"large_updates"``, ``"frozen_batchnorm"``), the ``layer`` it points at (qualified module name), ``severity``
     (``"warn"`` or ``"bad"``) and a ``message`` for the learner."""
 
     kind: str
@@ -65,6 +65,7 @@ def diagnose(report: Report, node_names: dict[str, str] | None = None) -> list[D
     for layer in report.layers.values():
         found += _activations(report, layer, node_names)
         found += _updates(report, layer, node_names)
+        found += _frozen_statistics(report, layer, node_names)
     found += _gradients(report, node_names)
     return sorted(found, key=lambda d: d.severity != "bad")
 
@@ -112,7 +113,7 @@ def _activations(report: Report, layer: LayerReport, names: dict[str, str] | Non
 def _updates(report: Report, layer: LayerReport, names: dict[str, str] | None):
     ratios = [p.update_ratio for p in layer.params.values() if p.update_ratio is not None]
     ratios = [r for r in ratios if math.isfinite(r)]
-    if not ratios:
+    if not ratios or layer.frozen:  # frozen on purpose: not moving is the point
         return
     if max(ratios) < FROZEN_RATIO:
         yield Diagnosis(
@@ -127,6 +128,18 @@ def _updates(report: Report, layer: LayerReport, names: dict[str, str] | None):
             "large_updates", layer.name, "warn",
             f"One step changed the weights of layer {_label(layer, names)} by {max(ratios):.0%} "
             f"of their size{_at(report)} (about 0.1% is healthy): lower the learning rate.",
+            report.step,
+        )  # fmt: skip
+
+
+def _frozen_statistics(report: Report, layer: LayerReport, names: dict[str, str] | None):
+    if layer.frozen_statistics_move:
+        yield Diagnosis(
+            "frozen_batchnorm", layer.name, "warn",
+            f"Layer {_label(layer, names)} is frozen, but it runs in training mode, so every "
+            f"batch moves its running statistics{_at(report)}: the statistics it was trained "
+            "with are being lost (the classic fine-tuning trap). Keep it in evaluation mode: "
+            "call its .eval() after model.train() (dlstudio's code does this for frozen nodes).",
             report.step,
         )  # fmt: skip
 

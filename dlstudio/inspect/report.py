@@ -45,6 +45,12 @@ class LayerReport:
     dead_fraction: float | None = None
     saturation: float | None = None
     params: dict[str, ParamReport] = field(default_factory=dict)
+    frozen: bool = False
+    """Frozen on purpose: no gradients and kept in evaluation mode while the model trains (as
+    dlstudio's code does for frozen nodes), so its weights are not meant to move."""
+    frozen_statistics_move: bool = False
+    """A BatchNorm whose weights are frozen but which runs in training mode, so its running
+    statistics move with every batch (the classic fine-tuning trap)."""
 
     @property
     def weight_grad_norm(self) -> float | None:
@@ -67,6 +73,8 @@ class LayerReport:
             "dead_fraction": self.dead_fraction,
             "saturation": self.saturation,
             "params": {k: p.to_dict() for k, p in self.params.items()},
+            "frozen": self.frozen,
+            "frozen_statistics_move": self.frozen_statistics_move,
         }
 
 

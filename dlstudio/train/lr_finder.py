@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from dlstudio.train.optim import make_optimizer
+from dlstudio.train.optim import make_optimizer, trainable_parameters
 
 if TYPE_CHECKING:
     from dlstudio.train.trainer import Trainer
@@ -64,7 +64,7 @@ def find_lr(trainer: Trainer, start_lr: float, end_lr: float, num_steps: int) ->
     model = trainer.model
     saved_weights = copy.deepcopy(model.state_dict())
     saved_rng = torch.get_rng_state()
-    optimizer = make_optimizer(trainer.config["optimizer"], model.parameters(), start_lr)
+    optimizer = make_optimizer(trainer.config["optimizer"], trainable_parameters(model), start_lr)
     factor = (end_lr / start_lr) ** (1 / max(num_steps - 1, 1))
     lrs: list[float] = []
     losses: list[float] = []

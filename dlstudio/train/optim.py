@@ -103,6 +103,24 @@ def _split_spec(spec: str | Mapping[str, Any], kind: str) -> tuple[str, dict[str
     return str(options.pop("name")).lower(), options
 
 
+def trainable_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """The parameters training changes: frozen ones (``requires_grad=False``) are left out.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+        >>> _ = net[0].requires_grad_(False)
+        >>> len(trainable_parameters(net))
+        2
+    """
+    chosen = [p for p in model.parameters() if p.requires_grad]
+    if not chosen and any(True for _ in model.parameters()):
+        raise ValueError(
+            "Every layer of this model is frozen, so training would change nothing. "
+            "Unfreeze at least one layer (the new head, for example)."
+        )
+    return chosen
+
+
 def make_optimizer(
     spec: OptimizerSpec, params: Iterable[nn.Parameter], lr: float
 ) -> torch.optim.Optimizer:

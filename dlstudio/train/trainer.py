@@ -30,6 +30,7 @@ from dlstudio.train.optim import (
     SchedulerSpec,
     make_optimizer,
     make_schedule,
+    trainable_parameters,
 )
 from dlstudio.train.run_folder import load_trainer, save_trainer
 from dlstudio.train.settings import check_settings
@@ -107,7 +108,7 @@ class Trainer:
         self.loss_fn, self.metrics = loss_and_metrics(
             self.model, self.graph, data, self._train_batches.sample(2), loss, metrics
         )
-        self.optimizer = make_optimizer(optimizer, self.model.parameters(), self.lr)
+        self.optimizer = make_optimizer(optimizer, trainable_parameters(self.model), self.lr)
         self.schedule = make_schedule(
             scheduler, self.optimizer, self.lr, self.epochs, self._train_batches.steps
         )

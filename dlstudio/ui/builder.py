@@ -162,6 +162,20 @@ class ModelBuilder(anywidget.AnyWidget):
         self._adopting = None
         self.on_msg(self._on_message)
 
+    @classmethod
+    def from_module(
+        cls, module: nn.Module, example_input: Any, *, blocks: str = "auto", **kwargs: Any
+    ) -> ModelBuilder:
+        """A builder holding an existing model, traced by ``Graph.from_module``.
+
+        Example:
+            >>> import torch, torchvision
+            >>> b = ModelBuilder.from_module(torchvision.models.resnet18(), torch.randn(1, 3, 64, 64))
+            >>> b.graph.node("layer1.0").op
+            'BasicBlock'
+        """
+        return cls(Graph.from_module(module, example_input, blocks=blocks), **kwargs)
+
     @traitlets.default("graph_revision")
     def _first_revision(self) -> dict[str, Any]:
         return {"number": 0, "view": "", "edit": 0, "refused": False}

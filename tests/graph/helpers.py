@@ -2,11 +2,13 @@
 
 ``one_layer`` wraps a single op between Input and Output nodes; ``compare`` runs dlstudio's
 analysis and a real torch forward pass over the same layer and reports both sides, so a test
-can assert that they agree.
+can assert that they agree. A Parameter takes no input, so ``with_parameter`` and
+``compare_with_parameter`` feed one into a layer beside an Input instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ from dlstudio.graph.errors import Problem
 
 BATCH = 2
 LAYER = "layer"
+PARAMETER = "param"
 
 # Where each inferable size comes from in the input: the channel axis or the last axis.
 _INFERRED_FROM = {
@@ -95,6 +98,27 @@ def torch_module(op: str, params: dict[str, Any]) -> nn.Module:
     return eval(codegen.constructor(op, params), {"nn": nn})  # noqa: S307
 
 
+def _index(params: dict[str, Any], xs: list[torch.Tensor]) -> torch.Tensor:
+    x, dim = xs[0], params["dim"]
+    if params["index"] is not None:
+        return x.select(dim, params["index"])
+    subscript = [slice(None)] * x.dim()
+    subscript[dim] = slice(params["start"], params["stop"], params["step"])  # IndexError: dim
+    return x[tuple(subscript)]
+
+
+_TENSOR_OPS = {
+    # The tensor operations of builtin_ops, as a user would write them in forward.
+    # dim and dims as given: a number or a list (torch takes either).
+    "mean": lambda p, xs: xs[0].mean(dim=p["dim"], keepdim=p["keepdim"]),
+    "permute": lambda p, xs: xs[0].permute(p["dims"]),
+    "transpose": lambda p, xs: xs[0].transpose(p["dim0"], p["dim1"]),
+    "index": _index,
+    "matmul": lambda p, xs: torch.matmul(xs[0], xs[1]),
+    "expand": lambda p, xs: xs[0].expand(xs[1].shape[0], *xs[0].shape[1:]),
+}
+
+
 def torch_forward(op: str, params: dict[str, Any], xs: list[torch.Tensor]) -> torch.Tensor:
     """What torch does for one node: the oracle, written independently of the code generator."""
     spec = layers.get(op)
@@ -112,12 +136,16 @@ def torch_forward(op: str, params: dict[str, Any], xs: list[torch.Tensor]) -> to
         return torch.cat(xs, dim=params["dim"])
     if spec.emit == "reshape":
         return xs[0].reshape(xs[0].size(0), *params["shape"])
+    if spec.emit in _TENSOR_OPS:
+        return _TENSOR_OPS[spec.emit](params, xs)
     module = torch_module(op, params).train()
     if spec.emit == "recurrent":
         out, _ = module(xs[0])
         return out[:, -1] if params["output"] == "last" else out
     if spec.emit == "attention":
         return module(xs[0], xs[0], xs[0], need_weights=False)[0]
+    if spec.emit == "decoder":
+        return module(xs[0], xs[1])
     return module(xs[0])
 
 
@@ -151,9 +179,56 @@ def compare(
     generated source; otherwise it runs the oracle with the sizes a user would have inferred.
     """
     graph = one_layer(op, params, *shapes, dtype=dtype)
-    analysis = graph.analyze()
     sample_shapes = tuple(tuple(shape) for shape in shapes)
     xs = random_inputs(sample_shapes, dtype, high)
+
+    def oracle(analysis: Analysis) -> torch.Tensor:
+        resolved = with_inferred_sizes(op, analysis.params[LAYER], sample_shapes)
+        return torch_forward(op, resolved, xs)
+
+    return _run_both(graph, xs, oracle)
+
+
+def with_parameter(
+    op: str, shape: int | list[int], sample: list[int], dtype: str = "float"
+) -> Graph:
+    """Input ``in0`` and Parameter ``param`` -> op -> Output: a Parameter has no input port.
+
+    The Parameter is op's second input (Add, Multiply, MatMul), or Expand's first (repeated over
+    the Input's batch).
+
+    Example:
+        >>> with_parameter("Add", [1, 3], [3]).infer_shapes()["layer"]
+        (None, 3)
+    """
+    ports = {"in0": 1, PARAMETER: 0} if op == "Expand" else {"in0": 0, PARAMETER: 1}
+    nodes = [
+        {"id": "in0", "op": "Input", "params": {"shape": list(sample), "dtype": dtype}},
+        {"id": PARAMETER, "op": "Parameter", "params": {"shape": shape}},
+        {"id": LAYER, "op": op},
+        {"id": "out", "op": "Output"},
+    ]
+    edges = [{"source": s, "target": LAYER, "target_port": port} for s, port in ports.items()]
+    edges.append({"source": LAYER, "target": "out"})
+    return Graph.from_dict({"version": 1, "nodes": nodes, "edges": edges})
+
+
+def compare_with_parameter(
+    op: str, shape: int | list[int], sample: list[int], dtype: str = "float"
+) -> Outcome:
+    """``compare`` for ``with_parameter``'s graph; torch adds ``nn.Parameter(shape)`` itself."""
+    graph = with_parameter(op, shape, sample, dtype)
+    (x,) = random_inputs((tuple(sample),), dtype)
+    learned = torch.randn(shape)
+    operands = [learned, x] if op == "Expand" else [x, learned]
+    return _run_both(graph, [x], lambda analysis: torch_forward(op, {}, operands))
+
+
+def _run_both(
+    graph: Graph, xs: list[torch.Tensor], oracle: Callable[[Analysis], torch.Tensor]
+) -> Outcome:
+    """Build and run the graph dlstudio accepts, or the oracle where dlstudio refuses."""
+    analysis = graph.analyze()
     error: Exception | None = None
     out = None
     weights = None
@@ -166,8 +241,7 @@ def compare(
                 # Training and inference mode must agree on shape (BatchNorm, fast paths).
                 assert model.eval()(*xs).shape == out.shape
             else:
-                resolved = with_inferred_sizes(op, analysis.params[LAYER], sample_shapes)
-                out = torch_forward(op, resolved, xs)
+                out = oracle(analysis)
     except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as caught:
         if not analysis.problems:
             raise

@@ -2,7 +2,8 @@
 
 The strategy tracks the running tensor's kind (image, vector, sequence, token ids) and only
 draws layers that accept it, so nearly every drawn graph is valid; merges (Add, Multiply,
-Concat), extra Outputs, stacks of identical encoder layers, labels and named blocks are mixed in.
+Concat), extra Outputs, stacks of identical encoder layers, decoder layers reading a second
+Input, labels and named blocks are mixed in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from hypothesis import strategies as st
 from dlstudio import Graph
 
 ACTIVATIONS = ("ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Identity")
+MORE_ACTIVATIONS = (
+    *("ReLU6", "Hardswish", "Hardsigmoid", "Mish", "SELU", "Softsign", "Tanhshrink", "Softplus"),
+    *("Hardtanh", "CELU", "PReLU"),
+)
 # Labels a user might type, including ones that clash with Python or with each other.
 LABELS = st.one_of(
     st.sampled_from(["x", "out", "self", "class", "forward", "fc", "conv1", "torch", "identity"]),
@@ -40,15 +45,27 @@ def _widths() -> st.SearchStrategy[int]:
 def _same_shape(draw: st.DrawFn, t: Tensor) -> tuple[str, dict[str, Any]]:
     """A layer that keeps the tensor's shape, for residual branches."""
     options: list[tuple[str, dict[str, Any]]] = [(op, {}) for op in ACTIVATIONS]
+    if draw(st.integers(0, 3)) == 0:  # now and then, one of the rarer ones
+        options = [(op, {}) for op in MORE_ACTIVATIONS]
+        options += [("Hardtanh", {"min_val": -2.0, "max_val": 0.5, "inplace": True})]
+        options += [("PReLU", {"num_parameters": t.shape[0], "init": 0.1})]
+        options += [("Softplus", {"beta": 2.0, "threshold": 10.0}), ("CELU", {"alpha": 0.5})]
     if t.kind == "image":
+        channels = t.shape[0]
+        groups = next(g for g in (3, 2, 1) if channels % g == 0)
         options += [
             ("BatchNorm2d", {"eps": 1e-3, "momentum": 0.2, "affine": False}),
             ("Conv2d", {"out_channels": t.shape[0], "kernel_size": 3, "padding": 1}),
             ("Conv2d", _LONG_CONV | {"out_channels": t.shape[0]}),
             ("Dropout2d", {"p": 0.25}),
+            ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}),
+            ("ChannelShuffle", {"groups": groups}),
         ]
+        if t.shape[1] > 1:  # one value per channel cannot be normalised per sample
+            options += [("InstanceNorm2d", {"affine": True, "track_running_stats": True})]
     elif t.kind == "vector":
         options += [("Linear", {"out_features": t.shape[0]}), ("BatchNorm1d", {}), ("Dropout", {})]
+        options += [("AlphaDropout", {"p": 0.1})]
     else:
         options += [("LayerNorm", {"eps": 1e-6}), ("Linear", {"out_features": t.shape[-1]})]
         options += [("MultiheadAttention", {"num_heads": 2}), ("TransformerEncoderLayer", _LONG)]
@@ -88,8 +105,8 @@ def _layer(draw: st.DrawFn, t: Tensor) -> tuple[str, dict[str, Any], str, tuple[
         if choice == "resize":
             params = {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False}
             return "Conv2d", params, "image", (channels, size, size)
-        if size >= 2 and draw(st.booleans()):
-            return "MaxPool2d", {"kernel_size": 2}, "image", (t.shape[0], size // 2, size // 2)
+        if draw(st.booleans()):
+            return _image_resize(draw, t)
         return "Flatten", {}, "vector", (t.shape[0] * size * size,)
     if t.kind == "vector":
         width = draw(_widths())
@@ -103,6 +120,45 @@ def _layer(draw: st.DrawFn, t: Tensor) -> tuple[str, dict[str, Any], str, tuple[
         kind = "sequence" if output == "sequence" else "vector"
         return op, {"hidden_size": hidden, "output": output}, kind, shape
     return "Flatten", {}, "vector", (length * width,)
+
+
+def _image_resize(draw: st.DrawFn, t: Tensor) -> tuple[str, dict[str, Any], str, tuple[int, ...]]:
+    """Pooling, padding or a pixel shuffle: an image of another size."""
+    channels, size = t.shape[0], t.shape[1]
+    half, more = (channels, size // 2, size // 2), (channels, size + 2, size + 2)
+    options: list[tuple[str, dict[str, Any], str, tuple[int, ...]]] = [
+        ("ZeroPad2d", {"padding": 1}, "image", more),
+        ("ConstantPad2d", {"padding": [1, 1, 1, 1], "value": 0.5}, "image", more),
+        ("ReplicationPad2d", {"padding": 1}, "image", more),
+        ("AdaptiveAvgPool2d", {"output_size": 2}, "image", (channels, 2, 2)),
+        ("AdaptiveMaxPool2d", {"output_size": [2, 1]}, "image", (channels, 2, 1)),
+    ]
+    if size >= 2:
+        options += [
+            ("MaxPool2d", {"kernel_size": 2}, "image", half),
+            ("AvgPool2d", {"kernel_size": 2, "count_include_pad": False}, "image", half),
+            ("LPPool2d", {"norm_type": 2.0, "kernel_size": 2}, "image", half),
+            ("ReflectionPad2d", {"padding": 1}, "image", more),
+        ]
+    if size % 2 == 0:
+        options += [("PixelUnshuffle", {"downscale_factor": 2}, "image", (channels * 4, *half[1:]))]
+    if channels % 4 == 0:
+        doubled = (channels // 4, size * 2, size * 2)
+        options += [("PixelShuffle", {"upscale_factor": 2}, "image", doubled)]
+    return draw(st.sampled_from(options))
+
+
+def _decoder(draw: st.DrawFn, graph: Graph, t: Tensor) -> Tensor:
+    """A TransformerDecoderLayer: the running sequence attends to another Input (the memory)."""
+    memory = graph.add("Input", shape=[draw(st.integers(1, 4)), t.shape[-1]])
+    graph.node(memory).label = draw(LABELS)
+    params = {"nhead": 2, "dim_feedforward": 16, "norm_first": draw(st.booleans())}
+    if draw(st.booleans()):
+        params |= {"dropout": 0.25, "activation": "gelu", "layer_norm_eps": 1e-6, "bias": False}
+    decoder = graph.add("TransformerDecoderLayer", **params)
+    graph.connect(t.node, decoder, 0)
+    graph.connect(memory, decoder, 1)
+    return replace(t, node=decoder)
 
 
 def _encoder_stack(graph: Graph, t: Tensor, count: int, norm_first: bool) -> Tensor:
@@ -172,7 +228,10 @@ def graphs(draw: st.DrawFn) -> Graph:
         elif action == "output" and t.kind != "tokens":
             graph.add("Output", after=t.node)
         elif action == "stack" and t.kind == "sequence":
-            t = _encoder_stack(graph, t, draw(st.integers(2, 3)), draw(st.booleans()))
+            if draw(st.booleans()):
+                t = _decoder(draw, graph, t)
+            else:
+                t = _encoder_stack(graph, t, draw(st.integers(2, 3)), draw(st.booleans()))
         else:
             op, params, kind, shape = _layer(draw, t)
             t = Tensor(graph.add(op, after=t.node, **params), kind, shape)

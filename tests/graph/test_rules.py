@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from dlstudio import layers
 from dlstudio.graph.tensors import product
-from tests.graph.agreement import check
+from tests.graph.agreement import check, check_with_parameter
 from tests.graph.helpers import (
     BATCH,
     LAYER,
@@ -80,8 +80,9 @@ def given_or_default(**strategies: st.SearchStrategy) -> st.SearchStrategy:
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+@pytest.mark.parametrize("n", [1, 2, 3])
 @PROPERTY
-@given(n=st.sampled_from([1, 2]), data=st.data())
+@given(data=st.data())
 def test_conv(n: int, data: st.DataObject) -> None:
     params = data.draw(
         given_or_default(
@@ -98,53 +99,67 @@ def test_conv(n: int, data: st.DataObject) -> None:
         )
     )
     params["out_channels"] = data.draw(small)
-    check(f"Conv{n}d", params, data.draw(rank(n + 2, 1, 12)))
+    check(f"Conv{n}d", params, data.draw(rank(n + 2, 1, 12 if n < 3 else 7)))
 
 
+@pytest.mark.parametrize("n", [1, 2, 3])
 @PROPERTY
 @given(data=st.data())
-def test_conv_transpose(data: st.DataObject) -> None:
+def test_conv_transpose(n: int, data: st.DataObject) -> None:
     params = data.draw(
         given_or_default(
             in_channels=maybe_wrong,
-            kernel_size=ints(2, 1, 4),
-            stride=ints(2, 1, 3),
-            padding=ints(2, 0, 3),
-            output_padding=ints(2, 0, 2),
-            dilation=ints(2, 1, 3),
+            kernel_size=ints(n, 1, 4),
+            stride=ints(n, 1, 3),
+            padding=ints(n, 0, 3),
+            output_padding=ints(n, 0, 2),
+            dilation=ints(n, 1, 3),
             groups=mostly(st.just(1), st.integers(2, 3)),
             bias=st.booleans(),
         )
     )
     params["out_channels"] = data.draw(small)
-    check("ConvTranspose2d", params, data.draw(rank(4)))
+    check(f"ConvTranspose{n}d", params, data.draw(rank(n + 2)))
 
 
 # -------------------------------------------------------------------------------- pooling
 
 
+POOLS = [f"{kind}Pool{n}d" for kind in ("Max", "Avg") for n in (1, 2, 3)] + ["LPPool2d"]
+
+
+@pytest.mark.parametrize("op", POOLS)
 @PROPERTY
-@given(op=st.sampled_from(["MaxPool1d", "MaxPool2d", "AvgPool2d"]), data=st.data())
+@given(data=st.data())
 def test_pool(op: str, data: st.DataObject) -> None:
-    n = 1 if op.endswith("1d") else 2
+    n = int(op[-2])
     options = {
         "kernel_size": ints(n, 1, 4),
         "stride": st.one_of(st.none(), ints(n, 1, 3)),
-        "padding": mostly(st.just(0), ints(n, 0, 2)),
         "ceil_mode": st.booleans(),
     }
+    if op.startswith("LP"):
+        options["norm_type"] = st.sampled_from([1.0, 2.0, 3.5])
+    else:
+        options["padding"] = mostly(st.just(0), ints(n, 0, 2))
     if op.startswith("Max"):
         options["dilation"] = mostly(st.just(1), ints(n, 1, 3))
-    else:
+    elif op.startswith("Avg"):
         options["count_include_pad"] = st.booleans()
     params = data.draw(given_or_default(**options))
-    check(op, params, data.draw(rank(n + 2, 1, 9)))
+    check(op, params, data.draw(rank(n + 2, 1, 9 if n < 3 else 6)))
 
 
+ADAPTIVE_POOLS = [f"Adaptive{kind}Pool{n}d" for kind in ("Avg", "Max") for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("op", ADAPTIVE_POOLS)
 @PROPERTY
-@given(output_size=ints(2, 1, 5), shape=rank(4, 1, 7))
-def test_adaptive_avg_pool(output_size, shape: list[int]) -> None:
-    check("AdaptiveAvgPool2d", {"output_size": output_size}, shape)
+@given(data=st.data())
+def test_adaptive_pool(op: str, data: st.DataObject) -> None:
+    n = int(op[-2])
+    output_size = data.draw(ints(n, 1, 5))
+    check(op, {"output_size": output_size}, data.draw(rank(n + 2, 1, 7)))
 
 
 # -------------------------------------------------------------------------- normalisation
@@ -152,7 +167,7 @@ def test_adaptive_avg_pool(output_size, shape: list[int]) -> None:
 
 @PROPERTY
 @given(
-    op=st.sampled_from(["BatchNorm1d", "BatchNorm2d"]),
+    op=st.sampled_from(["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]),
     params=given_or_default(
         num_features=maybe_wrong,
         eps=st.floats(1e-6, 1e-2),
@@ -162,9 +177,40 @@ def test_adaptive_avg_pool(output_size, shape: list[int]) -> None:
     data=st.data(),
 )
 def test_batch_norm(op: str, params: dict, data: st.DataObject) -> None:
-    usual = st.sampled_from([2, 3]) if op == "BatchNorm1d" else st.just(4)
-    shape = data.draw(usual.flatmap(lambda n: rank(n, 1, 5)))
+    usual = {"BatchNorm1d": st.sampled_from([2, 3]), "BatchNorm2d": st.just(4)}
+    ranks = usual.get(op, st.just(5))
+    shape = data.draw(ranks.flatmap(lambda n: rank(n, 1, 5)))
     check(op, params, shape)
+
+
+@pytest.mark.filterwarnings("ignore:input's size at dim=:UserWarning")  # affine=False: a warning
+@pytest.mark.parametrize("n", [1, 2, 3])
+@PROPERTY
+@given(
+    params=given_or_default(
+        num_features=maybe_wrong,
+        eps=st.floats(1e-6, 1e-2),
+        momentum=st.floats(0.0, 1.0),
+        affine=st.booleans(),
+        track_running_stats=st.booleans(),
+    ),
+    data=st.data(),
+)
+def test_instance_norm(n: int, params: dict, data: st.DataObject) -> None:
+    # Sizes from 1: a single value per channel is refused (torch cannot normalise it).
+    check(f"InstanceNorm{n}d", params, data.draw(rank(n + 2, 1, 4)))
+
+
+@PROPERTY
+@given(
+    size=st.integers(1, 6),
+    params=given_or_default(
+        alpha=st.floats(0.0, 1.0), beta=st.floats(0.0, 2.0), k=st.floats(0.0, 2.0)
+    ),
+    shape=sample(2, 5, 1, 5),
+)
+def test_local_response_norm(size: int, params: dict, shape: list[int]) -> None:
+    check("LocalResponseNorm", {"size": size, **params}, shape)
 
 
 @PROPERTY
@@ -268,6 +314,62 @@ def test_upsample(mode: str, data: st.DataObject) -> None:
         "align_corners": data.draw(mostly(corners, st.one_of(st.none(), st.booleans()))),
     }
     check("Upsample", params, shape)
+
+
+PADS = [
+    f"{kind}Pad{n}d"
+    for kind in ("Zero", "Constant", "Reflection", "Replication")
+    for n in (1, 2, 3)
+]
+
+
+@pytest.mark.parametrize("op", PADS)
+@PROPERTY
+@given(data=st.data())
+def test_padding(op: str, data: st.DataObject) -> None:
+    n = int(op[-2])
+    params = {"padding": data.draw(mostly(ints(2 * n, 0, 2), ints(2 * n, 0, 5)))}
+    if op.startswith("Constant"):
+        params["value"] = data.draw(st.floats(-2.0, 2.0))
+    # Mostly the ranks torch pads (with or without a channel axis), sometimes any rank.
+    usual = st.sampled_from([n + 1, n + 2]).flatmap(lambda r: sample(r, r, 1, 5))
+    check(op, params, data.draw(mostly(usual, sample(2, 6, 1, 4))))
+
+
+def test_reflection_padding_too_wide_is_explained() -> None:
+    (problem,) = check("ReflectionPad2d", {"padding": [1, 1, 3, 0]}, [2, 3, 6]).problems
+    assert problem.message == (
+        "ReflectionPad2d 'layer' reflects 3 values on one side of dimension 2, but its input "
+        "(N, 2, 3, 6) has only 3 there: reflection padding must be smaller than the size it "
+        "mirrors."
+    )
+    assert problem.hint == "Pad at most 2 there, or use ReplicationPad or ZeroPad."
+
+
+@PROPERTY
+@given(
+    op=st.sampled_from(["PixelShuffle", "PixelUnshuffle"]),
+    factor=st.integers(1, 3),
+    data=st.data(),
+)
+def test_pixel_shuffle(op: str, factor: int, data: st.DataObject) -> None:
+    # Mostly sizes the factor divides: channels for PixelShuffle, height and width for Unshuffle.
+    multiple = st.integers(1, 3).map(lambda k: k * factor)
+    if op == "PixelShuffle":
+        fits = st.tuples(st.integers(1, 2).map(lambda k: k * factor * factor), small, small)
+    else:
+        fits = st.tuples(st.integers(1, 3), multiple, multiple)
+    shape = data.draw(mostly(fits.map(list), sample(2, 5, 1, 6)))
+    name = "upscale_factor" if op == "PixelShuffle" else "downscale_factor"
+    check(op, {name: factor}, shape)
+
+
+@PROPERTY
+@given(groups=st.integers(1, 4), data=st.data())
+def test_channel_shuffle(groups: int, data: st.DataObject) -> None:
+    channels = data.draw(mostly(st.integers(1, 3).map(lambda k: k * groups), small))
+    rest = data.draw(mostly(sample(2, 4, 1, 4), st.just([])))
+    check("ChannelShuffle", {"groups": groups}, [channels, *rest])
 
 
 # ---------------------------------------------------------------------------------- merging
@@ -409,12 +511,227 @@ def test_transformer_encoder_layer(params: dict, nhead: int, data: st.DataObject
 
 @PROPERTY
 @given(
+    params=given_or_default(
+        d_model=mostly(st.none(), st.integers(1, 12)),
+        dim_feedforward=st.integers(1, 16),
+        activation=st.sampled_from(["relu", "gelu"]),
+        layer_norm_eps=st.floats(1e-6, 1e-3),
+        norm_first=st.booleans(),
+        bias=st.booleans(),
+    ),
+    nhead=st.integers(1, 4),
+    data=st.data(),
+)
+def test_transformer_decoder_layer(params: dict, nhead: int, data: st.DataObject) -> None:
+    target = data.draw(sequence_for_heads(nhead))
+    # The memory: mostly another length with the target's width, sometimes any shape.
+    same_width = st.integers(1, 5).map(lambda length: [length, *target[1:]])
+    memory = data.draw(mostly(same_width, sample(2, 4, 1, 12)))
+    check("TransformerDecoderLayer", {"nhead": nhead, **params}, target, memory)
+
+
+@PROPERTY
+@given(
     op=st.sampled_from(["Softmax", "LogSoftmax"]),
     dim=mostly(st.integers(-2, 1), st.integers(-5, 4)),
     shape=sample(2, 4, 1, 5),
 )
 def test_softmax(op: str, dim: int, shape: list[int]) -> None:
     check(op, {"dim": dim}, shape)
+
+
+@PROPERTY
+@given(
+    params=given_or_default(
+        min_val=st.floats(-3.0, 3.0), max_val=st.floats(-3.0, 3.0), inplace=st.booleans()
+    ),
+    shape=sample(2, 4, 1, 5),
+)
+def test_hardtanh(params: dict, shape: list[int]) -> None:
+    check("Hardtanh", params, shape)
+
+
+@PROPERTY
+@given(
+    shape=sample(2, 4, 1, 5),
+    init=st.floats(0.0, 1.0),
+    data=st.data(),
+)
+def test_prelu(shape: list[int], init: float, data: st.DataObject) -> None:
+    # Mostly one slope or one per channel, sometimes any count.
+    right = st.sampled_from([1, shape[0]]) if shape else st.just(1)
+    count = data.draw(mostly(right, st.integers(1, 6)))
+    check("PReLU", {"num_parameters": count, "init": init}, shape)
+
+
+@PROPERTY
+@given(
+    op=st.sampled_from(["Softplus", "CELU"]),
+    value=mostly(st.floats(0.1, 3.0), st.just(0.0)),
+    threshold=st.floats(0.0, 30.0),
+    shape=sample(2, 4, 1, 5),
+)
+def test_smooth_activations(op: str, value: float, threshold: float, shape: list[int]) -> None:
+    params = {"beta": value, "threshold": threshold} if op == "Softplus" else {"alpha": value}
+    check(op, params, shape)
+
+
+@PROPERTY
+@given(dim=mostly(st.integers(-2, 1), st.integers(-5, 4)), data=st.data())
+def test_glu(dim: int, data: st.DataObject) -> None:
+    # Mostly even sizes, so that the halving mostly works.
+    shape = data.draw(mostly(st.lists(st.sampled_from([2, 4, 6]), min_size=1, max_size=3), sizes))
+    check("GLU", {"dim": dim}, shape)
+
+
+# ------------------------------------------------------------------------ tensor operations
+
+
+def dims_of(shape: list[int]) -> st.SearchStrategy:
+    """A dimension of (N, *shape): mostly one after the batch (from either end), else any."""
+    r = len(shape) + 1
+    after_batch = st.one_of(st.integers(1, r - 1), st.integers(1 - r, -1))
+    return mostly(after_batch, st.integers(-r - 1, r))
+
+
+def from_the_end(dims: list[int], r: int) -> st.SearchStrategy:
+    """The dims, some of them counted from the end instead (-1 for the last of r)."""
+    flips = st.lists(st.booleans(), min_size=len(dims), max_size=len(dims))
+    return flips.map(
+        lambda flip: [d - r if f and 0 <= d < r else d for d, f in zip(dims, flip, strict=True)]
+    )
+
+
+long_sometimes = mostly(st.just("float"), st.just("long"))
+
+
+@PROPERTY
+@given(shape=sample(2, 5, 1, 5), keepdim=st.booleans(), dtype=long_sometimes, data=st.data())
+def test_mean(shape: list[int], keepdim: bool, dtype: str, data: st.DataObject) -> None:
+    # A few dimensions (sometimes one twice, or the batch), as a list or one number.
+    dims = data.draw(st.lists(dims_of(shape), min_size=1, max_size=3))
+    dim = data.draw(st.sampled_from([dims, dims[0]]))
+    check("Mean", {"dim": dim, "keepdim": keepdim}, shape, dtype=dtype)
+
+
+@PROPERTY
+@given(shape=sample(2, 5, 1, 5), dtype=long_sometimes, data=st.data())
+def test_permute(shape: list[int], dtype: str, data: st.DataObject) -> None:
+    r = len(shape) + 1
+    # Mostly every dimension once with the batch first, else any order or any list.
+    keeps_batch = st.permutations(range(1, r)).map(lambda rest: [0, *rest])
+    other = st.one_of(
+        st.permutations(range(r)).map(list), st.lists(st.integers(-r, r), min_size=1, max_size=6)
+    )
+    dims = data.draw(mostly(keeps_batch, other).flatmap(lambda dims: from_the_end(dims, r)))
+    if len(dims) == 1 and data.draw(st.booleans()):
+        dims = dims[0]  # one number for a list of one
+    check("Permute", {"dims": dims}, shape, dtype=dtype)
+
+
+@PROPERTY
+@given(shape=sample(2, 5, 1, 5), dtype=long_sometimes, data=st.data())
+def test_transpose(shape: list[int], dtype: str, data: st.DataObject) -> None:
+    params = {"dim0": data.draw(dims_of(shape)), "dim1": data.draw(dims_of(shape))}
+    check("Transpose", params, shape, dtype=dtype)
+
+
+@PROPERTY
+@given(shape=sample(2, 5, 1, 5), dtype=long_sometimes, data=st.data())
+def test_index(shape: list[int], dtype: str, data: st.DataObject) -> None:
+    dim = data.draw(dims_of(shape))
+    r = len(shape) + 1
+    size = shape[dim % r - 1] if -r <= dim < r and dim % r else 3
+    # A position, mostly inside the dimension, or a range start:stop:step (sometimes empty).
+    position = mostly(st.integers(-size, size - 1), st.integers(-size - 2, size + 1))
+    bound = st.one_of(st.none(), st.integers(-size - 2, size + 2))
+    pick = st.one_of(
+        st.fixed_dictionaries({"index": position}),
+        st.fixed_dictionaries(
+            {"index": st.none()},
+            optional={"start": bound, "stop": bound, "step": st.integers(1, 3)},
+        ),
+    )
+    check("Index", {"dim": dim, **data.draw(pick)}, shape, dtype=dtype)
+
+
+@st.composite
+def matrices(draw: st.DrawFn) -> tuple[list[int], list[int]]:
+    """(a, b) shaped (..., n, k) and (..., k, m) with leading sizes that mostly broadcast."""
+    leading = st.lists(st.sampled_from([1, 2, 3]), min_size=0, max_size=2)
+    n, k, m = draw(small), draw(small), draw(small)
+    a, b = draw(leading), draw(leading)
+    a, b = a[: len(b)], b[: len(a)]  # the same number of dimensions, mostly
+    fits = ([*a, n, k], [*b, draw(mostly(st.just(k), small)), m])
+    return draw(mostly(st.just(fits), st.tuples(sample(2, 4, 1, 4), sample(2, 4, 1, 4))))
+
+
+@PROPERTY
+@given(shapes=matrices(), dtype=long_sometimes)
+def test_matmul(shapes: tuple[list[int], list[int]], dtype: str) -> None:
+    check("MatMul", {}, *shapes, dtype=dtype)
+
+
+@PROPERTY
+@given(shapes=st.tuples(sample(2, 4, 1, 5), sample(2, 4, 1, 5)), dtype=long_sometimes)
+def test_expand(shapes: tuple[list[int], list[int]], dtype: str) -> None:
+    # Input 0 already has the batch here; test_parameter expands a Parameter's leading 1.
+    check("Expand", {}, *shapes, dtype=dtype)
+
+
+@PROPERTY
+@given(
+    op=st.sampled_from(["Add", "Multiply", "MatMul", "Expand"]),
+    shape=sample(2, 4, 1, 4),
+    dtype=long_sometimes,
+    data=st.data(),
+)
+def test_parameter(op: str, shape: list[int], dtype: str, data: st.DataObject) -> None:
+    # A Parameter takes no input: it meets an Input of the given sample shape (and dtype: token
+    # ids give Expand its batch size) in op. Its shape mostly fits, with or without the leading
+    # 1 that stands for the batch (torch broadcasts from the right), sometimes not.
+    if op == "Expand":
+        # Expand repeats the leading 1 over the batch (what the importer reads from
+        # token.expand(n, -1, -1)); a shape without it fails in torch, see the report.
+        learned = [1, *data.draw(sample(1, 4, 1, 4))]
+    else:
+        fits = [*shape[:-2], shape[-1], data.draw(small)] if op == "MatMul" else shape
+        learned = data.draw(mostly(st.sampled_from([[1, *fits], fits]), sample(2, 5, 1, 4)))
+    if len(learned) == 1 and data.draw(st.booleans()):
+        learned = learned[0]  # one number for a list of one
+    check_with_parameter(op, learned, shape, dtype)
+
+
+TORCH_RUNS_BUT_REFUSED = [
+    # The deliberate strictness of the tensor operations, whatever hypothesis happens to draw:
+    # op, params, sample shapes. torch runs each; agreement.deliberate says why dlstudio won't.
+    ("Mean", {"dim": 0}, [[3, 4]]),
+    ("Mean", {"dim": [1, -3], "keepdim": True}, [[3, 4]]),
+    ("Permute", {"dims": [1, 0, 2]}, [[3, 4]]),
+    ("Permute", {"dims": [-1, 1, 0]}, [[3, 4]]),
+    ("Transpose", {"dim0": 0, "dim1": 2}, [[3, 4]]),
+    ("Transpose", {"dim0": 1, "dim1": -3}, [[3, 4]]),
+    ("Index", {"dim": 0}, [[3]]),
+    ("Index", {"dim": -2, "index": None, "start": 1}, [[3]]),
+    ("Index", {"index": None, "start": 3}, [[3]]),  # an empty range
+    ("Index", {"dim": -1, "index": None, "start": 2, "stop": 1}, [[3, 4]]),
+    ("MatMul", {}, [[2], [2]]),  # (N, 2) @ (N, 2): a product across the batch
+    ("MatMul", {}, [[3, 2], [2]]),  # (N, 3, 2) @ (N, 2): the second's batch taken as rows
+]
+
+
+@pytest.mark.parametrize(("op", "params", "shapes"), TORCH_RUNS_BUT_REFUSED)
+def test_tensor_ops_refuse_mixing_samples(op: str, params: dict, shapes: list) -> None:
+    outcome = check(op, params, *shapes)
+    assert not outcome.accepted and outcome.torch_error is None
+
+
+def test_parameter_expanded_over_token_ids() -> None:
+    # A class token repeated for every sequence of ids: the ids give only the batch size.
+    outcome = check_with_parameter("Expand", [1, 1, 8], [5], dtype="long")
+    assert outcome.accepted, outcome.problems
+    assert outcome.analysis.specs[LAYER].shape == (None, 1, 8)
+    assert outcome.analysis.param_count == 8
 
 
 # ------------------------------------------------------------- hand-picked: shape-keeping ops
@@ -430,11 +747,25 @@ SHAPE_KEEPING = {
     "LeakyReLU": [{}, {"negative_slope": 0.2, "inplace": True}],
     "GELU": [{}, {"approximate": "tanh"}],
     "ELU": [{"alpha": 0.5}],
+    "ReLU6": [{}, {"inplace": True}],
+    "Hardswish": [{}, {"inplace": True}],
+    "Hardsigmoid": [{}],
+    "Mish": [{}],
+    "SELU": [{}, {"inplace": True}],
+    "Softsign": [{}],
+    "Tanhshrink": [{}],
+    "AlphaDropout": [{}, {"p": 0.2}],
+    "Dropout1d": [{}],
+    "Dropout3d": [{"p": 0.3}],
 }
 SAMPLE_SHAPES = [[7], [3, 5], [3, 4, 4], [2, 3, 4, 5]]
 
 
-@pytest.mark.filterwarnings("ignore:dropout2d. Received:UserWarning")  # torch only warns
+CHANNEL_DROPOUT = {"Dropout1d": 2, "Dropout2d": 3, "Dropout3d": 4}
+"""Channel dropouts and the sample rank (without the batch) each takes."""
+
+
+@pytest.mark.filterwarnings("ignore:dropout[23]d. Received:UserWarning")  # torch only warns
 @pytest.mark.parametrize("op", sorted(SHAPE_KEEPING))
 def test_shape_keeping_layers(op: str) -> None:
     for params in SHAPE_KEEPING[op]:
@@ -442,7 +773,7 @@ def test_shape_keeping_layers(op: str) -> None:
             for dtype in ("float", "long"):
                 outcome = check(op, params, shape, dtype=dtype)
                 takes_dtype = dtype == "float" or layers.get(op).accepts_long
-                takes_rank = op != "Dropout2d" or len(shape) == 3
+                takes_rank = len(shape) == CHANNEL_DROPOUT.get(op, len(shape))
                 assert outcome.accepted == (takes_dtype and takes_rank), outcome.problems
                 if outcome.accepted:
                     assert outcome.analysis.shapes[LAYER] == (None, *shape)
@@ -467,15 +798,26 @@ def test_input_to_output(shape: list[int], dtype: str) -> None:
 # ------------------------------------------------------------------------------- coverage
 
 PROPERTY_TESTED = {
-    "Conv1d",
-    "Conv2d",
-    "ConvTranspose2d",
-    "MaxPool1d",
-    "MaxPool2d",
-    "AvgPool2d",
-    "AdaptiveAvgPool2d",
+    *(f"{op}{n}d" for op in ("Conv", "ConvTranspose") for n in (1, 2, 3)),
+    *POOLS,
+    *ADAPTIVE_POOLS,
+    *PADS,
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "ChannelShuffle",
+    "TransformerDecoderLayer",
+    "Hardtanh",
+    "PReLU",
+    "Softplus",
+    "CELU",
+    "GLU",
     "LayerNorm",
     "GroupNorm",
     "Flatten",
@@ -494,6 +836,13 @@ PROPERTY_TESTED = {
     "TransformerEncoderLayer",
     "Softmax",
     "LogSoftmax",
+    "Mean",
+    "Permute",
+    "Transpose",
+    "Index",
+    "MatMul",
+    "Expand",
+    "Parameter",
 }
 
 
@@ -526,6 +875,17 @@ OUT_OF_BOUNDS = [
     ("Linear", {"out_features": 0}, [4], True),
     # momentum above 1 makes the running statistics diverge; torch does not check it.
     ("BatchNorm1d", {"momentum": 1.5}, [4], True),
+    ("Softplus", {"beta": -1.0}, [4], True),
+    ("CELU", {"alpha": -1.0}, [4], True),
+    # A p-norm needs p >= 1; torch computes the power mean for any p.
+    ("LPPool2d", {"norm_type": 0.5}, [1, 4, 4], True),
+    # Negative padding crops in torch; here it is a typo (crop with a smaller Input instead).
+    ("ZeroPad2d", {"padding": -1}, [1, 5, 5], True),
+    ("ReflectionPad1d", {"padding": [1, -1]}, [2, 5], True),
+    ("PixelShuffle", {"upscale_factor": 0}, [4, 2, 2], False),
+    ("Index", {"index": None, "step": 0}, [4], False),
+    # An empty dim list: torch averages over every dimension, the batch included.
+    ("Mean", {"dim": []}, [3, 4], True),
 ]
 
 

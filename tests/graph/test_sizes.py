@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from dlstudio import Graph, GraphError, layers
-from tests.graph.agreement import check
-from tests.graph.helpers import LAYER, one_layer
+from tests.graph.agreement import check, check_with_parameter
+from tests.graph.helpers import LAYER, PARAMETER, one_layer, with_parameter
 
 # ----------------------------------------------------------------------------- weight counts
 
@@ -21,10 +21,19 @@ WEIGHTED = [
     ("Embedding", {"num_embeddings": 11, "embedding_dim": 4, "padding_idx": 0}, [6]),
     ("Conv1d", {"out_channels": 6, "kernel_size": 3, "groups": 3, "bias": False}, [3, 9]),
     ("Conv2d", {"out_channels": 4, "kernel_size": [3, 2], "groups": 2}, [6, 7, 7]),
+    ("Conv3d", {"out_channels": 4, "kernel_size": [1, 3, 2], "groups": 2}, [6, 3, 4, 4]),
+    ("ConvTranspose1d", {"out_channels": 6, "kernel_size": 3, "groups": 3}, [3, 5]),
     ("ConvTranspose2d", {"out_channels": 6, "kernel_size": 3, "groups": 2}, [4, 3, 3]),
     ("ConvTranspose2d", {"out_channels": 2, "kernel_size": [2, 3], "bias": False}, [5, 3, 3]),
+    ("ConvTranspose3d", {"out_channels": 2, "kernel_size": [2, 1, 3]}, [5, 2, 3, 3]),
     ("BatchNorm1d", {"affine": False}, [4, 6]),
     ("BatchNorm2d", {}, [5, 3, 3]),
+    ("BatchNorm3d", {}, [5, 2, 3, 3]),
+    ("InstanceNorm1d", {}, [4, 6]),
+    ("InstanceNorm2d", {"affine": True}, [5, 3, 3]),
+    ("InstanceNorm3d", {"affine": True, "track_running_stats": True}, [5, 2, 3, 3]),
+    ("PReLU", {}, [4, 6]),
+    ("PReLU", {"num_parameters": 4}, [4, 6]),
     ("LayerNorm", {"elementwise_affine": False}, [3, 6]),
     ("LayerNorm", {"normalized_shape": [3, 6]}, [3, 6]),
     ("GroupNorm", {"num_groups": 3, "affine": False}, [6, 2]),
@@ -41,22 +50,51 @@ WEIGHTED = [
         {"nhead": 3, "dim_feedforward": 10, "activation": "gelu", "norm_first": True},
         [5, 6],
     ),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 16, "bias": False}, [5, 6]),
+    ("TransformerDecoderLayer", {"nhead": 3, "dim_feedforward": 10, "norm_first": True}, [5, 6]),
 ]
+
+
+def _inputs(op: str, shape: list[int]) -> list[list[int]]:
+    """The layer's input shapes: a decoder also reads a memory (here 4 positions long)."""
+    return [shape, [4, *shape[1:]]] if op == "TransformerDecoderLayer" else [shape]
 
 
 @pytest.mark.parametrize(("op", "params", "shape"), WEIGHTED)
 def test_weight_count(op: str, params: dict, shape: list[int]) -> None:
     dtype = "long" if op == "Embedding" else "float"
-    outcome = check(op, params, shape, dtype=dtype, high=params.get("num_embeddings", 5))
+    shapes = _inputs(op, shape)
+    outcome = check(op, params, *shapes, dtype=dtype, high=params.get("num_embeddings", 5))
     assert outcome.accepted, outcome.problems
     # check() already compared the catalog's count with torch; the count is really exercised:
     assert outcome.weights == outcome.analysis.weights[LAYER]
-    assert one_layer(op, params, shape, dtype=dtype).param_count() == outcome.weights
+    assert one_layer(op, params, *shapes, dtype=dtype).param_count() == outcome.weights
+
+
+WEIGHTED_PARAMETERS = [
+    # A Parameter has no input, so it is counted where it meets an Input in a layer
+    # (helpers.with_parameter): that layer, the Parameter's shape, the Input's sample shape.
+    ("Add", [1, 3, 4], [3, 4]),
+    ("Add", 4, [4]),
+    ("Multiply", [3, 1, 1], [3, 2, 2]),
+    ("MatMul", [1, 4, 5], [3, 4]),
+    ("MatMul", [4, 5], [3, 4]),
+    ("Expand", [1, 2, 6], [3]),
+]
+
+
+@pytest.mark.parametrize(("op", "shape", "sample"), WEIGHTED_PARAMETERS)
+def test_parameter_weight_count(op: str, shape: int | list[int], sample: list[int]) -> None:
+    outcome = check_with_parameter(op, shape, sample)
+    assert outcome.accepted, outcome.problems
+    # check_with_parameter compared prod(shape) with torch; no other node has weights:
+    assert outcome.weights == outcome.analysis.weights[PARAMETER] == outcome.analysis.param_count
+    assert with_parameter(op, shape, sample).param_count() == outcome.weights
 
 
 def test_weighted_layers_all_have_a_hand_picked_count() -> None:
     weighted = {name for name in layers.names() if layers.get(name).count is not None}
-    assert weighted == {op for op, _, _ in WEIGHTED}
+    assert weighted == {op for op, _, _ in WEIGHTED} | {"Parameter"}
 
 
 # ---------------------------------------------------------------------------- inferred sizes
@@ -66,10 +104,17 @@ INFERRED = [
     ("Linear", {"out_features": 3}, [4, 5], "in_features", 5),
     ("Conv1d", {"out_channels": 2}, [3, 8], "in_channels", 3),
     ("Conv2d", {"out_channels": 2}, [3, 8, 8], "in_channels", 3),
+    ("Conv3d", {"out_channels": 2}, [3, 4, 4, 4], "in_channels", 3),
+    ("ConvTranspose1d", {"out_channels": 2}, [3, 4], "in_channels", 3),
     ("ConvTranspose2d", {"out_channels": 2}, [3, 4, 4], "in_channels", 3),
+    ("ConvTranspose3d", {"out_channels": 2}, [3, 2, 4, 4], "in_channels", 3),
     ("BatchNorm1d", {}, [4], "num_features", 4),
     ("BatchNorm1d", {}, [4, 7], "num_features", 4),
     ("BatchNorm2d", {}, [5, 3, 3], "num_features", 5),
+    ("BatchNorm3d", {}, [5, 2, 3, 3], "num_features", 5),
+    ("InstanceNorm1d", {"affine": True}, [4, 7], "num_features", 4),
+    ("InstanceNorm2d", {"affine": True}, [5, 3, 3], "num_features", 5),
+    ("InstanceNorm3d", {"affine": True}, [5, 2, 3, 3], "num_features", 5),
     ("LayerNorm", {}, [3, 6], "normalized_shape", 6),
     ("GroupNorm", {"num_groups": 2}, [6, 4, 4], "num_channels", 6),
     ("RNN", {"hidden_size": 4}, [7, 5], "input_size", 5),
@@ -77,6 +122,7 @@ INFERRED = [
     ("GRU", {"hidden_size": 4}, [7, 5], "input_size", 5),
     ("MultiheadAttention", {"num_heads": 2}, [7, 8], "embed_dim", 8),
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8}, [7, 8], "d_model", 8),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8}, [7, 8], "d_model", 8),
 ]
 
 
@@ -92,11 +138,11 @@ def test_inferred_sizes_cover_every_inferable_parameter() -> None:
 
 @pytest.mark.parametrize(("op", "params", "shape", "name", "size"), INFERRED)
 def test_inferred_size_fills_in(op: str, params: dict, shape: list[int], name: str, size: int):
-    outcome = check(op, params, shape)
+    outcome = check(op, params, *_inputs(op, shape))
     assert outcome.accepted, outcome.problems
     assert outcome.analysis.params[LAYER][name] == size
     # Giving the right size is the same model.
-    same = check(op, {**params, name: size}, shape)
+    same = check(op, {**params, name: size}, *_inputs(op, shape))
     assert same.accepted and same.weights == outcome.weights
 
 
@@ -116,7 +162,7 @@ def test_wrong_inferred_size_is_a_problem_with_a_fix(
     op: str, params: dict, shape: list[int], name: str, size: int
 ) -> None:
     wrong = size + 3
-    outcome = check(op, {**params, name: wrong}, shape)
+    outcome = check(op, {**params, name: wrong}, *_inputs(op, shape))
     (problem,) = outcome.problems
     assert problem.node_id == LAYER
     assert f"expects {wrong:,} " in problem.message
@@ -124,7 +170,7 @@ def test_wrong_inferred_size_is_a_problem_with_a_fix(
     assert problem.hint == f"Set {name} to {size} or leave it empty to infer it."
     assert problem.fix == {"node_id": LAYER, "params": {name: None}}
     fixed = _apply(problem.fix, {**params, name: wrong})
-    assert check(op, fixed, shape).accepted
+    assert check(op, fixed, *_inputs(op, shape)).accepted
 
 
 def test_layer_norm_over_several_dimensions() -> None:

@@ -215,8 +215,9 @@ def test_the_bundle_travels_once_per_kernel() -> None:
     assert first._esm == LOADER_ESM and len(LOADER_ESM) < 2_000
     state = first.get_state()
     assert state["_bundle"].startswith("IPY_MODEL_")
-    # What each builder stores: its graph and the layer catalog (about 30 kB), not the bundle.
-    assert len(json.dumps({k: v for k, v in state.items() if k != "_esm"})) < 60_000
+    # What each builder stores: its graph and the layer catalog (about 75 kB for its ~100
+    # layers), not the 0.5 MB bundle.
+    assert len(json.dumps({k: v for k, v in state.items() if k != "_esm"})) < 150_000
 
 
 def test_package_exports_modelbuilder_lazily() -> None:
