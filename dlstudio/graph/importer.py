@@ -159,20 +159,28 @@ def _trace(module: nn.Module, opaque: set[str], inputs: tuple[torch.Tensor, ...]
     except Exception as error:  # fx raises several types; each becomes one sentence
         raise GraphError([Problem(None, _trace_failure(module, error), _TRACE_HINT)]) from None
     traced = fx.GraphModule(tracer.root, graph, type(module).__name__)
+    # Shapes as in evaluation (a batch of one must pass BatchNorm); the modes come back after.
+    modes = [(m, m.training) for m in module.modules()]
     try:
+        traced.eval()
         # Fake tensors: every shape of one run, without computing a single convolution.
         with torch.no_grad(), FakeTensorMode(allow_non_fake_inputs=True) as fake:
             ShapeProp(traced, fake_mode=fake).propagate(*[fake.from_tensor(x) for x in inputs])
     except Exception as error:
+        cause = error.__cause__ or error  # ShapeProp wraps what the layer raised
+        reason = str(cause).splitlines()[0] if str(cause) else ""
         raise GraphError(
             [
                 Problem(
                     None,
-                    f"The model fails on the example input: {type(error).__name__}: {error}",
+                    f"The model fails on the example input: {type(cause).__name__}: {reason}",
                     "Pass one batch the model accepts, e.g. torch.randn(1, 3, 224, 224).",
                 )
             ]
         ) from None
+    finally:
+        for submodule, training in modes:
+            submodule.training = training
     return _Traced(traced, classes)
 
 

@@ -354,3 +354,17 @@ def test_round_trip_of_random_graphs(graph: Graph) -> None:
     again = Graph.from_module(graph.build(), tuple(_sample(graph)))
     assert _canonical(again) == _canonical(graph)
     assert again.param_count() == graph.param_count()
+
+
+def test_a_model_in_training_mode_imports_from_a_batch_of_one() -> None:
+    model = torchvision.models.resnet18().train()
+    graph = Graph.from_module(model, torch.randn(1, 3, 32, 32))
+    assert graph.node("layer1.0").op == "BasicBlock"
+    assert model.training and model.layer1[0].bn1.training  # its modes are left as they were
+
+
+def test_an_input_the_model_refuses_is_named_in_one_sentence() -> None:
+    with pytest.raises(
+        GraphError, match="fails on the example input: RuntimeError: .*same reduction dim"
+    ):
+        Graph.from_module(nn.Linear(4, 2), torch.randn(1, 5))

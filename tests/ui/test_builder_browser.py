@@ -394,3 +394,54 @@ def test_group_a_residual_block_in_jupyterlab(
     expect(ui.code).not_to_contain_text("class ResBlock")
     expect(ui.root.get_by_test_id("palette-group-blocks")).to_have_count(0)
     snap("ungrouped")
+
+
+def test_freeze_a_layer_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: Snap) -> None:
+    """Tick "Frozen" on a layer: the node shows it, Python's graph holds it and the code leaves
+    the layer out of training; untick it and all of that goes again."""
+    cell = BUILDER_CELL.replace("ModelBuilder()", 'ModelBuilder("mlp")')
+    panel = jupyter_lab.run_notebook(page, "frozen.ipynb", [cell])
+    ui = BuilderPage(page, panel).wait_ready()
+    node = ui.root.get_by_test_id("node-fc1")
+    expect(node).not_to_have_attribute("data-frozen", "true")
+
+    # Input and Output have nothing to train: no box for them.
+    ui.select("input")
+    expect(ui.param("frozen")).to_have_count(0)
+
+    ui.select("fc1")
+    frozen = ui.param("frozen")
+    expect(frozen).not_to_be_checked()
+    ui.root.get_by_text("Frozen (not trained)").click()  # the label ticks the box
+    expect(frozen).to_be_checked()
+    expect(node).to_have_class("dls-node frozen")
+    expect(node).to_have_attribute("data-frozen", "true")
+    expect(ui.root.get_by_test_id("node-frozen-fc1")).to_have_attribute(
+        "title", "Frozen: not trained"
+    )
+    expect(ui.code).to_contain_text("requires_grad_(False)")
+    snap("frozen")
+
+    answer = ask_kernel(
+        page,
+        panel,
+        "print('python frozen:', b.graph.node('fc1').frozen, [n.id for n in b.graph.nodes if n.frozen], "
+        "'requires_grad_(False)' in b.code)",
+        "python frozen:",
+    )
+    expect(answer).to_have_text("python frozen: True ['fc1'] True", timeout=KERNEL_TIMEOUT_MS)
+
+    ui.select("fc1")
+    ui.param("frozen").uncheck()
+    expect(node).not_to_have_attribute("data-frozen", "true")
+    expect(ui.root.get_by_test_id("node-frozen-fc1")).to_have_count(0)
+    expect(ui.code).not_to_contain_text("requires_grad_(False)")
+    answer = ask_kernel(
+        page,
+        panel,
+        "print('python thawed:', b.graph.node('fc1').frozen, 'frozen' in str(b.graph.to_dict()), "
+        "'requires_grad_' in b.code)",
+        "python thawed:",
+    )
+    expect(answer).to_have_text("python thawed: False False False", timeout=KERNEL_TIMEOUT_MS)
+    snap("thawed")

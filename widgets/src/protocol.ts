@@ -21,6 +21,8 @@ export interface GraphNode {
   params: Record<string, unknown>;
   label?: string | null;
   position?: { x: number; y: number };
+  /** Left out of training (weights kept, runs as in evaluation); written only when true. */
+  frozen?: boolean;
 }
 
 export interface GraphEdge {

@@ -9,6 +9,8 @@ export type NodeData = {
   op: string;
   params: Record<string, unknown>;
   label?: string | null;
+  /** Left out of training; the document holds the key only when true. */
+  frozen?: boolean;
   /** Formatted output shape ("N×16×14×14"), filled in from Python's analysis. */
   shape?: string | null;
   /** The first problem Python reported for this node. */
@@ -59,12 +61,11 @@ export function edgeId(edge: GraphEdge): string {
 }
 
 export function flowFromGraph(doc: GraphDoc): { nodes: LayerNode[]; edges: ShapeEdge[] } {
-  const nodes: LayerNode[] = doc.nodes.map((node, i) => ({
-    id: node.id,
-    type: "layer",
-    position: node.position ?? { x: 0, y: i * 90 },
-    data: { op: node.op, params: { ...node.params }, label: node.label ?? null },
-  }));
+  const nodes: LayerNode[] = doc.nodes.map((node, i) => {
+    const data: NodeData = { op: node.op, params: { ...node.params }, label: node.label ?? null };
+    if (node.frozen) data.frozen = true;
+    return { id: node.id, type: "layer", position: node.position ?? { x: 0, y: i * 90 }, data };
+  });
   const edges: ShapeEdge[] = doc.edges.map((edge) => ({
     id: edgeId(edge),
     type: "shape",
@@ -91,6 +92,8 @@ export function graphFromFlow(
     const out: GraphNode = { id: node.id, op: node.data.op, params: { ...node.data.params } };
     if (node.data.label) out.label = node.data.label;
     out.position = { x: Math.round(node.position.x), y: Math.round(node.position.y) };
+    // Only when true, as Python writes it: documents without frozen layers stay as they were.
+    if (node.data.frozen) out.frozen = true;
     return out;
   });
   const outEdges: GraphEdge[] = edges.map((edge) => ({

@@ -266,9 +266,11 @@ function Editor() {
               spec={single ? catalog.get(single.data.op) : undefined}
               params={single?.data.params ?? NO_PARAMS}
               label={single?.data.label ?? null}
+              frozen={Boolean(single?.data.frozen)}
               selectedCount={selected.length}
               onChange={editor.setParam}
               onLabel={editor.setLabel}
+              onFrozen={editor.setFrozen}
               onUngroup={ungroup}
             />
             <CodePanel code={code ?? ""} />

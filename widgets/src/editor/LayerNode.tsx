@@ -28,9 +28,16 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
   const health = useNodeHealth(id);
   const keys = keyParamsText(spec, data.params);
   const block = isBlock(spec);
-  const className = ["dls-node", block && "block", problem && "error"].filter(Boolean).join(" ");
+  const frozen = Boolean(data.frozen);
+  const className = ["dls-node", block && "block", frozen && "frozen", problem && "error"].filter(Boolean).join(" ");
   return (
-    <div className={className} data-testid={`node-${id}`} data-block={block ? data.op : undefined} title={spec?.doc}>
+    <div
+      className={className}
+      data-testid={`node-${id}`}
+      data-block={block ? data.op : undefined}
+      data-frozen={frozen ? "true" : undefined}
+      title={spec?.doc}
+    >
       {Array.from({ length: ports }, (_, i) => (
         <Handle
           key={i}
@@ -42,7 +49,14 @@ function LayerNodeView({ id, data }: NodeProps<LayerNodeType>) {
         />
       ))}
       <div className="dls-node-head">
-        <span>{data.op}</span>
+        <span>
+          {data.op}
+          {frozen && (
+            <span className="dls-frozen-mark" data-testid={`node-frozen-${id}`} title="Frozen: not trained">
+              ❄
+            </span>
+          )}
+        </span>
         <span className="dls-node-id">
           {health && (
             <span

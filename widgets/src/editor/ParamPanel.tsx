@@ -121,18 +121,49 @@ function LabelField({ nodeId, label, onLabel }: LabelProps) {
   );
 }
 
+/** Ops with nothing to train: they never offer "Frozen". */
+const NOT_FREEZABLE = new Set(["Input", "Output"]);
+
+const FROZEN_TITLE =
+  "Its weights stay as they are; it runs as in evaluation, so BatchNorm keeps its statistics.";
+
+interface FrozenProps {
+  nodeId: string;
+  frozen: boolean;
+  onFrozen: (nodeId: string, frozen: boolean) => void;
+}
+
+/** Leaves the layer (or a whole block) out of training. */
+function FrozenField({ nodeId, frozen, onFrozen }: FrozenProps) {
+  return (
+    <div className="dls-param" title={FROZEN_TITLE}>
+      <label htmlFor="param-frozen">Frozen (not trained)</label>
+      <input
+        id="param-frozen"
+        type="checkbox"
+        data-testid="param-frozen"
+        checked={frozen}
+        onChange={(e) => onFrozen(nodeId, e.target.checked)}
+      />
+    </div>
+  );
+}
+
 interface Props {
   nodeId: string | null;
   spec: LayerSpec | undefined;
   params: Record<string, unknown>;
   label: string | null;
+  frozen: boolean;
   selectedCount: number;
   onChange: (nodeId: string, name: string, value: unknown) => void;
   onLabel: (nodeId: string, text: string) => void;
+  onFrozen: (nodeId: string, frozen: boolean) => void;
   onUngroup: (nodeId: string) => void;
 }
 
-function ParamPanelView({ nodeId, spec, params, label, selectedCount, onChange, onLabel, onUngroup }: Props) {
+function ParamPanelView(props: Props) {
+  const { nodeId, spec, params, label, frozen, selectedCount, onChange, onLabel, onFrozen, onUngroup } = props;
   if (!nodeId || !spec) {
     return (
       <div className="dls-params" data-testid="param-panel">
@@ -147,6 +178,7 @@ function ParamPanelView({ nodeId, spec, params, label, selectedCount, onChange, 
         {spec.name} <span className="dls-node-id">{nodeId}</span>
       </h3>
       <LabelField nodeId={nodeId} label={label} onLabel={onLabel} />
+      {!NOT_FREEZABLE.has(spec.name) && <FrozenField nodeId={nodeId} frozen={frozen} onFrozen={onFrozen} />}
       {isBlock(spec) && (
         <div data-testid="block-panel">
           <div>{spec.doc}</div>

@@ -235,6 +235,21 @@ export class GraphEditor {
     this.commit({ nodes }, "now");
   };
 
+  /** Leaves the node out of training (true) or trains it again (false). */
+  readonly setFrozen = (nodeId: string, frozen: boolean): void => {
+    const node = this.store.get().nodes.find((n) => n.id === nodeId);
+    if (!node || Boolean(node.data.frozen) === frozen) return;
+    this.record();
+    const nodes = this.store.get().nodes.map((n) => {
+      if (n.id !== nodeId) return n;
+      const data = { ...n.data };
+      if (frozen) data.frozen = true;
+      else delete data.frozen;
+      return { ...n, data };
+    });
+    this.commit({ nodes }, "now");
+  };
+
   readonly setPositions = (positions: Map<string, Point>): void => {
     this.record();
     const nodes = this.store.get().nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position }));

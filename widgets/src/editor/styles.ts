@@ -13,6 +13,7 @@ export const BUILDER_CSS = `
   --dls-accent: var(--jp-brand-color1, #1976d2);
   --dls-error: var(--jp-error-color1, #d32f2f);
   --dls-error-bg: var(--jp-error-color3, #fde7e7);
+  --dls-frozen: #5f7d95;
   --dls-font: var(--jp-ui-font-family, system-ui, sans-serif);
   --dls-mono: var(--jp-code-font-family, ui-monospace, monospace);
   display: flex; flex-direction: column; height: 640px; box-sizing: border-box;
@@ -66,6 +67,10 @@ export const BUILDER_CSS = `
   font-family: var(--dls-font); font-size: 11px; }
 .react-flow__node.selected .dls-node { border-color: var(--dls-accent);
   box-shadow: 0 0 0 2px var(--dls-accent); }
+.dls-node.frozen { border-style: dashed; border-color: var(--dls-frozen);
+  background: color-mix(in srgb, var(--dls-frozen) 10%, var(--dls-bg)); }
+.dls-frozen-mark { margin-left: 4px; color: var(--dls-frozen); font-weight: 400; cursor: help; }
+.react-flow.dark .dls-node { --dls-frozen: #9db7cc; }
 .dls-node.error { border-color: var(--dls-error); background: var(--dls-error-bg); }
 .dls-node-head { display: flex; justify-content: space-between; gap: 8px; font-weight: 600; }
 .dls-node-id { color: var(--dls-fg2); font-weight: 400; }
@@ -75,6 +80,8 @@ export const BUILDER_CSS = `
 .dls-node-error button { margin-top: 3px; font: inherit; cursor: pointer; color: var(--dls-bg);
   background: var(--dls-error); border: none; border-radius: 3px; padding: 1px 8px; }
 .dls-node.block { border-width: 2px; border-style: double; background: var(--dls-bg2); }
+.dls-node.block.frozen { border-style: dashed;
+  background: color-mix(in srgb, var(--dls-frozen) 10%, var(--dls-bg2)); }
 .dls-node-block { color: var(--dls-fg2); margin-top: 2px; }
 .dls-health { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px;
   vertical-align: baseline; border: 1px solid rgba(0, 0, 0, 0.25); cursor: help; }
