@@ -738,44 +738,30 @@ def _padding(n: int) -> Param:
     )
 
 
-for _n in (1, 2, 3):
-    _layer(
-        f"ZeroPad{_n}d",
-        "reshape",
-        f"Adds zeros around the last {_n} dimension{'s' if _n > 1 else ''}.",
-        _padding(_n),
-        rule=rules.pad(_n, "constant"),
-        torch=f"nn.ZeroPad{_n}d",
-        positional=("padding",),
-    )
-    _layer(
-        f"ConstantPad{_n}d",
-        "reshape",
-        f"Adds a constant value around the last {_n} dimension{'s' if _n > 1 else ''}.",
-        _padding(_n),
-        Param("value", "float", 0.0, min=-1e6, max=1e6, doc="The value added."),
-        rule=rules.pad(_n, "constant"),
-        torch=f"nn.ConstantPad{_n}d",
-        positional=("padding", "value"),
-    )
-    _layer(
-        f"ReflectionPad{_n}d",
-        "reshape",
+_VALUE = Param("value", "float", 0.0, min=-1e6, max=1e6, doc="The value added.")
+_PADS = (
+    ("ZeroPad", "constant", "Adds zeros around the last {dims}.", ()),
+    ("ConstantPad", "constant", "Adds a constant value around the last {dims}.", (_VALUE,)),
+    (
+        "ReflectionPad",
+        "reflect",
         "Pads by mirroring the values next to the border (the border itself is not repeated).",
-        _padding(_n),
-        rule=rules.pad(_n, "reflect"),
-        torch=f"nn.ReflectionPad{_n}d",
-        positional=("padding",),
-    )
-    _layer(
-        f"ReplicationPad{_n}d",
-        "reshape",
-        "Pads by repeating the border values.",
-        _padding(_n),
-        rule=rules.pad(_n, "replicate"),
-        torch=f"nn.ReplicationPad{_n}d",
-        positional=("padding",),
-    )
+        (),
+    ),
+    ("ReplicationPad", "replicate", "Pads by repeating the border values.", ()),
+)
+for _n in (1, 2, 3):
+    for _kind, _mode, _doc, _extra in _PADS:
+        _layer(
+            f"{_kind}{_n}d",
+            "reshape",
+            _doc.format(dims=f"{_n} dimension{'s' if _n > 1 else ''}"),
+            _padding(_n),
+            *_extra,
+            rule=rules.pad(_n, _mode),
+            torch=f"nn.{_kind}{_n}d",
+            positional=("padding", *(p.name for p in _extra)),
+        )
 _layer(
     "PixelShuffle",
     "reshape",
