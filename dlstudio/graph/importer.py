@@ -197,7 +197,9 @@ def _trace_failure(module: nn.Module, error: Exception) -> str:
         ):
             where = (owner, paths[id(owner)], frame.f_code.co_filename, line)
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if "control flow" in reason or "iterated" in reason or "len(" in reason:
+    if "'len' is not supported" in reason:
+        reason = "it calls len() on a tensor, which tracing cannot follow (write x.size(0))"
+    elif "control flow" in reason or "iterated" in reason:
         reason = (
             "its forward branches or loops on the values of a tensor, which tracing cannot "
             f"follow ({reason})"

@@ -368,3 +368,17 @@ def test_an_input_the_model_refuses_is_named_in_one_sentence() -> None:
         GraphError, match="fails on the example input: RuntimeError: .*same reduction dim"
     ):
         Graph.from_module(nn.Linear(4, 2), torch.randn(1, 5))
+
+
+class TutorialTagger(LSTMTagger):
+    """The tutorial's own tagger reads the sentence length with len(), which fx cannot trace."""
+
+    def forward(self, sentence: torch.Tensor) -> torch.Tensor:
+        embeds = self.word_embeddings(sentence)
+        lstm_out, _ = self.lstm(embeds.view(len(sentence), 1, -1))
+        return F.log_softmax(self.hidden2tag(lstm_out.view(len(sentence), -1)), dim=1)
+
+
+def test_len_of_a_tensor_is_named_with_what_to_write_instead() -> None:
+    with pytest.raises(GraphError, match=r"TutorialTagger .*calls len\(\).*x.size\(0\)"):
+        Graph.from_module(TutorialTagger(), torch.tensor([0, 1, 2]))
