@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlstudio.graph import rules
+from dlstudio.graph import pretrained, rules
 from dlstudio.graph.layer_spec import CATEGORIES, Counter, LayerSpec
 from dlstudio.graph.params import Param
 from dlstudio.graph.tensors import as_tuple, product
@@ -154,6 +154,23 @@ _layer(
     positional=("in_features", "out_features"),
     count=_linear_count,
 )
+_layer(
+    "Pretrained",
+    "core",
+    "A torchvision network (e.g. resnet18) as one layer, with weights from a file: transfer "
+    "learning.",
+    Param("arch", "choice", "resnet18", choices=pretrained.ARCHITECTURES, key=True,
+          doc="The torchvision architecture."),
+    Param("weights", "text", None, nullable=True, key=True,
+          doc="A .safetensors or .pth file, or a torchvision weights name already downloaded "
+              "(e.g. IMAGENET1K_V1); empty for random weights."),
+    Param("trainable", "bool", False, doc="Train its weights too (off: they stay frozen)."),
+    Param("features_only", "bool", False,
+          doc="Drop its last Linear layer and pass on the features, for a head of your own."),
+    rule=pretrained.rule,
+    torch="models",
+    emit="pretrained",
+)  # fmt: skip
 _layer(
     "Identity",
     "core",

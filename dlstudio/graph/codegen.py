@@ -30,7 +30,7 @@ from typing import Any
 
 from torch import nn
 
-from dlstudio.graph import builtin_ops, layers
+from dlstudio.graph import builtin_ops, layers, pretrained
 from dlstudio.graph.analysis import Analysis
 from dlstudio.graph.codegen_layout import INDENT, Brackets, Expr, flat, statement
 from dlstudio.graph.codegen_plan import (
@@ -343,6 +343,11 @@ class CodeWriter:
             self._init_stack(step, attribute)
         elif step.first in self.analysis.blocks:
             self._init_block(step.first, attribute)
+        elif self.wiring.ops[step.first] == "Pretrained":
+            params = self.analysis.params[step.first]
+            for head, expr, comment in pretrained.init_statements(attribute, params):
+                self.init_lines += statement(BODY, head, expr, comment=comment)
+            self.module_names[step.first] = attribute
         elif self.wiring.ops[step.first] == "Parameter":
             sizes = ", ".join(map(str, self.analysis.params[step.first]["shape"]))
             zeros = Brackets("nn.Parameter(", (f"torch.zeros({sizes})",))
@@ -395,10 +400,16 @@ class CodeWriter:
             self.module_names[f"{node_id}/{inner_id}"] = f"{attribute}.{inner_name}"
         self.init_lines.append(f"{' ' * BODY}self.{attribute} = {class_name}()")
 
+    def _frozen(self, node_id: str) -> bool:
+        if self.wiring.nodes[node_id].frozen:
+            return True
+        params = self.analysis.params.get(node_id, {})
+        return self.wiring.ops[node_id] == "Pretrained" and not params.get("trainable", True)
+
     def _write_freezing(self) -> None:
         """Frozen nodes: no gradients, and (in ``train()``) run as in evaluation, so that a
         frozen BatchNorm keeps the statistics it came with."""
-        frozen = [n for n in self.wiring.document_order if self.wiring.nodes[n].frozen]
+        frozen = [n for n in self.wiring.document_order if self._frozen(n)]
         places = [_attribute_path(self.module_names[n]) for n in frozen if n in self.module_names]
         if not places:
             return
@@ -442,7 +453,12 @@ class CodeWriter:
         classes = [*self.classes.values(), self.class_text]
         uses_torch = any("torch." in text and _TORCH_CALL.search(text) for text in classes)
         header = ["import torch"] if uses_torch else []
+        text = "".join(classes)
+        if "load_file(" in text:
+            header.append("from safetensors.torch import load_file")
         header.append("from torch import nn")
+        if " = models." in text:
+            header.append("from torchvision import models")
         custom = self._custom_imports()
         if custom:  # your own layers are first-party code: a section of their own
             header += ["", *custom]
@@ -577,6 +593,7 @@ _FORWARD_WRITERS: dict[str, Writer] = {
     ],
     "index": _index,
     "module": _module_call,
+    "pretrained": _module_call,
     "recurrent": _recurrent,
     "attention": _attention,
     "decoder": _decoder,

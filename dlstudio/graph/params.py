@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 MAX_SIZE = 10**7
 """Upper bound for any size-like integer: far above any sensible layer, far below overflow."""
 
-PARAM_TYPES = ("int", "float", "bool", "choice", "ints", "shape", "int_or_choice")
+PARAM_TYPES = ("int", "float", "bool", "choice", "ints", "shape", "int_or_choice", "text")
+MAX_TEXT = 300
 
 _Number = TypeVar("_Number", int, float)
 
@@ -143,6 +144,21 @@ def _check_shape(param: Param, value: Any) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def _check_text(param: Param, value: Any) -> str:
+    """A short line of text (a file name): written into code as a plain string literal."""
+    if (
+        not isinstance(value, str)
+        or not value.isprintable()
+        or len(value) > MAX_TEXT
+        or set(value) & {'"', "\\"}
+    ):
+        raise ValueError(
+            f"{param.name} must be a line of at most {MAX_TEXT} characters without quotes or "
+            "backslashes (use / in paths)"
+        )
+    return value
+
+
 def _check_int_or_choice(param: Param, value: Any) -> Any:
     if isinstance(value, str):
         return _check_choice(param, value)
@@ -157,4 +173,5 @@ _CHECKERS = {
     "ints": _check_ints,
     "shape": _check_shape,
     "int_or_choice": _check_int_or_choice,
+    "text": _check_text,
 }

@@ -1,0 +1,145 @@
+"""The ``Pretrained`` node: a torchvision classification network as one layer, for transfer
+learning.
+
+Its code is what a person writes: ``models.resnet18()``, the weights loaded from a local file
+(safetensors, or ``torch.load(weights_only=True)``) or a torchvision weights name whose file is
+already in the local cache (nothing is downloaded), the last ``nn.Linear`` replaced by
+``nn.Identity()`` with ``features_only``, and ``requires_grad_(False)`` unless ``trainable``.
+Shapes come from one run of the architecture on the ``meta`` device.
+
+Example:
+    >>> from dlstudio import Graph
+    >>> g = Graph(); x = g.add("Input", shape=[3, 64, 64])
+    >>> net = g.add("Pretrained", after=x, arch="resnet18", features_only=True)
+    >>> g.add("Output", after=net) and g.infer_shapes()[net]
+    (None, 512)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dlstudio.graph.codegen_layout import Brackets, Expr
+from dlstudio.graph.rules import RuleContext
+from dlstudio.graph.tensors import TensorSpec, format_shape
+
+ARCHITECTURES = (
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnext50_32x4d", "wide_resnet50_2",
+    "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+    "efficientnet_b1", "efficientnet_b2", "efficientnet_v2_s", "regnet_y_400mf",
+    "shufflenet_v2_x1_0", "mnasnet1_0", "densenet121", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn",
+    "alexnet", "convnext_tiny", "convnext_small", "vit_b_16", "swin_t",
+)  # fmt: skip
+"""torchvision's classification architectures the node offers (all build offline)."""
+
+WEIGHTS_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+"""A torchvision weights name such as ``IMAGENET1K_V1`` (else the value is a file path)."""
+
+_PROBE = 2
+
+
+@functools.cache
+def _meta_backbone(arch: str, features_only: bool) -> nn.Module:
+    import torchvision
+
+    with torch.device("meta"):
+        model: nn.Module = getattr(torchvision.models, arch)()
+    if features_only:
+        setattr_path(model, head_path(model), nn.Identity())
+    return model
+
+
+def head_path(model: nn.Module) -> str:
+    """Where the classifier's last ``nn.Linear`` sits (``fc``, ``classifier.3``, ``heads.head``).
+
+    Raises ValueError when the network has none (squeezenet ends in a convolution).
+    """
+    linears: list[str] = [
+        name for name, module in model.named_modules() if isinstance(module, nn.Linear)
+    ]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no final Linear layer to remove")
+    return linears[-1]
+
+
+def setattr_path(model: nn.Module, path: str, module: nn.Module) -> None:
+    owner, _, name = path.rpartition(".")
+    parent = model.get_submodule(owner) if owner else model
+    if name.isdigit() and isinstance(parent, nn.Sequential):
+        parent[int(name)] = module
+    else:
+        setattr(parent, name, module)
+
+
+def cached_weights_file(arch: str, name: str) -> Path | None:
+    """The local file of torchvision's ``name`` weights for ``arch``, when it is downloaded."""
+    import torchvision
+
+    try:
+        weights = torchvision.models.get_model_weights(arch)[name]
+    except (KeyError, ValueError):
+        return None
+    filename = os.path.basename(weights.url)
+    path = Path(torch.hub.get_dir()) / "checkpoints" / filename
+    return path if path.is_file() else None
+
+
+def rule(ctx: RuleContext) -> TensorSpec:
+    """Run the architecture on the meta device; check that its weights can be found."""
+    arch, features_only = ctx.p["arch"], ctx.p["features_only"]
+    x = ctx.require_rank(4)
+    weights = ctx.p["weights"]
+    if weights and WEIGHTS_NAME.match(weights):
+        if cached_weights_file(arch, weights) is None:
+            ctx.fail(
+                f"uses torchvision's {weights} weights for {arch}, which are not in the local "
+                "cache, and dlstudio downloads nothing.",
+                "Give the path of a .safetensors or .pth file with the weights instead.",
+            )
+    elif weights and not Path(weights).is_file():
+        ctx.fail(
+            f"reads its weights from {weights!r}, but there is no such file.",
+            "Give the path of a .safetensors or .pth file (relative to the notebook).",
+        )
+    try:
+        model = _meta_backbone(arch, features_only)
+        probe = torch.empty((_PROBE, *x.features), device="meta")
+        out = model(probe)
+    except ValueError as error:
+        ctx.fail(f"cannot keep only the features: {error}.", "Untick features_only.")
+    except RuntimeError as error:
+        first = str(error).splitlines()[0]
+        ctx.fail(
+            f"cannot run {arch} on its input {format_shape(x.shape)}: {first}",
+            "Give it images with 3 channels and large enough for the network (e.g. 64x64).",
+        )
+    ctx.weights = sum(p.numel() for p in model.parameters())
+    return TensorSpec((None, *(int(size) for size in out.shape[1:])))
+
+
+def init_statements(attribute: str, params: dict[str, Any]) -> list[tuple[str, Expr, str]]:
+    """The ``__init__`` statements that build the backbone: (head, expression, comment)."""
+    arch, weights = params["arch"], params["weights"]
+    name = f"self.{attribute}"
+    if weights and WEIGHTS_NAME.match(weights):
+        return [(f"{name} = ", Brackets(f"models.{arch}(", (f'weights="{weights}"',)), "")]
+    statements: list[tuple[str, Expr, str]] = [(f"{name} = ", f"models.{arch}()", "")]
+    if weights:
+        reader = (
+            f'load_file("{weights}")'
+            if weights.endswith(".safetensors")
+            else Brackets("torch.load(", (f'"{weights}"', "weights_only=True"))
+        )
+        statements.append(("", Brackets(f"{name}.load_state_dict(", (reader,)), ""))
+    if params["features_only"]:
+        head = head_path(_meta_backbone(arch, False))
+        place = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in head.split("."))
+        statements.append((f"{name}{place} = ", "nn.Identity()", "the features, without its head"))
+    return statements
