@@ -50,6 +50,7 @@ from dlstudio.graph import layers
 from dlstudio.graph.analysis import Analysis, analyze
 from dlstudio.graph.document import BLOCK_NAME, BlockDefinition, Edge, Node
 from dlstudio.graph.errors import GraphError, Problem
+from dlstudio.graph.import_paths import param_for
 from dlstudio.graph.layer_spec import LayerSpec
 from dlstudio.graph.params import Param
 
@@ -910,30 +911,12 @@ def opaque_layer(module: nn.Module) -> LayerSpec | None:
         return None
     params = []
     for key, value in args.items():
-        param = _opaque_param(key, value)
+        param = param_for(key, value)
         earlier = known.param(key) if known is not None else None
-        if param.choices and earlier is not None and earlier.choices:
-            choices = tuple(dict.fromkeys((*earlier.choices, *param.choices)))
-            param = Param(key, "choice", earlier.default, choices=choices, doc=param.doc)
-        elif earlier is not None and earlier.type == param.type:
-            param = earlier
-        params.append(param)
+        params.append(earlier if earlier is not None and earlier.type == param.type else param)
     if known is not None:
         params += [p for p in known.params if p.name not in args]
     return layers.register(cls, params=tuple(params), name=name, inputs=1)
-
-
-def _opaque_param(name: str, value: Any) -> Param:
-    doc = "Read back from the imported module."
-    if isinstance(value, bool):
-        return Param(name, "bool", value, doc=doc)
-    if isinstance(value, int):
-        return Param(name, "int", value, min=-(10**7), doc=doc)
-    if isinstance(value, float):
-        return Param(name, "float", value, min=None, doc=doc)
-    if isinstance(value, str):
-        return Param(name, "choice", value, choices=(value,), doc=doc)
-    return Param(name, "ints", list(value), min=-(10**7), max=10**7, doc=doc)
 
 
 def _opaque_owner(root: nn.Module, node: fx.Node, opaque: set[str]) -> str | None:

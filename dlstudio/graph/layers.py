@@ -80,7 +80,16 @@ def get(name: str) -> LayerSpec | None:
         >>> get("Linear").torch
         'nn.Linear'
     """
-    return _REGISTRY.get(name)
+    spec = _REGISTRY.get(name)
+    if spec is None and "." in name:
+        # A layer an imported model kept by its import path, in a fresh Python (trusted
+        # packages only: see import_paths.py).
+        from dlstudio.graph.import_paths import layer_for
+
+        spec = layer_for(name)
+        if spec is not None:
+            _REGISTRY[name] = spec
+    return spec
 
 
 def names() -> list[str]:

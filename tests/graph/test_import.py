@@ -382,3 +382,37 @@ class TutorialTagger(LSTMTagger):
 def test_len_of_a_tensor_is_named_with_what_to_write_instead() -> None:
     with pytest.raises(GraphError, match=r"TutorialTagger .*calls len\(\).*x.size\(0\)"):
         Graph.from_module(TutorialTagger(), torch.tensor([0, 1, 2]))
+
+
+def test_a_graph_with_opaque_torchvision_layers_opens_in_a_fresh_python(tmp_path: Path) -> None:
+    from torchvision.models.convnext import LayerNorm2d
+    from torchvision.ops import StochasticDepth
+
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3), LayerNorm2d(8, eps=1e-5), StochasticDepth(0.1, "row"), nn.Flatten()
+    ).eval()
+    example = torch.randn(2, 3, 6, 6)
+    graph = Graph.from_module(model, example)
+    assert opaque_ops(graph) == {
+        "torchvision.models.convnext.LayerNorm2d",
+        "torchvision.ops.stochastic_depth.StochasticDepth",
+    }
+    graph.save(tmp_path / "model.json")
+    save_file(model.state_dict(), str(tmp_path / "model.safetensors"))
+    save_file({"x": example, "y": model(example).detach()}, str(tmp_path / "io.safetensors"))
+    script = (
+        "import torch; from safetensors.torch import load_file; from dlstudio import Graph\n"
+        "g = Graph.load('model.json')\n"
+        "m = g.build(weights='model.safetensors').eval()\n"
+        "io = load_file('io.safetensors')\n"
+        "torch.testing.assert_close(m(io['x']), io['y']); print('same')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "same"
+    doc = graph.to_dict()
+    doc["nodes"][1]["op"] = "os.system"
+    with pytest.raises(GraphError, match="os.system"):
+        Graph.from_dict(doc).validate()
