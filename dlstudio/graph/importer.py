@@ -294,7 +294,6 @@ _CAT = {torch.cat, torch.concat, torch.concatenate}
 _RESHAPE_FUNCTIONS = {torch.reshape, torch.squeeze, torch.unsqueeze}
 _RESHAPE_METHODS = {"view", "reshape", "squeeze", "unsqueeze"}
 _ALIAS_METHODS = {"contiguous"}
-_DROPPED = {torch._assert}
 
 
 @dataclass
@@ -381,9 +380,8 @@ class _Converter:
         if node.op == "get_attr":
             return self._parameter(node)
         if not _is_tensor(node) and not _tuple_output(node):
-            if node.target in _DROPPED or not node.users:
-                return None
-            return None  # a size (x.shape, x.size(0), ...): read by the node that uses it
+            # A size (x.shape, x.size(0), ...), read by the node that uses it, or an assertion.
+            return None
         if node.op == "call_module":
             return self._module(node)
         if node.op == "call_function":
