@@ -654,7 +654,6 @@ _layer(
     torch="nn.TransformerDecoderLayer",
     positional=("d_model", "nhead"),
     fixed=(("batch_first", True),),
-    emit="decoder",
     inputs=2,
     count=_transformer_count(2),
 )

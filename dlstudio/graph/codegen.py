@@ -32,7 +32,7 @@ from torch import nn
 
 from dlstudio.graph import builtin_ops, layers, pretrained
 from dlstudio.graph.analysis import Analysis
-from dlstudio.graph.codegen_layout import INDENT, Brackets, Expr, flat, statement
+from dlstudio.graph.codegen_layout import INDENT, Brackets, Expr, attribute_path, flat, statement
 from dlstudio.graph.codegen_plan import (
     MIN_SEQUENTIAL,
     STACKED_OP,
@@ -409,16 +409,17 @@ class CodeWriter:
     def _write_freezing(self) -> None:
         """Frozen nodes: no gradients, and (in ``train()``) run as in evaluation, so that a
         frozen BatchNorm keeps the statistics it came with."""
-        frozen = [n for n in self.wiring.document_order if self._frozen(n)]
-        places = [_attribute_path(self.module_names[n]) for n in frozen if n in self.module_names]
-        if not places:
-            return
-        self.init_lines += _for_each(places, "requires_grad_(False)", "frozen: not trained")
-        modules = [
-            _attribute_path(self.module_names[n])
-            for n in frozen
-            if n in self.module_names and self.wiring.ops[n] != "Parameter"
+        frozen = [
+            n for n in self.wiring.document_order if self._frozen(n) and n in self.module_names
         ]
+        if not frozen:
+            return
+        places = {n: attribute_path(self.module_names[n]) for n in frozen}
+        self.init_lines += _for_each(
+            list(places.values()), "requires_grad_(False)", "frozen: not trained"
+        )
+        # A Parameter has no mode; only modules are kept in evaluation.
+        modules = [place for n, place in places.items() if self.wiring.ops[n] != "Parameter"]
         if modules:
             self.train_lines = [
                 f"{INDENT}def train(self, mode=True):",
@@ -481,12 +482,6 @@ class CodeWriter:
         return nodes
 
 
-def _attribute_path(module_name: str) -> str:
-    """``features.0`` -> ``self.features[0]``: a module's place written as Python reads it."""
-    parts = [f"[{part}]" if part.isdigit() else f".{part}" for part in module_name.split(".")]
-    return "self" + "".join(parts)
-
-
 def _for_each(places: list[str], call: str, comment: str) -> list[str]:
     """``self.a.eval()`` for one module, a loop over a tuple for several."""
     if len(places) == 1:
@@ -521,15 +516,6 @@ def _recurrent(call: str, inputs: list[str], target: str, params: Params) -> Lin
 def _attention(call: str, inputs: list[str], target: str, params: Params) -> Lines:
     x = inputs[0]
     return [(f"{target}, _ = ", Brackets(f"{call}(", (x, x, x, "need_weights=False")))]
-
-
-def _decoder(call: str, inputs: list[str], target: str, params: Params) -> Lines:
-    """``x = self.decoder(x, memory)``: the target sequence, then what it attends to.
-
-    A kind of its own (not ``module``) so that a two-input layer never opens an nn.Sequential.
-    """
-    tgt, memory = inputs
-    return [(f"{target} = ", Brackets(f"{call}(", (tgt, memory)))]
 
 
 def _operator(symbol: str) -> Writer:
@@ -596,7 +582,6 @@ _FORWARD_WRITERS: dict[str, Writer] = {
     "pretrained": _module_call,
     "recurrent": _recurrent,
     "attention": _attention,
-    "decoder": _decoder,
     "add": _operator("+"),
     "multiply": _operator("*"),
     "concat": _concat,

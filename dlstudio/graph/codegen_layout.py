@@ -39,6 +39,17 @@ class Brackets:
 Expr = str | Brackets
 
 
+def attribute_path(module_name: str) -> str:
+    """``features.0`` -> ``self.features[0]``: a module's place written as Python reads it.
+
+    Example:
+        >>> attribute_path("backbone.classifier.3")
+        'self.backbone.classifier[3]'
+    """
+    parts = [f"[{part}]" if part.isdigit() else f".{part}" for part in module_name.split(".")]
+    return "self" + "".join(parts)
+
+
 def flat(expr: Expr) -> str:
     """The expression on one line.
 

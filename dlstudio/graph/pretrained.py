@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dlstudio.graph.codegen_layout import Brackets, Expr
+from dlstudio.graph.codegen_layout import Brackets, Expr, attribute_path
 from dlstudio.graph.rules import RuleContext
 from dlstudio.graph.tensors import TensorSpec, format_shape
 
@@ -140,6 +140,6 @@ def init_statements(attribute: str, params: dict[str, Any]) -> list[tuple[str, E
         statements.append(("", Brackets(f"{name}.load_state_dict(", (reader,)), ""))
     if params["features_only"]:
         head = head_path(_meta_backbone(arch, False))
-        place = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in head.split("."))
-        statements.append((f"{name}{place} = ", "nn.Identity()", "the features, without its head"))
+        place = attribute_path(f"{attribute}.{head}")
+        statements.append((f"{place} = ", "nn.Identity()", "the features, without its head"))
     return statements

@@ -144,9 +144,7 @@ def torch_forward(op: str, params: dict[str, Any], xs: list[torch.Tensor]) -> to
         return out[:, -1] if params["output"] == "last" else out
     if spec.emit == "attention":
         return module(xs[0], xs[0], xs[0], need_weights=False)[0]
-    if spec.emit == "decoder":
-        return module(xs[0], xs[1])
-    return module(xs[0])
+    return module(*xs)
 
 
 @dataclass
