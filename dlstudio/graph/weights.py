@@ -98,6 +98,7 @@ def load_weights(
     places = sorted(module_names.items(), key=lambda item: -len(item[1]))
     target = model.state_dict()
     loaded: dict[str, torch.Tensor] = {}
+    used: set[str] = set()
     missing: list[str] = []
     for key, tensor in target.items():
         found = next(((n, p) for n, p in places if _inside(key, p)), None)
@@ -128,7 +129,8 @@ def load_weights(
                 ]
             )
         loaded[key] = value
-    unused = sorted(set(source) - {_source_key(k, places) for k in loaded})
+        used.add(original)
+    unused = sorted(set(source) - used)
     if strict and (missing or unused):
         raise GraphError([_mismatch(missing, unused)])
     model.load_state_dict(loaded, strict=False)
@@ -142,11 +144,6 @@ def _inside(key: str, place: str) -> bool:
 def _original_key(key: str, node_key: str, place: str) -> str:
     rest = key[len(place) :]  # "" for a Parameter node, ".weight" for a layer
     return original_path(node_key) + rest
-
-
-def _source_key(key: str, places: list[tuple[str, str]]) -> str:
-    node_key, place = next((n, p) for n, p in places if _inside(key, p))
-    return _original_key(key, node_key, place)
 
 
 def _mismatch(missing: list[str], unused: list[str]) -> Problem:
