@@ -7,7 +7,7 @@ the builder shows on the node.
 
 from __future__ import annotations
 
-from dlstudio.graph.document import Edge
+from dlstudio.graph.document import Edge, Node, free_id
 from dlstudio.graph.graph import Graph
 
 _SHAPE_KEEPING = {
@@ -15,6 +15,7 @@ _SHAPE_KEEPING = {
     "Dropout", "Identity", "Output", "BatchNorm1d", "LayerNorm",
 }  # fmt: skip
 _MAX_REPAIRS = 32
+_BACKBONE_CHANNELS = 3  # torchvision's pretrained networks take RGB images
 
 
 def fit_to_data(
@@ -40,6 +41,7 @@ def fit_to_data(
     first.params = {**first.params, "shape": list(input_shape), "dtype": input_dtype}
     if input_dtype == "float":
         _drop_embedding_after(fitted, first.id)
+        _map_channels_for_backbone(fitted, first.id, input_shape)
     _set_output_size(fitted, output_size)
     _repair_small_inputs(fitted)
     return fitted
@@ -57,25 +59,76 @@ def _drop_embedding_after(graph: Graph, input_id: str) -> None:
         graph.edges += [Edge(input_id, e.target, e.target_port) for e in followers]
 
 
+def _map_channels_for_backbone(graph: Graph, input_id: str, shape: tuple[int, ...]) -> None:
+    """Put a 1x1 convolution between images of other than 3 channels (grey digits, say) and a
+    pretrained backbone, which was trained on RGB: it learns how to colour them."""
+    if len(shape) != 3 or shape[0] == _BACKBONE_CHANNELS:
+        return
+    for edge in list(graph.edges):
+        if edge.source == input_id and graph.node(edge.target).op == "Pretrained":
+            taken = {node.id for node in graph.nodes}
+            to_rgb = graph.add(
+                "Conv2d",
+                id=free_id("to_rgb", taken),
+                after=input_id,
+                out_channels=_BACKBONE_CHANNELS,
+                kernel_size=1,
+            )
+            graph.edges[graph.edges.index(edge)] = Edge(to_rgb, edge.target, edge.target_port)
+            place = graph.node(input_id).position
+            graph.node(to_rgb).position = dict(place) if place else None
+
+
 def _set_output_size(graph: Graph, size: int) -> None:
+    head = head_layer(graph)
+    if head is not None:
+        name = "out_features" if head.op == "Linear" else "out_channels"
+        head.params = {**head.params, name: size}
+
+
+def head_layer(graph: Graph) -> Node | None:
+    """The layer that gives the scores: the last Linear (or Conv1d/Conv2d) before the Output,
+    past layers that keep the shape (ReLU, Dropout, ...); None when there is no single one.
+
+    Example:
+        >>> from dlstudio.graph import examples
+        >>> head_layer(examples.load("lenet5")).id
+        'fc3'
+    """
     outputs = [node for node in graph.nodes if node.op == "Output"]
     if not outputs:
-        return
+        return None
     current = outputs[0].id
     for _ in range(len(graph.nodes)):
         sources = [e.source for e in graph.edges if e.target == current]
         if len(sources) != 1:
-            return
+            return None
         node = graph.node(sources[0])
-        if node.op == "Linear":
-            node.params = {**node.params, "out_features": size}
-            return
-        if node.op in ("Conv1d", "Conv2d"):
-            node.params = {**node.params, "out_channels": size}
-            return
+        if node.op in ("Linear", "Conv1d", "Conv2d"):
+            return node
         if node.op not in _SHAPE_KEEPING:
-            return
+            return None
         current = node.id
+    return None
+
+
+def freeze_all_but_head(graph: Graph) -> Graph:
+    """A copy of ``graph`` that trains only its head: every other layer and block with weights
+    is frozen.
+
+    The classic transfer-learning set-up (Keras' ``base_model.trainable = False``).
+
+    Example:
+        >>> from dlstudio.graph import examples
+        >>> g = freeze_all_but_head(examples.load("lenet5"))
+        >>> sorted(node.id for node in g.nodes if node.frozen)
+        ['conv1', 'conv2', 'fc1', 'fc2']
+    """
+    frozen = graph.copy()
+    head, weights = head_layer(frozen), frozen.analyze().weights
+    for node in frozen.nodes:
+        node.frozen = node is not head and weights.get(node.id, 0) > 0
+    return frozen
 
 
 def _repair_small_inputs(graph: Graph) -> None:

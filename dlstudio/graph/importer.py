@@ -291,6 +291,7 @@ _ADD = {operator.add, operator.iadd, torch.add}
 _MUL = {operator.mul, operator.imul, torch.mul}
 _MATMUL = {operator.matmul, torch.matmul, torch.bmm}
 _CAT = {torch.cat, torch.concat, torch.concatenate}
+_PARTS = {torch.chunk: "chunk", torch.split: "split", torch.tensor_split: "tensor_split"}
 _RESHAPE_FUNCTIONS = {torch.reshape, torch.squeeze, torch.unsqueeze}
 _RESHAPE_METHODS = {"view", "reshape", "squeeze", "unsqueeze"}
 _ALIAS_METHODS = {"contiguous"}
@@ -302,6 +303,8 @@ class _Made:
 
     node_id: str | None = None
     items: list[_Made] = field(default_factory=list)
+    parts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """For ``x.chunk()``/``x.split()``: each part's input and Index parameters, made when used."""
 
 
 class _Converter:
@@ -503,6 +506,8 @@ class _Converter:
             return self._concat(node)
         if target is operator.getitem:
             return self._getitem(node)
+        if target in _PARTS:
+            return self._parts(node)
         if target in _RESHAPE_FUNCTIONS:
             return self._reshape(node)
         if target in (torch.permute, torch.transpose, torch.mean):
@@ -529,6 +534,8 @@ class _Converter:
             return self._method_like(node, name, rest, kwargs)
         if name == "expand":
             return self._expand(node)
+        if name in _PARTS.values():
+            return self._parts(node)
         raise _Unsupported(node, _describe(node))
 
     def _layer_call(
@@ -573,11 +580,33 @@ class _Converter:
         source, item = node.args
         assert isinstance(source, fx.Node)
         made = self.made.get(source)
+        if made is not None and made.parts and isinstance(item, int):
+            whole, params = made.parts[item]
+            return self._add(node, "Index", params, [whole])
         if made is not None and made.items:  # a layer's (output, state): only output is kept
             if item == 0:
                 return made.items[0]
             raise _Unsupported(node, f"{_describe(source)}'s extra output [{item}]")
         return self._index(node, source, item)
+
+    def _parts(self, node: fx.Node) -> _Made:
+        """``x.chunk(2, dim=1)``, ``torch.split(x, 8, 1)``: each part used becomes an Index range
+        of the input, so the graph keeps one output per node."""
+        source = node.args[0]
+        assert isinstance(source, fx.Node)
+        rank = len(_shape(source) or ())
+        dim = node.kwargs.get("dim", node.args[2] if len(node.args) > 2 else 0)
+        dim = dim + rank if isinstance(dim, int) and dim < 0 else dim
+        metas = node.meta.get("tensor_meta")
+        if not isinstance(dim, int) or dim == 0 or not _tuple_output(node) or not metas:
+            raise _Unsupported(node, f"{_describe(node)} along the batch dimension")
+        whole, parts, start = self._value(node, source), [], 0
+        for meta in metas:
+            stop = start + int(meta.shape[dim])
+            params = {"dim": dim, "index": None, "start": start, "stop": stop, "step": 1}
+            parts.append((whole, params))
+            start = stop
+        return _Made(parts=parts)
 
     def _index(self, node: fx.Node, source: fx.Node, item: Any) -> _Made:
         """``x[:, 0]``, ``x[:, 1:3]``, ``x[..., :8]``: one Index node per indexed dimension."""

@@ -45,12 +45,28 @@ WEIGHTS_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _PROBE = 2
 
 
-@functools.cache
-def _meta_backbone(arch: str, features_only: bool) -> nn.Module:
+def empty_architecture(arch: str) -> nn.Module:
+    """torchvision's ``arch`` without weights worth keeping: on the ``meta`` device, which
+    allocates nothing, or on the CPU for the few whose constructor computes with tensors
+    (the RegNets).
+
+    Example:
+        >>> empty_architecture("resnet18").fc.weight.device.type
+        'meta'
+    """
     import torchvision
 
-    with torch.device("meta"):
-        model: nn.Module = getattr(torchvision.models, arch)()
+    build = getattr(torchvision.models, arch)
+    try:
+        with torch.device("meta"):
+            return build()
+    except NotImplementedError:
+        return build()
+
+
+@functools.cache
+def _meta_backbone(arch: str, features_only: bool) -> nn.Module:
+    model = empty_architecture(arch)
     if features_only:
         setattr_path(model, head_path(model), nn.Identity())
     return model
@@ -110,7 +126,8 @@ def rule(ctx: RuleContext) -> TensorSpec:
         )
     try:
         model = _meta_backbone(arch, features_only)
-        probe = torch.empty((_PROBE, *x.features), device="meta")
+        device = next(model.parameters()).device
+        probe = torch.empty((_PROBE, *x.features), device=device)
         out = model(probe)
     except ValueError as error:
         ctx.fail(f"cannot keep only the features: {error}.", "Untick features_only.")

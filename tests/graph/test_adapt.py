@@ -37,3 +37,13 @@ def test_original_template_is_not_modified():
     before = template.to_dict()
     fit_to_data(template, (1, 8, 8), 10)
     assert template.to_dict() == before
+
+
+def test_grey_images_reach_a_pretrained_backbone_through_a_learned_colour_mapping():
+    graph = fit_to_data(examples.load("finetune"), (1, 8, 8), 4)
+    shapes = graph.infer_shapes()
+    (to_rgb,) = [node for node in graph.nodes if node.op == "Conv2d"]
+    assert shapes[to_rgb.id] == (None, 3, 8, 8) and shapes["output"] == (None, 4)
+    assert graph.build()(torch.zeros(2, 1, 8, 8)).shape == (2, 4)
+    rgb = fit_to_data(examples.load("finetune"), (3, 32, 32), 4)
+    assert [node.op for node in rgb.nodes] == [node.op for node in examples.load("finetune").nodes]

@@ -25,6 +25,7 @@ SAMPLE_INPUTS = {
     "resnet_small": ("float", [3, 32, 32]),
     "lstm_classifier": ("long", [20]),
     "transformer_encoder": ("long", [16]),
+    "finetune": ("float", [3, 64, 64]),
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch import nn
 
 from dlstudio.graph import examples
@@ -110,6 +111,26 @@ class TransformerClassifier(nn.Module):
         return self.fc(x.flatten(1))
 
 
+class FineTuned(nn.Module):
+    """torchvision's ResNet-18 as a frozen feature extractor under a new head."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.backbone = torchvision.models.resnet18()
+        self.backbone.fc = nn.Identity()
+        self.backbone.requires_grad_(False)
+        self.dropout = nn.Dropout(0.2)
+        self.head = nn.Linear(512, num_classes)
+
+    def train(self, mode: bool = True) -> FineTuned:
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.backbone(x)))
+
+
 # example -> (reference, sample input, generated name prefix -> reference name prefix)
 REFERENCES: dict[str, tuple[Callable[[], nn.Module], Callable[[], torch.Tensor], dict]] = {
     "mlp": (
@@ -135,6 +156,7 @@ REFERENCES: dict[str, tuple[Callable[[], nn.Module], Callable[[], torch.Tensor],
     ),
     "lstm_classifier": (LSTMClassifier, lambda: torch.randint(0, 1000, (4, 20)), {}),
     "transformer_encoder": (TransformerClassifier, lambda: torch.randint(0, 1000, (4, 16)), {}),
+    "finetune": (FineTuned, lambda: torch.randn(4, 3, 64, 64), {}),
 }
 
 

@@ -23,6 +23,9 @@ DATA = {
     "transformer_encoder": lambda: datasets.from_tensors(
         torch.randint(0, 100, (80, 16)), torch.randint(0, 2, (80,))
     ),
+    "finetune": lambda: datasets.from_tensors(
+        torch.rand(40, 3, 64, 64), torch.randint(0, 10, (40,))
+    ),
 }
 
 

@@ -7,16 +7,16 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from dlstudio.graph import examples
+from dlstudio.graph import examples, zoo
 from dlstudio.session import DataSpec
 from dlstudio.train.settings import TrainingSettings
 from dlstudio.ui.studio import Studio, load_session, save_session
 from dlstudio.ui.studio.data import DataPanel, list_files
+
+from .image_folder import write_image_folder
 
 
 @pytest.fixture
@@ -203,14 +203,7 @@ def test_csv_and_image_folders_inside_the_data_folder(tmp_path: Path) -> None:
     rows = ["width,height,kind"] + [f"{i % 7},{i % 5},{'big' if i % 7 > 3 else 'small'}"
                                     for i in range(60)]  # fmt: skip
     (tmp_path / "boxes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    rng = np.random.default_rng(0)
-    for label in ("dark", "light"):
-        folder = tmp_path / "shapes" / label
-        folder.mkdir(parents=True)
-        for i in range(6):
-            base = 40 if label == "dark" else 200
-            pixels = (base + rng.integers(0, 30, (12, 12, 3))).astype(np.uint8)
-            Image.fromarray(pixels).save(folder / f"{i}.png")
+    write_image_folder(tmp_path)
     (tmp_path / "code" / "src").mkdir(parents=True)  # folders of folders without images
     (tmp_path / "code" / "src" / "main.py").write_text("print()", encoding="utf-8")
     (tmp_path / "more").mkdir()
@@ -237,6 +230,37 @@ def test_csv_and_image_folders_inside_the_data_folder(tmp_path: Path) -> None:
     assert panel.spec.augment == ("flip", "noise")
     assert "With augmentation" in panel.preview.value
     assert panel.preview.value.count("<img") == 8
+
+
+def test_import_a_torchvision_network_and_train_only_its_head(tmp_path: Path) -> None:
+    write_image_folder(tmp_path)
+    studio = Studio(data_dir=tmp_path)
+    studio.data.source.value = "folder"
+    studio.data.folder.value = "shapes"
+    studio.data.image_size.value = 16
+    studio.data.use.click()
+    panel = studio.model
+    assert list(panel.architecture.options) == list(zoo.IMPORTABLE)
+    panel.architecture.value = "resnet18"
+    panel.import_button.click()
+    graph = studio.graph
+    assert graph.node("layer1.0").op == "BasicBlock" and panel.templates.value is None
+    assert graph.infer_shapes()["output"] == (None, 2)  # the head fitted to dark and light
+    assert "11,177,538 parameters" in studio.header.value
+    panel.head_only.click()
+    frozen = {node.id for node in studio.graph.nodes if node.frozen}
+    assert "fc" not in frozen and {"conv1", "layer4.1"} <= frozen
+    assert "requires_grad_(False)" in studio.code.model_view.code
+    torch.manual_seed(studio.train.settings().seed)  # the Trainer seeds, then builds
+    before = studio.graph.build().state_dict()
+    trainer = _train(studio)
+    after = trainer.model.state_dict()
+    changed = {
+        k for k, v in after.items() if v.is_floating_point() and not torch.equal(v, before[k])
+    }
+    assert changed == {"fc.weight", "fc.bias"}
+    panel.train_all.click()
+    assert not any(node.frozen for node in studio.graph.nodes)
 
 
 def test_augmentation_preview_for_built_in_images(tmp_path: Path) -> None:

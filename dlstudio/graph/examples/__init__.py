@@ -12,7 +12,9 @@ from importlib import resources
 
 from dlstudio.graph.graph import Graph
 
-TEMPLATES = ("mlp", "lenet5", "resnet_small", "lstm_classifier", "transformer_encoder")
+TEMPLATES = (
+    "mlp", "lenet5", "resnet_small", "lstm_classifier", "transformer_encoder", "finetune",
+)  # fmt: skip
 
 
 def names() -> list[str]:
