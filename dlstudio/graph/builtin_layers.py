@@ -157,10 +157,11 @@ _layer(
 _layer(
     "Pretrained",
     "core",
-    "A torchvision network (e.g. resnet18) as one layer, with weights from a file: transfer "
-    "learning.",
-    Param("arch", "choice", "resnet18", choices=pretrained.ARCHITECTURES, key=True,
-          doc="The torchvision architecture."),
+    "A torchvision network (e.g. resnet18) or a timm one as one layer, with weights from a "
+    "file: transfer learning.",
+    Param("arch", "choice", "resnet18", key=True,
+          choices=pretrained.ARCHITECTURES + pretrained.TIMM_ARCHITECTURES,
+          doc="The architecture: torchvision's, or timm's (timm/...) when timm is installed."),
     Param("weights", "text", None, nullable=True, key=True,
           doc="A .safetensors or .pth file, or a torchvision weights name already downloaded "
               "(e.g. IMAGENET1K_V1); empty for random weights."),

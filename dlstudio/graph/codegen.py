@@ -453,8 +453,9 @@ class CodeWriter:
     def _assemble(self) -> str:
         classes = [*self.classes.values(), self.class_text]
         uses_torch = any("torch." in text and _TORCH_CALL.search(text) for text in classes)
-        header = ["import torch"] if uses_torch else []
         text = "".join(classes)
+        header = ["import timm"] if "timm.create_model(" in text else []
+        header += ["import torch"] if uses_torch else []
         if "load_file(" in text:
             header.append("from safetensors.torch import load_file")
         header.append("from torch import nn")

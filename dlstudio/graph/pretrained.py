@@ -1,11 +1,12 @@
-"""The ``Pretrained`` node: a torchvision classification network as one layer, for transfer
-learning.
+"""The ``Pretrained`` node: a torchvision (or timm) classification network as one layer, for
+transfer learning.
 
-Its code is what a person writes: ``models.resnet18()``, the weights loaded from a local file
-(safetensors, or ``torch.load(weights_only=True)``) or a torchvision weights name whose file is
-already in the local cache (nothing is downloaded), the last ``nn.Linear`` replaced by
-``nn.Identity()`` with ``features_only``, and ``requires_grad_(False)`` unless ``trainable``.
-Shapes come from one run of the architecture on the ``meta`` device.
+Its code is what a person writes: ``models.resnet18()`` (``timm.create_model("resnet50")``), the
+weights loaded from a local file (safetensors, or ``torch.load(weights_only=True)``) or a
+torchvision weights name whose file is already in the local cache (nothing is downloaded), the
+last ``nn.Linear`` replaced by ``nn.Identity()`` (timm: ``reset_classifier(0)``) with
+``features_only``, and ``requires_grad_(False)`` unless ``trainable``. Shapes come from one run
+of the architecture on the ``meta`` device.
 
 Example:
     >>> from dlstudio import Graph
@@ -39,6 +40,18 @@ ARCHITECTURES = (
 )  # fmt: skip
 """torchvision's classification architectures the node offers (all build offline)."""
 
+TIMM = "timm/"
+TIMM_ARCHITECTURES = tuple(
+    TIMM + name
+    for name in (
+        "resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_small_100",
+        "mobilenetv3_large_100", "convnext_tiny", "regnety_002", "densenet121",
+        "vit_small_patch16_224", "deit_tiny_patch16_224", "mobilevit_s", "efficientvit_b0",
+    )
+)  # fmt: skip
+"""timm's networks the node offers, named as on the Hugging Face hub; used when timm is
+installed (``pip install dlstudio[timm]``)."""
+
 WEIGHTS_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 """A torchvision weights name such as ``IMAGENET1K_V1`` (else the value is a file path)."""
 
@@ -54,6 +67,11 @@ def empty_architecture(arch: str) -> nn.Module:
         >>> empty_architecture("resnet18").fc.weight.device.type
         'meta'
     """
+    if arch.startswith(TIMM):
+        import timm
+
+        with torch.device("meta"):
+            return timm.create_model(arch.removeprefix(TIMM))
     import torchvision
 
     build = getattr(torchvision.models, arch)
@@ -67,7 +85,9 @@ def empty_architecture(arch: str) -> nn.Module:
 @functools.cache
 def _meta_backbone(arch: str, features_only: bool) -> nn.Module:
     model = empty_architecture(arch)
-    if features_only:
+    if features_only and arch.startswith(TIMM):
+        model.reset_classifier(0)  # type: ignore[operator]
+    elif features_only:
         setattr_path(model, head_path(model), nn.Identity())
     return model
 
@@ -112,7 +132,13 @@ def rule(ctx: RuleContext) -> TensorSpec:
     arch, features_only = ctx.p["arch"], ctx.p["features_only"]
     x = ctx.require_rank(4)
     weights = ctx.p["weights"]
-    if weights and WEIGHTS_NAME.match(weights):
+    if weights and WEIGHTS_NAME.match(weights) and arch.startswith(TIMM):
+        ctx.fail(
+            f"names the weights {weights}, but only torchvision's networks have weights names "
+            "here.",
+            "Give the path of a .safetensors or .pth file with the weights instead.",
+        )
+    elif weights and WEIGHTS_NAME.match(weights):
         if cached_weights_file(arch, weights) is None:
             ctx.fail(
                 f"uses torchvision's {weights} weights for {arch}, which are not in the local "
@@ -126,6 +152,9 @@ def rule(ctx: RuleContext) -> TensorSpec:
         )
     try:
         model = _meta_backbone(arch, features_only)
+    except ModuleNotFoundError:
+        ctx.fail(f"is {arch}, but timm is not installed.", "Install it: pip install timm.")
+    try:
         device = next(model.parameters()).device
         probe = torch.empty((_PROBE, *x.features), device=device)
         out = model(probe)
@@ -145,18 +174,27 @@ def init_statements(attribute: str, params: dict[str, Any]) -> list[tuple[str, E
     """The ``__init__`` statements that build the backbone: (head, expression, comment)."""
     arch, weights = params["arch"], params["weights"]
     name = f"self.{attribute}"
-    if weights and WEIGHTS_NAME.match(weights):
-        return [(f"{name} = ", Brackets(f"models.{arch}(", (f'weights="{weights}"',)), "")]
-    statements: list[tuple[str, Expr, str]] = [(f"{name} = ", f"models.{arch}()", "")]
-    if weights:
+    named = bool(weights) and WEIGHTS_NAME.match(weights) is not None
+    statements: list[tuple[str, Expr, str]] = [(f"{name} = ", _constructor(arch, weights), "")]
+    if weights and not named:
         reader = (
             f'load_file("{weights}")'
             if weights.endswith(".safetensors")
             else Brackets("torch.load(", (f'"{weights}"', "weights_only=True"))
         )
         statements.append(("", Brackets(f"{name}.load_state_dict(", (reader,)), ""))
-    if params["features_only"]:
+    if params["features_only"] and arch.startswith(TIMM):
+        statements.append(("", f"{name}.reset_classifier(0)", "the features, without its head"))
+    elif params["features_only"]:
         head = head_path(_meta_backbone(arch, False))
         place = attribute_path(f"{attribute}.{head}")
         statements.append((f"{place} = ", "nn.Identity()", "the features, without its head"))
     return statements
+
+
+def _constructor(arch: str, weights: str | None) -> Expr:
+    if arch.startswith(TIMM):
+        return f'timm.create_model("{arch.removeprefix(TIMM)}")'
+    if weights and WEIGHTS_NAME.match(weights):
+        return Brackets(f"models.{arch}(", (f'weights="{weights}"',))
+    return f"models.{arch}()"
