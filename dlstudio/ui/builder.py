@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import anywidget
@@ -75,7 +76,9 @@ class GraphTrait(traitlets.Instance):
 
     def get(self, obj: Any, cls: Any = None) -> Any:
         value = super().get(obj, cls)
-        return value.copy() if isinstance(value, Graph) else value
+        # Serialising lends the graph to ``to_dict``, which copies what it reads anyway.
+        lent = getattr(obj, "_lending", False)
+        return value.copy() if isinstance(value, Graph) and not lent else value
 
     def set(self, obj: Any, value: Any) -> None:
         # Any new graph counts as a change: comparing two 500-node graphs (traitlets' default)
@@ -150,6 +153,11 @@ class ModelBuilder(anywidget.AnyWidget):
         # (view, base) while every revision after ``base`` is an edit of that one view: its
         # next edits, sent before the answers arrived, build on those and are taken.
         self._run: tuple[str, int] | None = None
+        self._lending = False
+        # While an edit is answered, the code and the callbacks wait until the document, its
+        # revision and its shapes have left (``_code_after``).
+        self._code_waits = False
+        self._code_due = False
         self._adopting = _as_graph(graph)
         super().__init__(
             graph=self._adopting,
@@ -258,16 +266,9 @@ class ModelBuilder(anywidget.AnyWidget):
             return
         self._structure = structure
         analysis = graph.analyze()
-        code = NO_CODE
-        if analysis.ok:
-            try:
-                code = graph.to_code()
-            except GraphError as error:  # the generator found what the analysis let through
-                code = f"# {error}\n"
         with self.hold_sync():
             self.shapes = {node_id: list(shape) for node_id, shape in analysis.shapes.items()}
             self.problems = [problem.to_dict() for problem in analysis.problems]
-            self.code = code
             self.param_count = analysis.param_count
             self.block_params = {
                 node.id: analysis.weights.get(node.id, 0)
@@ -276,11 +277,55 @@ class ModelBuilder(anywidget.AnyWidget):
             }
             if self.health:  # the badges described the model before this edit
                 self.health, self.health_notes = {}, {}
+            if not self._code_waits:
+                self._write_code()
+        if self._code_waits:
+            self._code_due = True
+        else:
+            self._notify()
+
+    def _write_code(self) -> None:
+        graph = self._current
+        code = NO_CODE
+        if graph.analyze().ok:  # cached by the graph since ``_analyse``
+            try:
+                code = graph.to_code()
+            except GraphError as error:  # the generator found what the analysis let through
+                code = f"# {error}\n"
+        self.code = code
+
+    def _notify(self) -> None:
+        graph = self._current
         for callback in list(self._callbacks):
             try:
                 callback(graph.copy())
             except Exception:  # a learner's callback must not break the editor
                 log.exception("A ModelBuilder on_change callback failed")
+
+    @contextmanager
+    def _code_after(self) -> Iterator[None]:
+        """Writes the code, then tells the callbacks (which may read it), after the block.
+
+        Generating the code of a 1,000-layer model takes about as long as analysing it: the
+        page draws an edit's answer and its shapes without waiting for it.
+        """
+        self._code_waits = True
+        try:
+            yield
+        finally:
+            self._code_waits = False
+            if self._code_due:
+                self._code_due = False
+                self._write_code()
+                self._notify()
+
+    def send_state(self, key: str | Iterable[str] | None = None) -> None:
+        # Serialising reads the graph trait: a copy of it would only be thrown away.
+        self._lending = True
+        try:
+            super().send_state(key)
+        finally:
+            self._lending = False
 
     # -- the page's edits (docs/architecture.md, "Graph sync") -------------------------------
 
@@ -340,8 +385,9 @@ class ModelBuilder(anywidget.AnyWidget):
                 self.send(protocol.make_reply(content, error=str(error)))
             return
         if request["type"] == "edit":
-            # One message takes the document, its revision and its analysis to the page.
-            with self.hold_sync():
+            # One message takes the document, its revision and its shapes and problems to the
+            # page; the code follows in a second one.
+            with self._code_after(), self.hold_sync():
                 self._request_edit(request)  # answered by graph_revision
             return
         base = request.get("base")

@@ -100,13 +100,14 @@ def test_an_edit_is_taken_and_answered_with_the_document_and_its_revision() -> N
     page.deliver()
     assert b.graph.node("fc").params["in_features"] == 5
     # One message: the document, its revision and its analysis arrive together, so the page
-    # draws the answer once.
-    (update,) = b.updates
+    # draws the answer once; the code, slower to generate, follows in a second one.
+    update, code = b.updates
+    assert code == {"code": b.code}
     assert Graph.from_dict(update["graph"]) == Graph.from_dict(mlp_doc(in_features=5))
     number = page.base + 1
     answer = {"number": number, "view": "view-a", "edit": 1, "refused": False}
     assert update["graph_revision"] == answer
-    assert "problems" in update
+    assert "problems" in update and "shapes" in update
     page.receive()
     assert page.pending == [] and page.base == number
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cloneWithFreshIds, extract } from "../src/core/clipboard";
-import { tokenizePython } from "../src/core/highlight";
+import { sameLine, tokenizePython, tokenLines } from "../src/core/highlight";
 import { autoLayout } from "../src/core/layout";
 import { keyParamsText, parseParam, withParam } from "../src/core/params";
 import type { LayerSpec, ParamSpec } from "../src/protocol";
@@ -80,6 +80,22 @@ describe("highlight", () => {
     expect(kind("# a comment")).toBe("comment");
     expect(kind('"s"')).toBe("string");
     expect(kind("12")).toBe("number");
+  });
+
+  it("cuts the tokens into lines that join back to the source, a docstring across lines", () => {
+    const src = 'def f():\n    """Two\n    lines."""\n\n    return 1\n';
+    const lines = tokenLines(tokenizePython(src));
+    expect(lines).toHaveLength(5);
+    expect(lines.flat().map((t) => t.text).join("")).toBe(src);
+    expect(lines[1].at(-1)).toEqual({ kind: "string", text: '"""Two\n' });
+    expect(lines[2][0]).toEqual({ kind: "string", text: '    lines."""' });
+    expect(lines[3]).toEqual([{ kind: "plain", text: "\n" }]);
+  });
+
+  it("tells lines that draw the same apart from changed ones", () => {
+    const [a, b] = ["x = 1\n", "x = 2\n"].map((src) => tokenLines(tokenizePython(src))[0]);
+    expect(sameLine(a, tokenLines(tokenizePython("x = 1\n"))[0])).toBe(true);
+    expect(sameLine(a, b)).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
  * name). The builder's code panel and the Studio's Code tab are both this view.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { tokenizePython } from "../core/highlight";
+import { sameLine, type Token, tokenizePython, tokenLines } from "../core/highlight";
 import { copyText, downloadText } from "./actions";
 
 export interface CodeViewProps {
@@ -45,18 +45,32 @@ function useCopy(code: string): [CopyStatus | null, () => void] {
   return [status, copy];
 }
 
-const Highlighted = memo(function Highlighted({ code }: { code: string }) {
-  const tokens = useMemo(() => tokenizePython(code), [code]);
-  return tokens.map((t, i) =>
-    t.kind === "plain" || t.kind === "name" ? (
-      t.text
-    ) : (
-      // Tokens have no identity but their place in the code.
-      <span key={i} className={`dls-tok-${t.kind}`}>
-        {t.text}
+// One block per line: an edit changes a line or two of a 1,000-layer model's code, and the
+// browser lays out and paints again only the lines that changed, not the whole listing.
+const Line = memo(
+  function Line({ tokens }: { tokens: Token[] }) {
+    return (
+      <span className="dls-code-line">
+        {tokens.map((t, i) =>
+          t.kind === "plain" || t.kind === "name" ? (
+            t.text
+          ) : (
+            // Tokens have no identity but their place in the line.
+            <span key={i} className={`dls-tok-${t.kind}`}>
+              {t.text}
+            </span>
+          ),
+        )}
       </span>
-    ),
-  );
+    );
+  },
+  (a, b) => sameLine(a.tokens, b.tokens),
+);
+
+const Highlighted = memo(function Highlighted({ code }: { code: string }) {
+  const lines = useMemo(() => tokenLines(tokenizePython(code)), [code]);
+  // Lines have no identity but their place in the code.
+  return lines.map((tokens, i) => <Line key={i} tokens={tokens} />);
 });
 
 function CodeViewImpl({ code, title, filename, copyLabel, className, testId }: CodeViewProps) {

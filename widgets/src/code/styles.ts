@@ -17,6 +17,8 @@ export const CODE_CSS = `
   font-family: var(--jp-code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace);
   background: var(--jp-layout-color1, #f6f8fa); border: 1px solid var(--jp-border-color1, #d0d7de);
   border-radius: 4px; }
+/* Lines out of sight are neither laid out nor painted: long listings cost what is shown. */
+.dls-code-line { display: block; content-visibility: auto; contain-intrinsic-block-size: auto 1.45em; }
 .dls-tok-keyword { color: var(--jp-mirror-editor-keyword-color, #7b1fa2); font-weight: 600; }
 .dls-tok-string { color: var(--jp-mirror-editor-string-color, #2e7d32); }
 .dls-tok-number { color: var(--jp-mirror-editor-number-color, #00796b); }

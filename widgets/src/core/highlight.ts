@@ -40,3 +40,26 @@ export function tokenizePython(source: string): Token[] {
   if (last < source.length) tokens.push({ kind: "plain", text: source.slice(last) });
   return tokens;
 }
+
+/**
+ * The tokens of each line, a token across lines (a docstring) cut at its newlines. Every line
+ * but the last keeps its newline, so the lines joined give the source back.
+ */
+export function tokenLines(tokens: Token[]): Token[][] {
+  const lines: Token[][] = [[]];
+  for (const token of tokens) {
+    const pieces = token.text.split("\n");
+    pieces.forEach((text, i) => {
+      const last = i === pieces.length - 1;
+      if (text || !last) lines[lines.length - 1].push({ kind: token.kind, text: last ? text : `${text}\n` });
+      if (!last) lines.push([]);
+    });
+  }
+  if (lines.length > 1 && lines[lines.length - 1].length === 0) lines.pop();
+  return lines;
+}
+
+/** Whether two lines of tokens draw the same. */
+export function sameLine(a: Token[], b: Token[]): boolean {
+  return a.length === b.length && a.every((t, i) => t.kind === b[i].kind && t.text === b[i].text);
+}

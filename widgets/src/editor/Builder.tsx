@@ -13,6 +13,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  useStore as useFlowStore,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { suggestBlockName } from "../core/blocks";
@@ -27,7 +28,7 @@ import { HelpOverlay } from "./HelpOverlay";
 import { LayerNode } from "./LayerNode";
 import { DRAG_TYPE, Palette } from "./Palette";
 import { ParamPanel } from "./ParamPanel";
-import { ShapeEdge } from "./ShapeEdge";
+import { EdgeLabelsContext, labelsReadable, ShapeEdge } from "./ShapeEdge";
 import { Toolbar, type ToolbarActions } from "./Toolbar";
 import { useGraphEditor } from "./useGraphEditor";
 import { useShortcuts, useTheme } from "./useShortcuts";
@@ -65,6 +66,7 @@ function Editor() {
   const [paramCount] = useModelState<number>("param_count");
   const [error] = useModelState<string>("error");
   const flow = useReactFlow();
+  const edgeLabels = useFlowStore(labelsReadable);
   const wrapper = useRef<HTMLDivElement>(null);
   const [help, setHelp] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -232,32 +234,34 @@ function Editor() {
         <div className="dls-body">
           <Palette layers={palette} categories={categories ?? NONE} onAdd={editor.addNode} />
           <div className="dls-canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
-            <ReactFlow
-              nodes={nodes}
-              edges={edges}
-              nodeTypes={NODE_TYPES}
-              edgeTypes={EDGE_TYPES}
-              onNodesChange={editor.onNodesChange}
-              onEdgesChange={editor.onEdgesChange}
-              onConnect={editor.connect}
-              onConnectEnd={onConnectEnd}
-              isValidConnection={isValidConnection}
-              onBeforeDelete={onBeforeDelete}
-              onNodeDragStart={editor.startGesture}
-              onSelectionDragStart={editor.startGesture}
-              onNodeDragStop={editor.endGesture}
-              onSelectionDragStop={editor.endGesture}
-              deleteKeyCode={DELETE_KEYS}
-              multiSelectionKeyCode={MULTI_SELECT_KEYS}
-              colorMode={colorMode}
-              fitView
-              fitViewOptions={FIT}
-              minZoom={0.05}
-            >
-              <Background />
-              <MiniMap pannable zoomable />
-              <Controls />
-            </ReactFlow>
+            <EdgeLabelsContext.Provider value={edgeLabels}>
+              <ReactFlow
+                nodes={nodes}
+                edges={edges}
+                nodeTypes={NODE_TYPES}
+                edgeTypes={EDGE_TYPES}
+                onNodesChange={editor.onNodesChange}
+                onEdgesChange={editor.onEdgesChange}
+                onConnect={editor.connect}
+                onConnectEnd={onConnectEnd}
+                isValidConnection={isValidConnection}
+                onBeforeDelete={onBeforeDelete}
+                onNodeDragStart={editor.startGesture}
+                onSelectionDragStart={editor.startGesture}
+                onNodeDragStop={editor.endGesture}
+                onSelectionDragStop={editor.endGesture}
+                deleteKeyCode={DELETE_KEYS}
+                multiSelectionKeyCode={MULTI_SELECT_KEYS}
+                colorMode={colorMode}
+                fitView
+                fitViewOptions={FIT}
+                minZoom={0.05}
+              >
+                <Background />
+                <MiniMap pannable zoomable />
+                <Controls />
+              </ReactFlow>
+            </EdgeLabelsContext.Provider>
             {help && <HelpOverlay onClose={closeHelp} />}
           </div>
           <div className="dls-side">
