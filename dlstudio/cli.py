@@ -5,6 +5,7 @@ Example:
     $ dlstudio code model.json --class-name LeNet
     $ dlstudio summary lenet5          # a shipped example by name
     $ dlstudio import torchvision.models:resnet18 --input 3,224,224 -o resnet18.json
+    $ dlstudio export dlstudio-sessions/run1 --format onnx --out exported
     $ dlstudio app                     # the Studio web app; dlstudio lab opens JupyterLab
 """
 
@@ -14,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dlstudio.graph import Graph, GraphError
@@ -114,6 +115,51 @@ def _add_import_command(sub: argparse._SubParsersAction) -> None:
     command.set_defaults(handler=_import)
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Export a saved Studio session (or a graph file) in each chosen format."""
+    from dlstudio.export import ExportError, export
+
+    source: Any = args.source if Path(args.source).is_dir() else _load(args.source)
+    status = 0
+    for format in args.format:
+        out = Path(args.out) / format if len(args.format) > 1 else Path(args.out)
+        try:
+            report = export(source, out, format, **_format_options(args, format))
+        except ExportError as error:
+            print(f"{format}: {error}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"Wrote {report.folder}\n{report}\n")
+    return status
+
+
+def _format_options(args: argparse.Namespace, format: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"data_dir": args.data_dir}
+    option = {"onnx": "opset", "quantized": "mode", "pruned": "sparsity"}.get(format)
+    if option and getattr(args, option) is not None:
+        options[option] = getattr(args, option)
+    if format == "ddp":
+        options["fsdp"] = args.fsdp
+    return options
+
+
+def _add_export_command(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser("export", help="export a Studio session in deployment formats")
+    command.add_argument("source", help="a saved Studio session folder, or a graph .json file")
+    command.add_argument(
+        "--format", action="append", required=True,
+        help="python, script, torchscript, pt2, onnx, quantized, pruned, executorch or ddp "
+        "(repeat for several)",
+    )  # fmt: skip
+    command.add_argument("--out", required=True, help="the folder to write (one per format)")
+    command.add_argument("--data-dir", default=None, help="where the session's data live")
+    command.add_argument("--opset", type=int, default=None, help="onnx: the opset to target")
+    command.add_argument("--mode", choices=("auto", "dynamic", "static"), default=None)
+    command.add_argument("--sparsity", type=float, default=None, help="pruned: share of zeros")
+    command.add_argument("--fsdp", action="store_true", help="ddp: shard with fully_shard")
+    command.set_defaults(handler=_export)
+
+
 def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlstudio", description="Build deep learning models visually; get plain PyTorch."
@@ -126,6 +172,7 @@ def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParse
             command.add_argument("--class-name", default="Net", help="name of the nn.Module")
         command.set_defaults(handler=handler)
     _add_import_command(sub)
+    _add_export_command(sub)
     _add_app_commands(sub)
     return parser
 

@@ -1,0 +1,64 @@
+"""Measuring an exported model against the eager one: largest difference, accuracy, latency.
+
+A *runner* is any callable from an input batch to the output tensor: the eager module, or a
+file loaded back by its runtime (ONNX Runtime, ``torch.jit.load``, ``torch.export.load``).
+
+Example:
+    >>> import torch
+    >>> model = torch.nn.Linear(4, 2).eval()
+    >>> x = torch.randn(8, 4)
+    >>> largest_difference(model, model, x)
+    0.0
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+Runner = Callable[[Tensor], Tensor]
+
+LATENCY_BATCHES = (1, 64)
+"""The batch sizes whose median latency an export report gives."""
+
+
+@torch.no_grad()
+def largest_difference(run: Runner, reference: Runner, inputs: Tensor) -> float:
+    """The largest absolute difference between the two outputs on ``inputs``."""
+    return float((run(inputs).float() - reference(inputs).float()).abs().max())
+
+
+@torch.no_grad()
+def accuracy(run: Runner, inputs: Tensor, targets: Tensor) -> float:
+    """Share of ``inputs`` whose predicted class (one logit: positive or not) is the target."""
+    output = run(inputs).float()
+    if output.dim() > 1 and output.shape[1] > 1:
+        predicted = output.argmax(dim=1)
+    else:
+        predicted = (output.reshape(-1) > 0).long()
+    return float((predicted == targets.reshape(-1)).float().mean())
+
+
+def batch_of(inputs: Tensor, size: int) -> Tensor:
+    """``size`` samples taken from ``inputs`` (repeated when there are fewer)."""
+    repeats = -(-size // inputs.shape[0])
+    return inputs.repeat(repeats, *([1] * (inputs.dim() - 1)))[:size].contiguous()
+
+
+@torch.no_grad()
+def median_latency_ms(run: Runner, x: Tensor, budget_s: float = 0.5, most: int = 25) -> float:
+    """Median milliseconds per call of ``run(x)``, after one warm-up call, over as many calls as
+    fit in ``budget_s`` (at least 3, at most ``most``)."""
+    run(x)
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < 3 or (spent < budget_s and len(times) < most):
+        start = time.perf_counter()
+        run(x)
+        times.append(time.perf_counter() - start)
+        spent += times[-1]
+    return 1000 * statistics.median(times)
