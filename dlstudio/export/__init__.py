@@ -9,6 +9,8 @@ Example:
 
 from dlstudio.export.exporter import FORMATS, export, verify
 from dlstudio.export.report import ExportReport
-from dlstudio.export.source import Exportable, ExportError, resolve
+from dlstudio.export.source import Exportable, ExportError, resolve, with_data
 
-__all__ = ["FORMATS", "ExportError", "ExportReport", "Exportable", "export", "resolve", "verify"]
+__all__ = [
+    "FORMATS", "ExportError", "ExportReport", "Exportable", "export", "resolve", "verify", "with_data",
+]  # fmt: skip

@@ -105,7 +105,7 @@ def _batch_of(example: Tensor) -> Tensor:
 def _from_graph(graph: Graph) -> Exportable:
     inputs = [node for node in graph.nodes if node.op == "Input"]
     if len(inputs) != 1:
-        raise ExportError("Export takes a model with one Input; this one has {len(inputs)}.")
+        raise ExportError(f"Export takes a model with one Input; this one has {len(inputs)}.")
     spec = graph.analyze().specs[inputs[0].id]
     shape = (_EXAMPLE_BATCH, *spec.shape[1:])
     example = torch.zeros(shape, dtype=torch.long) if spec.dtype == "long" else torch.randn(shape)
@@ -113,25 +113,24 @@ def _from_graph(graph: Graph) -> Exportable:
 
 
 def _from_trainer(trainer: Any) -> Exportable:
-    bundle = trainer.data
-    inputs, targets = _stack(bundle.val, VALIDATION_SAMPLES)
-    calibration = []
-    for x, _y in bundle.loaders(batch_size=trainer.batch_size, seed=trainer.seed)[0]:
-        calibration.append(x.cpu())
-        if len(calibration) == CALIBRATION_BATCHES:
+    model = _ready(trainer.model)
+    item = Exportable(model, torch.empty(0), graph=trainer.graph, trained=trainer.step > 0)
+    return with_data(item, trainer.data, trainer.batch_size, trainer.seed)
+
+
+def with_data(item: Exportable, bundle: Any, batch_size: int = 64, seed: int = 0) -> Exportable:
+    """``item`` measured on ``bundle``'s validation samples and calibrated on its training
+    batches; returns ``item``."""
+    item.inputs, item.targets = _stack(bundle.val, VALIDATION_SAMPLES)
+    item.example = _batch_of(item.inputs)
+    item.task, item.num_classes = bundle.task, bundle.num_classes
+    item.classes = [str(name) for name in getattr(bundle, "classes", [])]
+    item.calibration = []
+    for x, _y in bundle.loaders(batch_size=batch_size, seed=seed)[0]:
+        item.calibration.append(x.cpu())
+        if len(item.calibration) == CALIBRATION_BATCHES:
             break
-    return Exportable(
-        _ready(trainer.model),
-        _batch_of(inputs),
-        graph=trainer.graph,
-        inputs=inputs,
-        targets=targets,
-        task=bundle.task,
-        calibration=calibration,
-        num_classes=bundle.num_classes,
-        classes=[str(name) for name in getattr(bundle, "classes", [])],
-        trained=trainer.step > 0,
-    )
+    return item
 
 
 def _stack(dataset: Any, limit: int) -> tuple[Tensor, Tensor]:

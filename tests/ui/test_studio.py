@@ -324,3 +324,22 @@ def test_app_and_lab_commands(tmp_path: Path) -> None:
     lab = launch.lab_command(9101, open_browser=False, root=tmp_path)
     assert "--ServerApp.ip=127.0.0.1" in lab and f"--ServerApp.root_dir={tmp_path}" in lab
     assert launch.run_app(open_browser=False, data_dir=tmp_path / "missing") == 2
+
+
+def test_the_export_tab_writes_measures_and_offers_the_files(studio: Studio) -> None:
+    untrained = studio.export.run()["onnx"]
+    assert (
+        untrained.max_abs_diff < 1e-4
+        and "(untrained)" in (untrained.folder / "README.md").read_text()
+    )
+    _train(studio)
+    studio.export.formats.value = ("onnx", "python", "script")
+    results = studio.export.run()
+    onnx = results["onnx"]
+    assert onnx.folder == studio.root / "dlstudio-exports" / "onnx"
+    assert onnx.accuracy_after == pytest.approx(onnx.accuracy_before) and onnx.accuracy_before > 0.3
+    page = studio.export.reports.value
+    assert page.count("largest difference from the model") == 2  # onnx and python
+    assert 'download="model.onnx"' in page and 'download="weights.safetensors"' in page
+    assert (results["script"].folder / "train.py").is_file()
+    assert "Exported 3 of 3" in studio.export.status.value

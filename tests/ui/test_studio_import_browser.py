@@ -1,13 +1,15 @@
-"""Transfer learning in the Studio, in a real browser: in the web app (Voila) and in JupyterLab.
+"""Bringing a model in and taking it out, in a real browser (the web app and JupyterLab).
 
 Pick a small image folder, import resnet18 from the Model panel's list, open one of its blocks
-in place, freeze everything but the head, train, and read the frozen layers in the code.
+in place, freeze everything but the head, train, and read the frozen layers in the code. Then
+export a trained model as ONNX from the app's Export tab and read its report.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -90,3 +92,24 @@ def test_import_freeze_and_train_in_jupyterlab(jupyter_lab: LabServer, page, sna
     cell = 'from dlstudio import Studio\n\nstudio = Studio(data_dir="data")\nstudio'
     panel = jupyter_lab.run_notebook(page, "transfer.ipynb", [cell])
     import_freeze_and_train(StudioPage(page, panel.locator(".jp-OutputArea")), snap)
+
+
+def test_export_onnx_from_the_app_and_read_the_report(studio_app: ServerProcess, page) -> None:
+    page.goto(studio_app.base_url + "/")
+    studio = StudioPage(page, page.locator("body"))
+    expect(studio.header()).to_contain_text("digits", timeout=120_000)
+    studio.set_epochs(1)
+    studio.root.locator(".dls-training-controls .dls-train").click()
+    expect(studio.state()).to_have_text("finished", timeout=120_000)
+    studio.tab("Export")
+    panel = studio.root.locator(".dls-export-panel")
+    panel.get_by_role("button", name="Export", exact=True).click()
+    expect(panel.locator(".dls-export-status")).to_contain_text("Exported 1 of 1", timeout=120_000)
+    report = panel.locator(".dls-export-report")
+    expect(report).to_contain_text("largest difference from the model")
+    expect(report).to_contain_text("validation accuracy")
+    expect(report).to_contain_text("opset")
+    expect(panel.locator("a.dls-download[download='model.onnx']")).to_have_count(1)
+    with page.expect_download() as download:
+        panel.locator("a.dls-download[download='predict.py']").click()
+    assert "onnxruntime" in Path(download.value.path()).read_text()

@@ -1,7 +1,7 @@
 """``Studio``: build, train and watch a model learn, in one widget.
 
-Tabs: Data, Model, Train, Code, Inspect, Explain and Session. The state lives in Python objects
-and synced traits, so a reloaded page (while the kernel lives) draws the same Studio again.
+Tabs: Data, Model, Train, Code, Inspect, Explain, Session and Export. The state lives in Python
+objects and synced traits, so a reloaded page (while the kernel lives) draws the same Studio again.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Any
 
 import ipywidgets as w
 
+from dlstudio.export import Exportable, ExportError, resolve, with_data
 from dlstudio.export.script import training_script
 from dlstudio.graph import Graph, GraphError
 from dlstudio.session import DataSpec
 from dlstudio.train.settings import TrainingSettings
+from dlstudio.ui.export_panel import ExportPanel
 from dlstudio.ui.studio.code import CodePanel
 from dlstudio.ui.studio.data import DataPanel
 from dlstudio.ui.studio.inspect_link import InspectLink
@@ -29,7 +31,8 @@ from dlstudio.ui.studio.train import TrainPanel
 log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
-TABS = ("Data", "Model", "Train", "Code", "Inspect", "Explain", "Session")
+TABS = ("Data", "Model", "Train", "Code", "Inspect", "Explain", "Session", "Export")
+EXPORTS = "dlstudio-exports"  # the folder, inside the data folder, that the Export tab fills
 
 
 def data_root(data_dir: str | os.PathLike | None = None) -> Path:
@@ -76,9 +79,10 @@ class Studio(w.VBox):
         self.explain = explain_slot()
         sessions = Path(session_dir).expanduser().resolve() if session_dir else self.root
         self.session = SessionPanel(self, sessions / "dlstudio-sessions")
+        self.export = ExportPanel(self._for_export, self.root / EXPORTS)
         self.tabs = w.Tab(
             [self.data, self.model, self.train, self.code, self.inspect, self.explain,
-             self.session],
+             self.session, self.export],
             titles=TABS,
         )  # fmt: skip
         super().__init__([self.header, self.tabs], **kwargs)
@@ -104,6 +108,20 @@ class Studio(w.VBox):
         if self.data.bundle is None:
             raise ValueError("Choose a data set first (Data tab).")
         return self.model.graph, self.data.bundle
+
+    def _for_export(self) -> Exportable:
+        """The trained model (or the untrained one) with the data and settings on screen."""
+        bundle, trainer, settings = self.data.bundle, self.trainer, self.train.settings()
+        if bundle is None:
+            raise ExportError("Choose a data set first (Data tab).")
+        if trainer is not None and trainer.state == "running":
+            raise ExportError("The model is training: pause or stop it first (Train tab).")
+        if trainer is not None and trainer.step:
+            item = resolve(trainer)
+        else:
+            item = with_data(resolve(self.graph), bundle, settings.batch_size, settings.seed)
+        item.data, item.settings, item.data_dir = self.data.spec, settings, self.root
+        return item
 
     def script(self) -> str:
         """The complete training script for what is on screen (the Code tab shows it).
