@@ -544,3 +544,18 @@ def test_adopt_a_trained_trainer_show_its_history_and_forget_it(moons: Any) -> N
     assert controls.trainer is None and controls.buttons["Reset"].disabled
     plot.close()
     live_plot.close()
+
+
+def test_live_offers_an_export_panel_for_the_trained_model(tmp_path) -> None:
+    from dlstudio.graph import examples
+    from dlstudio.ui.export_panel import ExportPanel
+
+    trainer = Trainer(examples.load("mlp"), datasets.load("digits"), epochs=1, device="cpu")
+    view = live(trainer, display=False, export_to=tmp_path / "exports")
+    (panel,) = view.widget.children[-1].children
+    assert isinstance(panel, ExportPanel)
+    assert panel.run() == {} and "Train the model first" in panel.status.value
+    trainer.fit()
+    report = panel.run()["onnx"]
+    assert report.folder == (tmp_path / "exports" / "onnx").resolve()
+    assert report.accuracy_after == pytest.approx(report.accuracy_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import ipywidgets
@@ -53,12 +54,15 @@ def live(
     trainer: Trainer | TrainerFactory,
     results: bool = True,
     display: bool = True,
+    export_to: str | os.PathLike[str] | None = None,
     **settings: Any,
 ) -> LiveView:
     """Show a live loss plot, training controls with progress, and results for ``trainer``.
 
     Press Train (or call ``trainer.start()``) and watch; ``settings`` preset the controls.
-    Returns the LiveView (its ``widget`` goes into your own layouts with ``display=False``).
+    With ``export_to`` (a folder), an Export panel below writes the trained model in the
+    chosen formats there and shows each report. Returns the LiveView (its ``widget`` goes into
+    your own layouts with ``display=False``).
 
     Example:
         >>> import dlstudio
@@ -84,12 +88,32 @@ def live(
                 results_box.children = tuple(found)
 
         controls.on_trainer(add_results)
-    widget = ipywidgets.VBox([controls, plot, results_box])
+    parts: list[ipywidgets.Widget] = [controls, plot, results_box]
+    if export_to is not None:
+        parts.append(_export_panel(controls, export_to))
+    widget = ipywidgets.VBox(parts)
     widget.add_class("dls-live")
     view = LiveView(plot, controls, views, widget)
     if display:
         view.show()
     return view
+
+
+def _export_panel(controls: TrainingControls, folder: str | os.PathLike[str]) -> ipywidgets.Widget:
+    from dlstudio.export import ExportError, resolve
+    from dlstudio.ui.export_panel import ExportPanel
+
+    def current() -> Any:
+        trainer = controls.trainer
+        if trainer is None or not trainer.step:
+            raise ExportError("Train the model first: there is nothing trained to export yet.")
+        if trainer.state == "running":
+            raise ExportError("The model is training: pause or stop it first.")
+        return resolve(trainer)
+
+    box = ipywidgets.Accordion([ExportPanel(current, folder)], titles=("Export",))
+    box.add_class("dls-live-export")
+    return box
 
 
 def _execution_count() -> int | None:
