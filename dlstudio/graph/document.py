@@ -22,6 +22,8 @@ SCHEMA_VERSION = 1
 MAX_NODES = 20_000
 MAX_ID_LENGTH = 200
 MAX_BLOCKS = 100
+# Edges past this many are not read (a document of MAX_NODES layers needs far fewer).
+MAX_EDGES = MAX_NODES * 8
 BLOCK_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{0,39}$")
 _NODE_KEYS = {"id", "op", "params", "label", "position", "frozen"}
 _EDGE_KEYS = {"source", "target", "target_port", "source_port"}
@@ -278,23 +280,28 @@ class DocumentReader:
             self.problem("'edges' must be a list of edge objects.")
             return []
         edges = []
-        for index, item in enumerate(raw[: MAX_NODES * 8]):
-            where = f"Edge #{index + 1}"
-            if not isinstance(item, dict):
-                self.problem(f"{where} must be an object with 'source' and 'target'.")
-                continue
-            source, target = item.get("source"), item.get("target")
-            port = item.get("target_port", 0)
-            if not isinstance(source, str) or not isinstance(target, str):
-                self.problem(f"{where} needs 'source' and 'target' node ids.")
-                continue
-            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 64:
-                self.problem(f"{where} has an invalid target_port; use 0, 1, ...", target)
-                continue
-            if set(item) - _EDGE_KEYS:
-                self.problem(f"{where} has unknown keys.", target)
-            edges.append(Edge(source, target, port))
+        for index, item in enumerate(raw[:MAX_EDGES]):
+            edge = self._edge(item, index)
+            if edge is not None:
+                edges.append(edge)
         return edges
+
+    def _edge(self, item: Any, index: int) -> Edge | None:
+        where = f"Edge #{index + 1}"
+        if not isinstance(item, dict):
+            self.problem(f"{where} must be an object with 'source' and 'target'.")
+            return None
+        source, target = item.get("source"), item.get("target")
+        port = item.get("target_port", 0)
+        if not isinstance(source, str) or not isinstance(target, str):
+            self.problem(f"{where} needs 'source' and 'target' node ids.")
+            return None
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 64:
+            self.problem(f"{where} has an invalid target_port; use 0, 1, ...", target)
+            return None
+        if set(item) - _EDGE_KEYS:
+            self.problem(f"{where} has unknown keys.", target)
+        return Edge(source, target, port)
 
     def blocks(self, raw: Any) -> dict[str, BlockDefinition]:
         """The document's ``blocks`` object: at most MAX_BLOCKS named sub-graphs."""
@@ -318,6 +325,161 @@ class DocumentReader:
             edges = self._edges(body.get("edges", []))
             blocks[name] = BlockDefinition(name, nodes, edges)
         return blocks
+
+
+_PATCH_KEYS = {"nodes", "edges", "metadata", "blocks"}
+_NODE_CHANGE_KEYS = {"count", "remove", "set", "add"}
+_EDGE_CHANGE_KEYS = {"count", "remove", "add"}
+
+
+class PatchReader(DocumentReader):
+    """Applies an untrusted edit, given as what changed, to a document read before.
+
+    The result is what ``parse_document`` makes of the whole new document: each changed or
+    added node and edge is read as it would be there (with its place in the new document in
+    messages), and the result is held to the same limits (unique ids, MAX_NODES, MAX_EDGES).
+    Unchanged nodes and edges are taken as they are.
+    """
+
+    def apply(
+        self,
+        nodes: list[Node],
+        edges: list[Edge],
+        metadata: dict[str, str],
+        blocks: dict[str, BlockDefinition],
+        raw: Any,
+    ) -> tuple[list[Node], list[Edge], dict[str, str], dict[str, BlockDefinition]]:
+        if not isinstance(raw, dict) or not {"nodes", "edges"} <= set(raw) <= _PATCH_KEYS:
+            self.problem(
+                "An edit must be an object with 'nodes' and 'edges' (and maybe 'metadata' "
+                "and 'blocks')."
+            )
+            return nodes, edges, metadata, blocks
+        new_nodes = self._patched_nodes(nodes, raw["nodes"])
+        new_edges = self._patched_edges(edges, raw["edges"])
+        if "metadata" in raw:
+            metadata = self._metadata(raw["metadata"])
+        if "blocks" in raw:
+            blocks = self.blocks(raw["blocks"])
+        return new_nodes, new_edges, metadata, blocks
+
+    def _patched_nodes(self, nodes: list[Node], raw: Any) -> list[Node]:
+        changes = self._changes(raw, "nodes", len(nodes), _NODE_CHANGE_KEYS, MAX_NODES)
+        if changes is None:
+            return nodes
+        removed, replaced, added = changes
+        if len(nodes) - len(removed) + len(added) > MAX_NODES:
+            total = len(nodes) - len(removed) + len(added)
+            self.problem(f"The graph has {total:,} nodes; the limit is {MAX_NODES:,}.")
+            return nodes
+        # Read in the new document's order, as parse_document reads the whole of it.
+        items: list[Node | Any] = [
+            replaced.get(index, node) for index, node in enumerate(nodes) if index not in removed
+        ]
+        items.extend(added)
+        out: list[Node] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            node = item if isinstance(item, Node) else self._node(item, index)
+            if node is None:
+                continue
+            if node.id in seen:
+                self.problem(
+                    f"Two nodes share the id {_quote(node.id)}.",
+                    node.id,
+                    "Give each node its own id.",
+                )
+                continue
+            seen.add(node.id)
+            out.append(node)
+        return out
+
+    def _patched_edges(self, edges: list[Edge], raw: Any) -> list[Edge]:
+        changes = self._changes(raw, "edges", len(edges), _EDGE_CHANGE_KEYS, MAX_EDGES)
+        if changes is None:
+            return edges
+        removed, _, added = changes
+        items: list[Edge | Any] = [edge for index, edge in enumerate(edges) if index not in removed]
+        items.extend(added)
+        out: list[Edge] = []
+        for index, item in enumerate(items[:MAX_EDGES]):
+            edge = item if isinstance(item, Edge) else self._edge(item, index)
+            if edge is not None:
+                out.append(edge)
+        return out
+
+    def _changes(
+        self, raw: Any, what: str, count: int, keys: set[str], limit: int
+    ) -> tuple[set[int], dict[int, Any], list[Any]] | None:
+        """``remove`` (indices), ``set`` ([index, item] pairs) and ``add`` (items), checked."""
+        if not isinstance(raw, dict) or set(raw) != keys:
+            self.problem(f"The edit's {what!r} must be an object with {sorted(keys)}.")
+            return None
+        if not _index(raw["count"], count + 1) or raw["count"] != count:
+            self.problem(
+                f"This edit was made on a document with other {what} than the one held now."
+            )
+            return None
+        remove, added = raw["remove"], raw["add"]
+        pairs = raw.get("set", [])
+        ok = isinstance(remove, list) and isinstance(pairs, list) and isinstance(added, list)
+        ok = ok and len(remove) <= count and len(pairs) <= count and len(added) <= limit
+        ok = ok and _increasing(remove, count)
+        ok = ok and all(isinstance(pair, list) and len(pair) == 2 for pair in pairs)
+        ok = ok and _increasing([pair[0] for pair in pairs], count)
+        removed = set(remove) if ok else set()
+        replaced = {pair[0]: pair[1] for pair in pairs} if ok else {}
+        if not ok or removed & replaced.keys():
+            self.problem(
+                f"The edit's {what!r} changes must name each of the {count:,} {what} held "
+                "at most once, by its place in the document."
+            )
+            return None
+        return removed, replaced, added
+
+
+def _index(value: Any, end: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < end
+
+
+def _increasing(indices: list[Any], end: int) -> bool:
+    """Whether ``indices`` are places in a list of ``end`` items, each named once, in order."""
+    previous = -1
+    for index in indices:
+        if not _index(index, end) or index <= previous:
+            return False
+        previous = index
+    return True
+
+
+def apply_patch(
+    nodes: list[Node],
+    edges: list[Edge],
+    metadata: dict[str, str],
+    blocks: dict[str, BlockDefinition],
+    patch: Any,
+) -> tuple[list[Node], list[Edge], dict[str, str], dict[str, BlockDefinition]]:
+    """The document read before (``nodes``... ``blocks``) with an untrusted edit applied.
+
+    ``patch`` says what changed: ``{"nodes": {"count", "remove", "set", "add"}, "edges":
+    {"count", "remove", "add"}}`` and, when they changed, ``"metadata"`` and ``"blocks"`` as in
+    a document. ``count``: how many the edit was made on; ``remove``: their places, in order;
+    ``set``: ``[place, node]`` pairs, in order; ``add``: new ones, appended. The result equals
+    ``parse_document`` of the whole new document; raises GraphError the same way. The lists
+    given are not changed; the nodes and edges taken over are the same objects.
+
+    Example:
+        >>> nodes = [Node("x", "Input"), Node("fc", "Linear")]
+        >>> patch = {"nodes": {"count": 2, "remove": [0], "set": [[1, {"id": "fc", "op": "ReLU"}]],
+        ...                    "add": []}, "edges": {"count": 0, "remove": [], "add": []}}
+        >>> [node.op for node in apply_patch(nodes, [], {}, {}, patch)[0]]
+        ['ReLU']
+    """
+    reader = PatchReader()
+    result = reader.apply(nodes, edges, metadata, blocks, patch)
+    if reader.problems:
+        raise GraphError(reader.problems)
+    return result
 
 
 def parse_document(

@@ -22,6 +22,7 @@ from dlstudio.graph.document import (
     BlockDefinition,
     Edge,
     Node,
+    apply_patch,
     free_id,
     parse_document,
     parse_json,
@@ -81,6 +82,33 @@ class Graph:
                 [Problem(None, f"This graph document is malformed: {error}")]
             ) from None
         return cls(nodes, edges, max_params, metadata, blocks)
+
+    def patched(self, patch: Any) -> Graph:
+        """A new graph: this one with an edit applied, given as what changed.
+
+        ``patch`` comes from the page (see ``document.apply_patch``): it is checked as strictly
+        as ``from_dict`` checks a whole document, and the result equals ``from_dict`` of the
+        whole edited document. This graph is left as it is. GraphError lists what is wrong.
+
+        Example:
+            >>> g = Graph(); g.add("Input", id="x", shape=[4])
+            'x'
+            >>> h = g.patched({"nodes": {"count": 1, "remove": [], "set": [],
+            ...     "add": [{"id": "fc", "op": "Linear", "params": {"out_features": 2}}]},
+            ...     "edges": {"count": 0, "remove": [], "add": [{"source": "x", "target": "fc"}]}})
+            >>> [n.id for n in g.nodes], [n.id for n in h.nodes], h.analyze().shapes["fc"]
+            (['x'], ['x', 'fc'], (None, 2))
+        """
+        base = self.copy()
+        try:
+            nodes, edges, metadata, blocks = apply_patch(
+                base.nodes, base.edges, base.metadata, base.blocks, patch
+            )
+        except GraphError:
+            raise
+        except (TypeError, ValueError, AttributeError, RecursionError) as error:
+            raise GraphError([Problem(None, f"This edit is malformed: {error}")]) from None
+        return Graph(nodes, edges, self.max_params, metadata, blocks)
 
     @classmethod
     def from_module(

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import anywidget
 import traitlets
 from ipywidgets import widget_serialization
+from ipywidgets.widgets.widget import _remove_buffers
 from torch import nn
 
 from dlstudio.graph import Graph, GraphError, editing, examples, layers
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[Graph], Any]
 
 NO_CODE = "# The generated PyTorch code appears here once the graph has no problems.\n"
+
+# The requests that carry an edit (the whole document, or what changed): answered by
+# ``graph_revision``, not by a reply.
+EDITS = ("edit", "patch")
 
 STALE_REQUEST = (
     "The model was replaced from Python (a template, new data or an assignment) before this "
@@ -78,6 +83,8 @@ class GraphTrait(traitlets.Instance):
         value = super().get(obj, cls)
         # Serialising lends the graph to ``to_dict``, which copies what it reads anyway.
         lent = getattr(obj, "_lending", False)
+        if getattr(obj, "_lend_once", False):
+            obj._lend_once, lent = False, True
         return value.copy() if isinstance(value, Graph) and not lent else value
 
     def set(self, obj: Any, value: Any) -> None:
@@ -95,6 +102,11 @@ class GraphTrait(traitlets.Instance):
         # A graph the widget itself just made is no one else's: storing it needs no copy.
         fresh = graph is getattr(obj, "_adopting", None)
         return graph if fresh else graph.copy()
+
+
+# Traits this widget fills with plain JSON only (no bytes, no widgets): nothing in them to
+# take out as a binary buffer.
+_PLAIN_JSON = ("graph", "graph_revision", "shapes", "problems", "code", "block_params")
 
 
 def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
@@ -154,6 +166,7 @@ class ModelBuilder(anywidget.AnyWidget):
         # next edits, sent before the answers arrived, build on those and are taken.
         self._run: tuple[str, int] | None = None
         self._lending = False
+        self._lend_once = False
         # While an edit is answered, the code and the callbacks wait until the document, its
         # revision and its shapes have left (``_code_after``).
         self._code_waits = False
@@ -320,12 +333,39 @@ class ModelBuilder(anywidget.AnyWidget):
                 self._notify()
 
     def send_state(self, key: str | Iterable[str] | None = None) -> None:
+        # ipywidgets' send_state, but the traits Python fills with plain JSON are not searched
+        # for binary buffers (at 1,000 nodes the search cost more than reading the edit).
         # Serialising reads the graph trait: a copy of it would only be thrown away.
         self._lending = True
         try:
-            super().send_state(key)
+            state = self.get_state(key=key)
         finally:
             self._lending = False
+        if not state:
+            return
+        if self._property_lock:  # as ipywidgets: keep the lock up to date with what is sent
+            for name, value in state.items():
+                if name in self._property_lock:
+                    self._property_lock[name] = value
+        plain = {name: state.pop(name) for name in _PLAIN_JSON if name in state}
+        state, buffer_paths, buffers = _remove_buffers(state)
+        state.update(plain)
+        self._send({"method": "update", "state": state, "buffer_paths": buffer_paths}, buffers)
+
+    def notify_change(self, change: Any) -> None:
+        # ipywidgets reads the trait once to decide whether to send it: lend it the stored
+        # graph for that read, instead of a copy that would only be thrown away.
+        comm = self.comm
+        self._lend_once = (
+            change["name"] == "graph"
+            and comm is not None
+            and getattr(comm, "kernel", True) is not None
+            and "graph" in self.keys
+        )
+        try:
+            super().notify_change(change)
+        finally:
+            self._lend_once = False
 
     # -- the page's edits (docs/architecture.md, "Graph sync") -------------------------------
 
@@ -338,6 +378,16 @@ class ModelBuilder(anywidget.AnyWidget):
         return self._run is not None and self._run[0] == view and self._run[1] <= base < number
 
     def _request_edit(self, request: protocol.EditRequest) -> None:
+        self._take_edit(request, lambda: Graph.from_dict(request["graph"]))
+
+    def _request_patch(self, request: protocol.PatchRequest) -> None:
+        # What changed since the document this view last sent or drew, which Python holds
+        # while the edit is made on the current graph: applied to it, read as strictly.
+        self._take_edit(request, lambda: self._current.patched(request["patch"]))
+
+    def _take_edit(
+        self, request: protocol.EditRequest | protocol.PatchRequest, read: Callable[[], Graph]
+    ) -> None:
         view, edit, base = request["view"], request["id"], request["base"]
         if not self._made_on_current(view, base):
             # Made on a document Python has replaced since: the replacement, already on its way
@@ -350,7 +400,7 @@ class ModelBuilder(anywidget.AnyWidget):
             }
             return
         try:
-            graph = Graph.from_dict(request["graph"])
+            graph = read()
         except GraphError as error:
             # Refused: the last good document goes back as a new revision, so the page draws
             # it and every edit it sent on top of the refused one is refused too.
@@ -384,11 +434,11 @@ class ModelBuilder(anywidget.AnyWidget):
             if isinstance(content, dict) and isinstance(content.get("id"), int):
                 self.send(protocol.make_reply(content, error=str(error)))
             return
-        if request["type"] == "edit":
+        if request["type"] in EDITS:
             # One message takes the document, its revision and its shapes and problems to the
             # page; the code follows in a second one.
             with self._code_after(), self.hold_sync():
-                self._request_edit(request)  # answered by graph_revision
+                getattr(self, f"_request_{request['type']}")(request)  # answered by graph_revision
             return
         base = request.get("base")
         if (

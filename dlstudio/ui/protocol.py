@@ -44,6 +44,7 @@ HEALTH_STATES = ("ok", "warn", "bad")
 
 REQUEST_TYPES = (
     "edit",
+    "patch",
     "apply_template",
     "load_json",
     "save_json",
@@ -97,6 +98,15 @@ class EditRequest(OnDocument):
     graph: dict[str, Any]
 
 
+class PatchRequest(OnDocument):
+    """An edit sent as what changed since the document the page last sent or drew (``base``):
+    ``Graph.patched`` applies it to the graph held now (see ``document.apply_patch``); it is
+    taken, refused and answered exactly as an ``EditRequest``."""
+
+    type: Literal["patch"]
+    patch: dict[str, Any]
+
+
 class ApplyTemplateRequest(Addressed):
     type: Literal["apply_template"]
     name: str
@@ -133,6 +143,7 @@ class UngroupBlockRequest(OnDocument):
 
 Request = (
     EditRequest
+    | PatchRequest
     | ApplyTemplateRequest
     | LoadJsonRequest
     | SaveJsonRequest
@@ -143,6 +154,7 @@ Request = (
 
 REQUEST_CLASSES: dict[str, type] = {
     "edit": EditRequest,
+    "patch": PatchRequest,
     "apply_template": ApplyTemplateRequest,
     "load_json": LoadJsonRequest,
     "save_json": SaveJsonRequest,
@@ -151,7 +163,7 @@ REQUEST_CLASSES: dict[str, type] = {
     "ungroup_block": UngroupBlockRequest,
 }
 # Requests made on the page's document: they carry its ``base`` revision.
-GRAPH_REQUESTS = ("edit", "save_json", "apply_fix", "group_block", "ungroup_block")
+GRAPH_REQUESTS = ("edit", "patch", "save_json", "apply_fix", "group_block", "ungroup_block")
 
 
 class Reply(TypedDict):
@@ -179,6 +191,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "ids": list,
     "node_id": str,
     "graph": dict,
+    "patch": dict,
 }
 # A view id is a short random word; anything longer is not from our page.
 MAX_VIEW_LENGTH = 64

@@ -167,6 +167,28 @@ export interface EditRequest extends OnDocument {
   graph: GraphDoc;
 }
 
+/**
+ * An edit sent as what changed since the document this view last sent or drew (which Python
+ * holds while the edit is made on the current revision): taken, refused and answered exactly
+ * as an `edit`. Python applies it with `Graph.patched`, checked as strictly as a document.
+ */
+export interface PatchRequest extends OnDocument {
+  type: "patch";
+  patch: GraphPatch;
+}
+
+/**
+ * What changed between two documents: nodes and edges named by their place in the old one
+ * (`count` of them), `remove`d and `set` in order, new ones `add`ed at the end; `metadata` and
+ * `blocks` as in a document, present only when they changed (`{}` when they went).
+ */
+export interface GraphPatch {
+  nodes: { count: number; remove: number[]; set: [number, GraphNode][]; add: GraphNode[] };
+  edges: { count: number; remove: number[]; add: GraphEdge[] };
+  metadata?: Record<string, string>;
+  blocks?: Record<string, BlockDoc>;
+}
+
 export interface ApplyTemplateRequest extends Addressed {
   type: "apply_template";
   name: string;
@@ -201,6 +223,7 @@ export interface UngroupBlockRequest extends OnDocument {
 
 export type Request =
   | EditRequest
+  | PatchRequest
   | ApplyTemplateRequest
   | LoadJsonRequest
   | SaveJsonRequest
@@ -210,6 +233,7 @@ export type Request =
 
 export const REQUEST_TYPES = [
   "edit",
+  "patch",
   "apply_template",
   "load_json",
   "save_json",
@@ -219,7 +243,14 @@ export const REQUEST_TYPES = [
 ] as const;
 
 /** Requests made on the page's document: they carry its `base` revision. */
-export const GRAPH_REQUESTS = ["edit", "save_json", "apply_fix", "group_block", "ungroup_block"] as const;
+export const GRAPH_REQUESTS = [
+  "edit",
+  "patch",
+  "save_json",
+  "apply_fix",
+  "group_block",
+  "ungroup_block",
+] as const;
 
 /** Python's answer to one request; `error` is a learner-readable sentence when `ok` is false. */
 export interface Reply {

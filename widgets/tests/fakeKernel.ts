@@ -3,7 +3,8 @@
  * and a kernel that takes or refuses edits by the rule of dlstudio/ui/builder.py.
  */
 import type { AnyModel } from "@anywidget/types";
-import type { BuilderTraits, EditRequest, GraphDoc, GraphRevision, LayerSpec } from "../src/protocol";
+import { applyPatch } from "../src/core/sync";
+import type { BuilderTraits, EditRequest, GraphDoc, GraphRevision, LayerSpec, PatchRequest } from "../src/protocol";
 import layers from "./fixtures/catalog.json";
 
 type Handler = (...args: unknown[]) => void;
@@ -99,8 +100,8 @@ export class FakeKernel {
   /** Hands Python the oldest `count` messages `model` sent (all by default). */
   deliver(model: FakeModel, count = model.sent.length): void {
     for (const message of model.sent.splice(0, count)) {
-      const edit = message as EditRequest;
-      if (edit.type === "edit") this.take(edit);
+      const edit = message as EditRequest | PatchRequest;
+      if (edit.type === "edit" || edit.type === "patch") this.take(edit);
     }
   }
 
@@ -118,7 +119,7 @@ export class FakeKernel {
     }
   }
 
-  private take(edit: EditRequest): void {
+  private take(edit: EditRequest | PatchRequest): void {
     const current = edit.base === this.number ||
       (this.run !== null && this.run[0] === edit.view && this.run[1] <= edit.base && edit.base < this.number);
     if (!current) {
@@ -126,12 +127,14 @@ export class FakeKernel {
       this.revise({ number: this.number, view: edit.view, edit: edit.id, refused: true });
       return;
     }
-    if (this.refuses(edit.graph)) {
+    // A patch applies to the document held now, as Graph.patched does.
+    const doc = edit.type === "edit" ? edit.graph : applyPatch(this.doc, edit.patch);
+    if (this.refuses(doc)) {
       this.write(this.doc, edit.view, edit.id, true);
       return;
     }
     if (this.run === null || this.run[0] !== edit.view) this.run = [edit.view, edit.base];
-    this.write(edit.graph, edit.view, edit.id, false);
+    this.write(doc, edit.view, edit.id, false);
   }
 
   private write(doc: GraphDoc, view: string, edit: number, refused: boolean): void {
@@ -150,4 +153,17 @@ export class FakeKernel {
   private push(state: Record<string, unknown>): void {
     for (const queue of this.queues.values()) queue.push(state);
   }
+}
+
+/** The edits `model` sent and Python has not been handed yet, whole documents and patches alike. */
+export function edits(model: FakeModel): (EditRequest | PatchRequest)[] {
+  return model.sent.filter((m): m is EditRequest | PatchRequest => {
+    const type = (m as { type?: string }).type;
+    return type === "edit" || type === "patch";
+  });
+}
+
+/** The document `edit` makes of `held`, the document Python holds when it arrives. */
+export function editedDoc(held: GraphDoc, edit: EditRequest | PatchRequest): GraphDoc {
+  return edit.type === "edit" ? edit.graph : applyPatch(held, edit.patch);
 }

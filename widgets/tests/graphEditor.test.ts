@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GraphEditor } from "../src/editor/graphEditor";
 import { orderCategories } from "../src/editor/Palette";
-import type { EditRequest, GraphDoc } from "../src/protocol";
-import { FakeKernel, FakeModel } from "./fakeKernel";
+import type { GraphDoc, PatchRequest } from "../src/protocol";
+import { editedDoc, edits, FakeKernel, type FakeModel } from "./fakeKernel";
 
 function start(): GraphDoc {
   return { version: 1, nodes: [{ id: "input", op: "Input", params: {}, position: { x: 40, y: 40 } }], edges: [] };
@@ -20,9 +20,6 @@ function open(kernel: FakeKernel, view?: string): { editor: GraphEditor; model: 
   return { editor, model };
 }
 
-function edits(model: FakeModel): EditRequest[] {
-  return model.sent.filter((m): m is EditRequest => (m as EditRequest).type === "edit");
-}
 
 describe("GraphEditor: one writer per direction", () => {
   it("sends edits as requests and never writes the graph trait", () => {
@@ -46,7 +43,8 @@ describe("GraphEditor: one writer per direction", () => {
     kernel.deliver(model);
     kernel.receive(model); // the answer frees the way: one edit with both nodes leaves
     expect(edits(model)).toHaveLength(1);
-    expect(ids(edits(model)[0].graph)).toEqual(["conv2d1", "input", "linear1", "relu1"]);
+    expect(edits(model)[0].type).toBe("patch"); // only what changed since the edit taken
+    expect(ids(editedDoc(kernel.doc, edits(model)[0]))).toEqual(["conv2d1", "input", "linear1", "relu1"]);
     kernel.settle([model]);
     expect(ids(kernel.doc)).toEqual(["conv2d1", "input", "linear1", "relu1"]);
   });
@@ -131,8 +129,8 @@ describe("GraphEditor: requests, selection, clipboard", () => {
     kernel.receive(model);
     editor.setParam("linear1", "out_features", 3);
     const answered = editor.request({ type: "apply_fix", fix: { node_id: "linear1", params: {} } });
-    const [edit, request] = model.sent.slice(-2) as [EditRequest, Record<string, unknown>];
-    expect(edit.type).toBe("edit");
+    const [edit, request] = model.sent.slice(-2) as [PatchRequest, Record<string, unknown>];
+    expect(edit.type).toBe("patch");
     expect(request).toMatchObject({ type: "apply_fix", view: "a", id: 1, base: edit.base });
     // Another view's request 1 is answered first: not ours.
     const reply = { type: "reply", id: 1, request: "apply_fix", ok: false, error: "no", result: null };

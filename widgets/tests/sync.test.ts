@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GraphSync, MAX_IN_FLIGHT, newViewId } from "../src/core/sync";
-import type { GraphDoc, GraphRevision } from "../src/protocol";
+import { applyPatch, GraphSync, MAX_IN_FLIGHT, newViewId } from "../src/core/sync";
+import type { EditRequest, GraphDoc, GraphRevision, PatchRequest } from "../src/protocol";
 
 /** A graph of `n` Linear layers after one Input (what matters here is only that docs differ). */
 function doc(n: number, x = 0): GraphDoc {
@@ -25,7 +25,16 @@ describe("GraphSync: what a view sends", () => {
   it("numbers each new document and names the revision it builds on", () => {
     const sync = new GraphSync("a", doc(0), rev(4));
     expect(sync.edit(doc(0))).toBeNull(); // nothing new
-    expect(sync.edit(doc(1))).toEqual({ type: "edit", view: "a", id: 1, base: 4, graph: doc(1) });
+    expect(sync.edit(doc(1))).toEqual({
+      type: "patch",
+      view: "a",
+      id: 1,
+      base: 4,
+      patch: {
+        nodes: { count: 1, remove: [], set: [], add: [doc(1).nodes[1]] },
+        edges: { count: 0, remove: [], add: [] },
+      },
+    });
     expect(sync.edit(doc(1))).toBeNull();
     expect(sync.edit(doc(2))).toMatchObject({ id: 2, base: 4 });
     expect(sync.revision).toBe(4);
@@ -101,5 +110,87 @@ describe("GraphSync: what a view draws", () => {
     expect(sync.arrived(doc(3), rev(4))).toBe("keep");
     expect(sync.arrived(doc(3), rev(5, "b", 9, true))).toBe("keep");
     expect(sync.arrived(doc(3), null)).toBe("keep");
+  });
+});
+
+/** The document an edit makes of `held`, what Python holds when it arrives. */
+function applied(held: GraphDoc, edit: EditRequest | PatchRequest | null): GraphDoc {
+  if (!edit) throw new Error("nothing was sent");
+  return edit.type === "edit" ? edit.graph : applyPatch(held, edit.patch);
+}
+
+function chain(n: number): GraphDoc {
+  const d = doc(n);
+  d.edges = d.nodes.slice(1).map((node, i) => ({ source: d.nodes[i].id, target: node.id, target_port: 0 }));
+  return d;
+}
+
+describe("GraphSync: edits say what changed", () => {
+  it("sends only the changed node, and Python's result is the canvas", () => {
+    const before = chain(1000);
+    const sync = new GraphSync("a", before, rev(1));
+    const after = structuredClone(before);
+    after.nodes[500].params = { out_features: 8 };
+    const edit = sync.edit(after) as PatchRequest;
+    expect(edit.patch.nodes).toEqual({ count: 1001, remove: [], set: [[500, after.nodes[500]]], add: [] });
+    expect(edit.patch.edges).toEqual({ count: 1000, remove: [], add: [] });
+    expect(JSON.stringify(edit).length).toBeLessThan(400);
+    expect(applied(before, edit)).toEqual(after);
+  });
+
+  it("gives Python the canvas exactly, whatever the edit", () => {
+    const cases: ((d: GraphDoc) => void)[] = [
+      (d) => d.nodes.splice(3, 1), // a node goes, with its edges
+      (d) => d.edges.splice(2, 2),
+      (d) => d.nodes.push({ id: "new", op: "ReLU", params: {} }),
+      (d) => d.edges.push({ source: "input", target: "linear4", target_port: 1 }),
+      (d) => d.nodes.reverse(), // order changes: the rest is sent again
+      (d) => d.edges.unshift({ source: "linear1", target: "linear3", target_port: 0 }),
+      (d) => (d.metadata = { title: "net" }),
+      (d) => (d.blocks = { Res: { nodes: [], edges: [] } }),
+      (d) => {
+        d.nodes[1] = { id: "other", op: "Linear", params: {} };
+        d.nodes[2].label = "fc";
+      },
+    ];
+    for (const change of cases) {
+      const before = chain(5);
+      before.metadata = { title: "old" };
+      const sync = new GraphSync("a", before, rev(1));
+      const after = structuredClone(before);
+      change(after);
+      const edit = sync.edit(after);
+      expect(edit?.type).toBe("patch");
+      expect(applied(before, edit)).toEqual(after);
+    }
+  });
+
+  it("builds each patch on the last edit sent, before its answer", () => {
+    const sync = new GraphSync("a", chain(3), rev(1));
+    let held = chain(3);
+    for (const n of [4, 5, 2]) {
+      const edit = sync.edit(chain(n));
+      held = applied(held, edit);
+      expect(held).toEqual(chain(n));
+    }
+  });
+
+  it("sends the whole document when Python holds the one drawn in another form", () => {
+    const python = doc(2);
+    python.nodes[1].position = { x: 0.4, y: 100 }; // the canvas rounds it
+    const sync = new GraphSync("a", doc(2), rev(1), python);
+    expect(sync.edit(doc(3))).toMatchObject({ type: "edit", graph: doc(3) });
+    expect(sync.edit(doc(4))?.type).toBe("patch"); // Python holds what was sent
+    // A document from Python drawn in the page's form: the next edit is whole again.
+    expect(sync.arrived(python, rev(5))).toBe("draw");
+    sync.drawn(doc(2));
+    expect(sync.edit(doc(3))?.type).toBe("edit");
+  });
+
+  it("sends patches again once Python's document is drawn as it is", () => {
+    const sync = new GraphSync("a", doc(0), rev(1));
+    expect(sync.arrived(doc(3), rev(2))).toBe("draw");
+    sync.drawn(doc(3));
+    expect(sync.edit(doc(4))?.type).toBe("patch");
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The editor of one view: React Flow's nodes and edges in a store, kept in step with Python.
  *
- * Local edits draw at once and leave as `edit` requests (when the pointer rests, or at once for
- * structural edits); Python writes every document to the `graph` trait and says in
+ * Local edits draw at once and leave as edit requests (when the pointer rests, or at once for
+ * structural edits), saying only what changed when they can (core/sync.ts); Python writes every document to the `graph` trait and says in
  * `graph_revision` which edit it answers, and core/sync.ts decides which documents go on the
  * canvas. Python's analysis (shapes, problems, block sizes) is drawn onto the nodes as it
  * arrives: the page never computes a shape or a problem.
@@ -46,6 +46,7 @@ import {
   GRAPH_REQUESTS,
   type GraphDoc,
   type LayerSpec,
+  type PatchRequest,
   type Problem,
   type Reply,
   type Request,
@@ -68,7 +69,7 @@ export interface CanvasState {
 }
 
 /** A request as the toolbar or a node asks it: the editor addresses it and names its base. */
-export type Ask<R = Exclude<Request, EditRequest>> = R extends Request ? Omit<R, "view" | "id" | "base"> : never;
+export type Ask<R = Exclude<Request, EditRequest | PatchRequest>> = R extends Request ? Omit<R, "view" | "id" | "base"> : never;
 
 type Model = AnyModel<BuilderTraits>;
 type Point = { x: number; y: number };
@@ -125,7 +126,7 @@ export class GraphEditor {
       canPaste: this.clipboard.piece !== null,
     });
     // A document laid out here differs from Python's: it leaves once the view is attached.
-    this.sync = new GraphSync(view, laidOut ? doc : this.snapshot(), model.get("graph_revision"));
+    this.sync = new GraphSync(view, laidOut ? doc : this.snapshot(), model.get("graph_revision"), doc);
   }
 
   /** Starts listening to Python; returns the function that stops. */
