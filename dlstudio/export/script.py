@@ -1,9 +1,11 @@
 """A complete, runnable training script for what the Studio shows.
 
-The script holds the generated model code (``graph.to_code()``), the data loading call, and a
-plain PyTorch training loop with the Studio's settings and seed. The loop visits the samples
-in the same order as dlstudio's Trainer (the permutation of epoch ``e`` comes from
+The script holds the generated model code (``graph.to_code()``), the data loading written out
+(``data_source``: it needs torch and the data's own libraries, not dlstudio), and a plain
+PyTorch training loop with the Studio's settings and seed. The loop visits the samples in the
+same order as dlstudio's Trainer (the permutation of epoch ``e`` comes from
 ``seed * 1_000_003 + e``), so ``python script.py`` reaches the accuracy the Studio reached.
+``ScriptParts`` are the pieces, which the distributed script (``ddp``) shares.
 
 Example:
     >>> from dlstudio.graph import examples
@@ -11,18 +13,20 @@ Example:
     >>> graph = fit_to_data(examples.load("mlp"), (1, 8, 8), 10)
     >>> settings = TrainingSettings(epochs=2)
     >>> source = training_script(graph, DataSpec("builtin", "digits"), settings)
-    >>> compile(source, "train.py", "exec") is not None
-    True
+    >>> compile(source, "train.py", "exec") is not None, "import dlstudio" in source
+    (True, False)
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
-from textwrap import dedent, indent
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from textwrap import dedent, indent, wrap
 from typing import Any
 
+from dlstudio.export.data_source import DataSource, data_source
 from dlstudio.session.data import DataSpec
 from dlstudio.train.losses import canonical_loss_name, loss_function
 from dlstudio.train.optim import optimizer_recipe
@@ -46,7 +50,7 @@ SCHEDULER_CALLS = {
     ),
 }
 
-_BATCHES = '''
+BATCHES = '''
 def count_batches(n, batch_size, shuffle):
     steps = -(-n // batch_size)
     if shuffle and steps > 1 and n % batch_size == 1:
@@ -54,18 +58,20 @@ def count_batches(n, batch_size, shuffle):
     return steps
 
 
-def batches(dataset, batch_size, epoch=None):
-    """(x, y) batches; shuffled by (SEED, epoch) when epoch is given, as dlstudio's Trainer does."""
-    n = len(dataset)
-    if epoch is None:
-        order = torch.arange(n)
-    else:
-        generator = torch.Generator().manual_seed(SEED * 1_000_003 + epoch)
-        order = torch.randperm(n, generator=generator)
-    for i in range(count_batches(n, batch_size, shuffle=epoch is not None)):
-        items = [dataset[j] for j in order[i * batch_size : (i + 1) * batch_size].tolist()]
-        x = torch.stack([item[0] for item in items])
-        y = torch.stack([torch.as_tensor(item[1]) for item in items])
+def epoch_order(n, epoch):
+    """The sample order of ``epoch``: a permutation fixed by (SEED, epoch), as in the Studio."""
+    generator = torch.Generator().manual_seed(SEED * 1_000_003 + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+def batches(dataset, order, batch_size, shuffle=False, epoch=0):
+    """(x, y) batches of ``dataset`` in ``order`` on DEVICE, as dlstudio's Trainer reads them."""
+    steps = count_batches(len(order), batch_size, shuffle)
+    chunks = [order[i * batch_size : (i + 1) * batch_size].tolist() for i in range(steps)]
+    # Worker processes (if any) seed their random augmentations from this generator.
+    generator = torch.Generator().manual_seed(SEED * 1_000_003 + epoch)
+    loader = DataLoader(dataset, batch_sampler=chunks, num_workers=NUM_WORKERS, generator=generator)
+    for x, y in loader:
         yield x.to(DEVICE), y.to(DEVICE)
 '''
 
@@ -121,6 +127,151 @@ def _output_features(graph: Any) -> int:
     return features
 
 
+def _input_shape(graph: Any) -> tuple[int, ...]:
+    shapes = graph.infer_shapes()
+    inputs = [node.id for node in graph.nodes if node.op == "Input"]
+    return tuple(int(size) for size in shapes[inputs[0]][1:]) if inputs else ()
+
+
+def import_block(lines: Iterable[str]) -> list[str]:
+    """Import lines merged and sorted as ruff's isort does: the standard library, then the
+    rest, each group's plain imports before its ``from`` imports.
+
+    Example:
+        >>> import_block(["import torch", "from pathlib import Path", "from torch import nn"])
+        ['from pathlib import Path', '', 'import torch', 'from torch import nn']
+    """
+    plain: set[str] = set()
+    names: dict[str, set[str]] = {}
+    for line in lines:
+        if line.startswith("from "):
+            module, imported = line[5:].split(" import ")
+            names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
+        else:
+            plain.add(line)
+    entries = [(False, line[7:].split(" ")[0], line) for line in plain]
+    entries += [
+        (True, module, f"from {module} import {', '.join(sorted(found, key=_name_order))}")
+        for module, found in names.items()
+    ]
+    groups: list[list[str]] = [[], []]
+    for is_from, module, line in sorted(entries, key=lambda e: (e[0], e[1].lower())):
+        del is_from
+        groups[module.split(".")[0] not in sys.stdlib_module_names].append(line)
+    return [*groups[0], *([""] if groups[0] and groups[1] else []), *groups[1]]
+
+
+def _name_order(name: str) -> tuple[int, str]:
+    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name
+
+
+@dataclass(frozen=True)
+class ScriptParts:
+    """What every exported script holds: the model, its data, loss and evaluation."""
+
+    data: DataSpec
+    settings: TrainingSettings
+    task: str
+    class_name: str
+    imports: tuple[str, ...]
+    source: DataSource
+    model_code: str
+    loss_code: str
+    evaluate_code: str
+
+    @property
+    def metric(self) -> str:
+        return "val_accuracy" if self.task == "classification" else "val_mae"
+
+    def header(self, title: str, usage: Iterable[str], imports: Iterable[str]) -> str:
+        """The docstring, imports and constants; ``imports`` adds to the parts' own."""
+        settings = self.settings
+        workers = () if self.source.workers else ("NUM_WORKERS = 0  # the data is in memory",)
+        lines = [
+            *wrap(f'"""{title}', width=100),
+            "",
+            *usage,
+            '"""',
+            "",
+            *import_block([*self.imports, *imports]),
+            "",
+            *self.source.constants,
+            f"SEED = {settings.seed}",
+            f"EPOCHS = {settings.epochs}",
+            f"BATCH_SIZE = {settings.batch_size}",
+            f"LR = {float(settings.lr)!r}",
+            *workers,
+        ]
+        return "\n".join(lines)
+
+    def optimizer_setup(self, steps_per_epoch: str) -> tuple[list[str], list[str], list[str]]:
+        """Lines that make the optimizer and scheduler; those run after each step and epoch."""
+        settings = self.settings
+        schedule = SCHEDULER_CALLS.get(settings.scheduler)
+        setup = [f"optimizer = {optimizer_call(settings.optimizer)}"]
+        per_step: list[str] = []
+        per_epoch: list[str] = []
+        if schedule is not None:
+            call, when = schedule
+            if "TOTAL_STEPS" in call:
+                setup.insert(0, f"TOTAL_STEPS = EPOCHS * {steps_per_epoch}")
+            setup.append(f"scheduler = {call}")
+            if when == "step":
+                per_step.append("scheduler.step()")
+            elif when == "epoch":
+                per_epoch.append("scheduler.step()")
+            else:
+                per_epoch.append("scheduler.step(val_loss)")
+        return setup, per_step, per_epoch
+
+
+def script_parts(
+    graph: Any,
+    data: DataSpec | Mapping[str, Any],
+    settings: TrainingSettings | Mapping[str, Any],
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    task: str | None = None,
+    num_classes: int | None = None,
+    class_name: str = "Net",
+) -> ScriptParts:
+    """The pieces of a script (arguments as ``training_script``'s)."""
+    if not isinstance(data, DataSpec):
+        data = DataSpec.from_dict(data)
+    if not isinstance(settings, TrainingSettings):
+        settings = TrainingSettings.from_dict(settings)
+    if task is None:
+        bundle = data.load(data_dir or ".")
+        task, num_classes = bundle.task, bundle.num_classes
+    imports, model_code = _split_imports(graph.to_code(class_name=class_name))
+    out_features = _output_features(graph)
+    loss_name = canonical_loss_name(settings.loss, task, out_features, num_classes)
+    source = data_source(data, _input_shape(graph), data_dir, task)
+    return ScriptParts(
+        data=data,
+        settings=settings,
+        task=task,
+        class_name=class_name,
+        imports=(
+            *imports,
+            *source.imports,
+            "import torch",
+            "import torch.nn.functional as F",
+            "from torch.utils.data import DataLoader",
+        ),
+        source=source,
+        model_code=model_code,
+        loss_code=_loss_source(loss_name, task, out_features, num_classes),
+        evaluate_code=_evaluate_source(task),
+    )
+
+
+def join_blocks(blocks: Iterable[str]) -> str:
+    """Top-level blocks two blank lines apart, as a file."""
+    return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
+
+
 def training_script(
     graph: Any,
     data: DataSpec | Mapping[str, Any],
@@ -142,53 +293,43 @@ def training_script(
         >>> source = training_script(graph, DataSpec(), TrainingSettings())  # doctest: +SKIP
         >>> Path("train.py").write_text(source)  # doctest: +SKIP
     """
-    if not isinstance(data, DataSpec):
-        data = DataSpec.from_dict(data)
-    if not isinstance(settings, TrainingSettings):
-        settings = TrainingSettings.from_dict(settings)
-    if task is None:
-        bundle = data.load(data_dir or ".")
-        task, num_classes = bundle.task, bundle.num_classes
-    imports, model_code = _split_imports(graph.to_code(class_name=class_name))
-    out_features = _output_features(graph)
-    loss_name = canonical_loss_name(settings.loss, task, out_features, num_classes)
-    metric = "accuracy" if task == "classification" else "mae"
-    stdlib = ["from pathlib import Path"] if data.source != "builtin" else []
-    third_party = sorted({*imports, "import torch", "import torch.nn.functional as F"})
-    header = [
-        f'"""Train {class_name} on {data.describe()} -- exported from the dlstudio Studio.',
-        "",
-        f"Run it with `python <this file>`: it prints the loss and validation {metric} of each",
-        "epoch. Same data split, settings and seed as the Studio run, so the same result.",
-        '"""',
-        "",
-        *(stdlib + [""] if stdlib else []),
-        *sorted(third_party, key=lambda line: (line.startswith("from"), line)),
-        "",
-        "from dlstudio import datasets  # the same split and standardisation as in the Studio",
-        "",
-    ]
-    if data.source != "builtin":
-        folder = Path(data_dir).resolve().as_posix() if data_dir else None
-        where = f"Path({folder!r})" if folder else "Path(__file__).resolve().parent"
-        header.append(f"DATA_DIR = {where}  # where the data file or folder lives")
-    header += [
-        f"SEED = {settings.seed}",
-        f"EPOCHS = {settings.epochs}",
-        f"BATCH_SIZE = {settings.batch_size}",
-        f"LR = {float(settings.lr)!r}",
-        'DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")',
-    ]
-    blocks = [
-        "\n".join(header),
-        model_code,
-        _BATCHES.strip("\n"),
-        _loss_source(loss_name, task, out_features, num_classes),
-        _evaluate_source(task),
-        _main_source(data, settings, class_name, task),
-        'if __name__ == "__main__":\n    main()',
-    ]
-    return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
+    parts = script_parts(
+        graph,
+        data,
+        settings,
+        data_dir=data_dir,
+        task=task,
+        num_classes=num_classes,
+        class_name=class_name,
+    )
+    header = parts.header(
+        f"Train {parts.class_name} on {_what(parts.data)}, exported from the dlstudio Studio.",
+        [
+            "Run it with `python <this file>`: it prints the loss and validation "
+            f"{parts.metric[4:]} of each",
+            "epoch. Same data split, settings and seed as the Studio run, so the same result.",
+        ],
+        [],
+    )
+    device = 'DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")'
+    return join_blocks(
+        [
+            f"{header}\n{device}",
+            parts.model_code,
+            parts.source.code,
+            BATCHES,
+            parts.loss_code,
+            parts.evaluate_code,
+            _main_source(parts),
+            'if __name__ == "__main__":\n    main()',
+        ]
+    )
+
+
+def _what(data: DataSpec) -> str:
+    if data.source == "builtin":
+        return data.name
+    return f"the images in {data.path}" if data.source == "folder" else data.path
 
 
 def _evaluate_source(task: str) -> str:
@@ -205,7 +346,7 @@ def _evaluate_source(task: str) -> str:
             """Validation loss and {name} (the model in eval mode: no dropout)."""
             model.eval()
             total, right = 0.0, 0.0
-            for x, y in batches(dataset, BATCH_SIZE):
+            for x, y in batches(dataset, torch.arange(len(dataset)), BATCH_SIZE):
                 output = model(x)
                 total += loss_fn(output, y).item() * len(y)
         {metric}
@@ -215,28 +356,26 @@ def _evaluate_source(task: str) -> str:
     ).strip("\n")
 
 
-def _main_source(data: DataSpec, settings: TrainingSettings, class_name: str, task: str) -> str:
-    metric = "val_accuracy" if task == "classification" else "val_mae"
-    schedule = SCHEDULER_CALLS.get(settings.scheduler)
-    setup = [f"optimizer = {optimizer_call(settings.optimizer)}"]
-    per_step, per_epoch = [], []
-    if schedule is not None:
-        call, when = schedule
-        if "TOTAL_STEPS" in call:
-            setup.insert(
-                0, "TOTAL_STEPS = EPOCHS * count_batches(len(bundle.train), BATCH_SIZE, True)"
-            )
-        setup.append(f"scheduler = {call}")
-        if when == "step":
-            per_step.append("scheduler.step()")
-        elif when == "epoch":
-            per_epoch.append("scheduler.step()")
-        else:
-            per_epoch.append("scheduler.step(val_loss)")
+# The Trainer reads two samples to check the model before training: with random augmentation
+# those reads draw from torch's generator, so the script reads them too, at the same moment.
+FIRST_SAMPLES = [
+    "first = torch.stack([train_data[i][0] for i in range(2)])  # two samples, as the Studio",
+    "print(",
+    '    f"{len(train_data)} training, {len(val_data)} validation samples of shape "',
+    '    f"{tuple(first.shape[1:])}"',
+    ")",
+]
+
+
+def _main_source(parts: ScriptParts) -> str:
+    setup, per_step, per_epoch = parts.optimizer_setup(
+        "count_batches(len(train_data), BATCH_SIZE, True)"
+    )
     loop = [
         "for epoch in range(EPOCHS):",
         "    total, count = 0.0, 0",
-        "    for x, y in batches(bundle.train, BATCH_SIZE, epoch):",
+        "    order = epoch_order(len(train_data), epoch)",
+        "    for x, y in batches(train_data, order, BATCH_SIZE, shuffle=True, epoch=epoch):",
         "        loss = loss_fn(model(x), y)",
         "        optimizer.zero_grad(set_to_none=True)",
         "        loss.backward()",
@@ -244,18 +383,19 @@ def _main_source(data: DataSpec, settings: TrainingSettings, class_name: str, ta
         *(f"        {line}" for line in per_step),
         "        total += loss.item() * len(y)",
         "        count += len(y)",
-        "    val_loss, val_metric = evaluate(model, bundle.val)",
+        "    val_loss, val_metric = evaluate(model, val_data)",
         *(f"    {line}" for line in per_epoch),
         "    print(",
         '        f"epoch {epoch + 1}/{EPOCHS}: loss {total / count:.4f}, "',
-        f'        f"val_loss {{val_loss:.4f}}, {metric} {{val_metric:.4f}}"',
+        f'        f"val_loss {{val_loss:.4f}}, {parts.metric} {{val_metric:.4f}}"',
         "    )",
-        f'print(f"final {metric}: {{val_metric:.4f}}")',
+        f'print(f"final {parts.metric}: {{val_metric:.4f}}")',
     ]
     body = [
-        f"bundle = {data.loader_call()}",
+        "train_data, val_data = load_data()",
         "torch.manual_seed(SEED)  # the weights start from the same random values as in the Studio",
-        f"model = {class_name}().to(DEVICE)",
+        f"model = {parts.class_name}().to(DEVICE)",
+        *FIRST_SAMPLES,
         "model.train()",
         *setup,
         "",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from dlstudio.export.script import SCHEDULER_CALLS, optimizer_call, training_script
 from dlstudio.graph import GraphError, examples
@@ -87,9 +88,10 @@ def test_script_is_clean_python_that_names_everything(tmp_path: Path) -> None:
     )  # fmt: skip
     assert lint.returncode == 0, lint.stdout
     for expected in ("SEED = 7", "LR = 0.01", "class Net(nn.Module)", "torch.manual_seed(SEED)",
-                     "datasets.load('digits'", 'if __name__ == "__main__":'):  # fmt: skip
+                     "raw = load_digits()", 'if __name__ == "__main__":'):  # fmt: skip
         assert expected in source
     assert "import pickle" not in source and "torch.load" not in source
+    assert "dlstudio import" not in source and "import dlstudio" not in source
 
 
 @pytest.mark.parametrize(
@@ -143,8 +145,8 @@ def test_csv_data_is_read_from_the_data_folder(tmp_path: Path) -> None:
     settings = TrainingSettings(epochs=3, batch_size=16, lr=0.01)
     graph = _graph("mlp", spec.load(tmp_path))
     source = training_script(graph, spec, settings, data_dir=tmp_path)
-    assert f"DATA_DIR = Path({tmp_path.resolve().as_posix()!r})" in source
-    assert "datasets.from_csv(DATA_DIR / 'points.csv', target='label'" in source
+    assert f'DATA_DIR = Path("{tmp_path.resolve().as_posix()}")' in source
+    assert 'DATA_DIR / "points.csv"' in source and 'TARGET = "label"' in source
     assert _run_in_process(source, tmp_path) == pytest.approx(
         _trainer_result(graph, spec, settings, tmp_path), abs=5e-5
     )
@@ -210,3 +212,144 @@ def test_the_old_export_spec_names_still_work_with_a_warning(tmp_path: Path) -> 
         assert choices()["optimizer"] == old.OPTIMIZERS
     with pytest.raises(AttributeError):
         old.NO_SUCH_NAME  # noqa: B018
+
+
+# ---- the script needs torch and the data's libraries, not dlstudio ---------------------------
+
+
+def _blocked_env(tmp_path: Path) -> dict[str, str]:
+    """An environment where ``import dlstudio`` fails (the venv still gives torch & co.): a
+    package of that name first on the path, which refuses to load."""
+    shim = tmp_path / "no_dlstudio" / "dlstudio"
+    shim.mkdir(parents=True, exist_ok=True)
+    (shim / "__init__.py").write_text('raise ImportError("dlstudio must not be needed")\n')
+    return {"PYTHONPATH": str(shim.parent), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+
+def _run_without_dlstudio(source: str, tmp_path: Path) -> float:
+    script = tmp_path / "train.py"
+    script.write_text(source, encoding="utf-8")
+    env = _blocked_env(tmp_path)
+    refused = subprocess.run([sys.executable, "-c", "import dlstudio"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True)  # fmt: skip
+    assert "dlstudio must not be needed" in refused.stderr
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return float(FINAL.search(done.stdout).group(2))
+
+
+def _write_csv(folder: Path) -> None:
+    rng = np.random.default_rng(1)
+    rows = ["size,colour,weight,label"]
+    for i, (a, b) in enumerate(rng.normal(size=(150, 2))):
+        colour = ["red", "green", " blue", ""][i % 4]  # a padded value, a missing one
+        weight = "?" if i % 17 == 0 else f"{b:.3f}"  # numbers with a gap marker
+        rows.append(f"{a:.3f},{colour},{weight},{'big' if a + 0.5 * b > 0 else 'small'}")
+    (folder / "things.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def _write_images(folder: Path, per_class: int = 12) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+    for label, shade in (("dark", 60), ("light", 190)):
+        (folder / label).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = np.clip(rng.normal(shade, 40, size=(10, 12, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / label / f"{i}.png")
+    (folder / "dark" / "broken.png").write_bytes(b"not an image")  # left out, in both
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["digits", "csv", "folder"],
+)
+def test_the_script_runs_where_dlstudio_cannot_be_imported(kind: str, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if kind == "digits":
+        spec, template = DataSpec("builtin", "digits"), "lenet5"
+    elif kind == "csv":
+        _write_csv(data_dir)
+        spec, template = DataSpec("csv", path="things.csv", target="label", seed=3), "mlp"
+    else:
+        _write_images(data_dir / "shades")
+        spec = DataSpec("folder", path="shades", image_size=8, augment=("flip",), seed=1)
+        template = "mlp"
+    settings = TrainingSettings(epochs=2, batch_size=16, lr=0.01)
+    graph = _graph(template, spec.load(data_dir))
+    source = training_script(graph, spec, settings, data_dir=data_dir)
+    assert "dlstudio import" not in source and "import dlstudio" not in source
+    expected = _trainer_result(graph, spec, settings, data_dir)
+    assert _run_without_dlstudio(source, tmp_path) == pytest.approx(expected, abs=5e-5)
+
+
+def test_augmented_images_match_the_trainer(tmp_path: Path) -> None:
+    spec = DataSpec("builtin", "digits", augment=("rotation", "noise", "crop"), val_fraction=0.3)
+    settings = TrainingSettings(epochs=1, batch_size=128)
+    graph = _graph("lenet5", spec.load())
+    source = training_script(graph, spec, settings)
+    assert "v2.RandomRotation(15)" in source
+    assert _run_in_process(source, tmp_path) == pytest.approx(
+        _trainer_result(graph, spec, settings), abs=5e-5
+    )
+
+
+def test_written_augmentations_are_dlstudios_own() -> None:
+    from torchvision.transforms import v2
+
+    from dlstudio.datasets import augmentations
+    from dlstudio.datasets.augment import build_transform
+    from dlstudio.export.data_source import augment_source
+
+    names = list(augmentations())
+    for shape in ((1, 8, 8), (3, 32, 24)):
+        written = eval(augment_source(names, shape), {"v2": v2})  # our own generated text
+        assert repr(written) == repr(build_transform(names, shape))
+
+
+def _fake_mnist(root: Path, n: int = 120) -> None:
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix in ("train", "t10k"):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = np.arange(n, dtype=np.uint8) % 10
+        header = np.array([2051, n, 28, 28], dtype=">i4").tobytes()
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
+        header = np.array([2049, n], dtype=">i4").tobytes()
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(header + labels.tobytes())
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [DataSpec("builtin", name) for name in ("iris", "wine", "breast_cancer", "diabetes", "moons",
+                                            "circles", "spirals", "xor", "blobs", "sine")]
+    + [DataSpec("builtin", "digits", augment=("flip",), seed=4), DataSpec("builtin", "mnist"),
+       DataSpec("csv", path="things.csv", target="weight", val_fraction=0.3),
+       DataSpec("folder", path="shades", image_size=6, grayscale=True)],
+    ids=lambda spec: spec.name if spec.source == "builtin" else spec.path,
+)  # fmt: skip
+def test_written_data_equals_the_bundle(spec: DataSpec, tmp_path: Path, monkeypatch) -> None:
+    _write_csv(tmp_path)
+    _write_images(tmp_path / "shades")
+    _fake_mnist(tmp_path / "downloads")
+    monkeypatch.setenv("DLSTUDIO_DATA", str(tmp_path / "downloads"))
+    bundle = spec.load(tmp_path)
+    graph = _graph("mlp", bundle)
+    source = training_script(graph, spec, TrainingSettings(), data_dir=tmp_path)
+    namespace = {"__name__": "exported", "__file__": str(tmp_path / "train.py")}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(source, "train.py", "exec"), namespace)  # our own generated script
+        train, val = namespace["load_data"]()
+    for written, ours in ((train, bundle.train), (val, bundle.val)):
+        assert len(written) == len(ours)
+        for i in range(len(ours)):
+            if spec.augment:
+                assert torch.equal(written.raw(i), ours.raw(i))
+                assert (written.transform is None) == (ours.transform is None)
+                assert torch.equal(written.mean, ours.mean) and torch.equal(written.std, ours.std)
+            else:
+                assert torch.equal(written[i][0], ours[i][0]), i
+            assert torch.equal(written[i][1], ours[i][1]), i
