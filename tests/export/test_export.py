@@ -72,7 +72,7 @@ def test_format_details_say_what_was_done(trainer: Trainer, tmp_path: Path) -> N
     assert export(trainer, tmp_path / "ts", "torchscript").details["method"] == "scripted"
     assert export(trainer, tmp_path / "onnx", "onnx", opset=18).details["opset"] == 18
     quantized = export(trainer, tmp_path / "q", "quantized")
-    assert quantized.details["quantization"].startswith("static int8, calibrated on 8")
+    assert quantized.details["quantization"].startswith("static int8, calibrated on 8 batch")
     pruned = export(trainer, tmp_path / "p", "pruned", sparsity=0.7)
     assert pruned.details["sparsity"].startswith("70.0%")
     weights = load_file(str(tmp_path / "p" / "weights.safetensors"))
@@ -80,13 +80,15 @@ def test_format_details_say_what_was_done(trainer: Trainer, tmp_path: Path) -> N
     assert 0 < float((conv == 0).float().mean()) < 1
 
 
-def test_linear_models_are_quantized_dynamically_and_lstm_stays_float(tmp_path: Path) -> None:
+def test_linear_and_lstm_models_are_quantized_dynamically(tmp_path: Path) -> None:
     mlp = fit_to_data(examples.load("mlp"), (1, 8, 8), 10)
     report = export(mlp, tmp_path / "mlp", "quantized")
-    assert report.details["quantization"].startswith("dynamic int8")
+    assert report.details["quantization"].startswith("dynamic int8 (Linear layers")
+    float_size = export(mlp, tmp_path / "float", "torchscript").size_bytes
+    assert report.size_bytes < 0.7 * float_size  # int8 weights: a smaller file
     lstm = examples.load("lstm_classifier")
-    notes = export(lstm, tmp_path / "lstm", "quantized").notes
-    assert any("LSTM" in note and "float" in note for note in notes)
+    details = export(lstm, tmp_path / "lstm", "quantized").details
+    assert details["quantization"].startswith("dynamic int8 (LSTM, Linear layers")
 
 
 class Branchy(nn.Module):
@@ -192,7 +194,7 @@ def test_a_saved_session_exports_from_the_command_line(
     assert cli(argv) == 0
     printed = capsys.readouterr().out
     assert "largest difference from the model" in printed and "validation accuracy" in printed
-    assert (out / "onnx" / "model.onnx").is_file() and (out / "quantized" / "model.pt2").is_file()
+    assert (out / "onnx" / "model.onnx").is_file() and (out / "quantized" / "model.pt").is_file()
     report = export(folder, tmp_path / "again", "onnx")
     assert report.accuracy_after == pytest.approx(report.accuracy_before)
     assert cli(["export", str(folder), "--format", "tflite", "--out", str(tmp_path / "t")]) == 1

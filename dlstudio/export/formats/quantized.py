@@ -1,34 +1,57 @@
-"""``quantized``: int8 with torchao, PyTorch's quantization library, saved as a ``torch.export``
-program.
+"""``quantized``: int8 with PyTorch's eager quantization kernels (x86/fbgemm), saved as
+TorchScript.
 
-- ``dynamic`` (Linear models): int8 weights, activations quantized on the fly per batch
-  (``Int8DynamicActivationInt8WeightConfig``). torchao has no int8 LSTM, so LSTMs stay float.
-- ``static`` (convolutional models): post-training quantization in the PT2E flow with the x86
-  quantizer, calibrated on training batches.
+- ``dynamic`` (Linear and LSTM/GRU models): int8 weights, activations quantized per batch
+  (``quantize_dynamic``).
+- ``static`` (convolutional models): post-training quantization in FX graph mode, calibrated
+  on training batches.
 
-``mode="auto"`` picks static when the model has a convolution. The file holds int8 weights; its
-speed on a CPU comes when it is compiled (``torch.compile`` or AOTInductor), so the report's
-eager latency may not drop.
+``mode="auto"`` picks static when the model has a convolution. Why not torchao, PyTorch's newer
+quantization library: on a CPU its int8 runs fast only under ``torch.compile`` (measured here:
+15-22x slower than float in eager mode, and a larger file), while these kernels give a smaller
+and faster file that any PyTorch loads (benchmarks/bench_export.py). ``torch.ao.quantization``
+warns that it is deprecated; when it goes, this format moves to torchao with AOTInductor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from dlstudio.export.formats import Written, pt2
+from dlstudio.export.failures import export_failure
+from dlstudio.export.formats import Written, torchscript
 from dlstudio.export.source import Exportable, ExportError
 
-FILE = pt2.FILE
-RUNTIME = "torch.export with torchao's int8 operators (torch.export.load)"
-IMPORTS = ["import torch", "import torchao  # noqa: F401 - registers the int8 operators"]
-PREDICT = pt2.PREDICT
+FILE = torchscript.FILE
+RUNTIME = "TorchScript with PyTorch's int8 kernels (torch.jit.load)"
+IMPORTS = torchscript.IMPORTS
+PREDICT = torchscript.PREDICT
 MODES = ("auto", "dynamic", "static")
 _CONVOLUTIONS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_DYNAMIC = {nn.Linear, nn.LSTM, nn.GRU}
+
+
+@contextlib.contextmanager
+def _quantization() -> Iterator[str]:
+    """The int8 engine of this CPU, set for the duration; torch.ao's deprecation warning kept
+    quiet (the module docstring says why it is still the right tool)."""
+    engines = torch.backends.quantized.supported_engines
+    engine = next(name for name in ("x86", "fbgemm", "qnnpack") if name in engines)
+    before = torch.backends.quantized.engine
+    torch.backends.quantized.engine = engine
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield engine
+    finally:
+        torch.backends.quantized.engine = before
 
 
 def transform(item: Exportable, mode: str = "auto") -> tuple[nn.Module, dict[str, Any], list[str]]:
@@ -38,46 +61,39 @@ def transform(item: Exportable, mode: str = "auto") -> tuple[nn.Module, dict[str
     has_convolution = any(isinstance(m, _CONVOLUTIONS) for m in item.model.modules())
     if mode == "auto":
         mode = "static" if has_convolution else "dynamic"
-    notes = []
-    if any(isinstance(m, nn.RNNBase) for m in item.model.modules()):
-        notes.append("Recurrent layers (LSTM, GRU) stay float: torchao has no int8 version.")
-    if mode == "dynamic":
-        model = _dynamic(item.model)
-        return model, {"quantization": "dynamic int8 (Linear weights and activations)"}, notes
-    batches = item.calibration or [item.example]
-    if not item.calibration:
-        notes.append("Calibrated on one example batch only: export from a Trainer or session.")
-    model = _static(item.model, item.example, batches)
-    details = {"quantization": f"static int8, calibrated on {len(batches)} training batch(es)"}
+    with _quantization() as engine:
+        if mode == "dynamic":
+            model = torch.ao.quantization.quantize_dynamic(
+                copy.deepcopy(item.model), _DYNAMIC, dtype=torch.qint8
+            )
+            kinds = sorted({type(m).__name__ for m in item.model.modules() if type(m) in _DYNAMIC})
+            what = ", ".join(kinds) or "no"
+            return model, {"quantization": f"dynamic int8 ({what} layers, {engine})"}, []
+        batches = item.calibration or [item.example]
+        notes = [] if item.calibration else ["Calibrated on one example batch: export a Trainer."]
+        model = _static(item.model, item.example, batches)
+    details = {"quantization": f"static int8, calibrated on {len(batches)} batch(es) ({engine})"}
     return model, details, notes
 
 
-def _dynamic(model: nn.Module) -> nn.Module:
-    from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
-
-    quantized = copy.deepcopy(model)
-    quantize_(quantized, Int8DynamicActivationInt8WeightConfig())
-    return quantized
-
-
 def _static(model: nn.Module, example: torch.Tensor, batches: list[torch.Tensor]) -> nn.Module:
-    import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as x86
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
-    graph_module = pt2.exported(explicit_padding(copy.deepcopy(model)), example, "int8").module()
-    quantizer = x86.X86InductorQuantizer().set_global(
-        x86.get_default_x86_inductor_quantization_config()
-    )
-    prepared = prepare_pt2e(graph_module, quantizer)  # type: ignore[arg-type]
-    with torch.no_grad():
-        for batch in batches:
-            prepared(batch)
-    return convert_pt2e(prepared)
+    mapping = get_default_qconfig_mapping(torch.backends.quantized.engine)
+    try:
+        prepared = prepare_fx(explicit_padding(copy.deepcopy(model)), mapping, (example,))
+        with torch.no_grad():
+            for batch in batches:
+                prepared(batch)
+        return convert_fx(prepared)
+    except Exception as error:  # noqa: BLE001 - every failure becomes a sentence
+        raise export_failure(error, model, "int8 (static)") from None
 
 
 def explicit_padding(model: nn.Module) -> nn.Module:
-    """Give convolutions with ``padding="same"`` the numbers it stands for (the quantizer
-    matches only the plain convolution operator); returns ``model``."""
+    """Give convolutions with ``padding="same"`` the numbers it stands for (the int8
+    convolution takes numbers only); returns ``model``."""
     for module in model.modules():
         if isinstance(module, _CONVOLUTIONS) and module.padding == "same":
             totals = [d * (k - 1) for d, k in zip(module.dilation, module.kernel_size, strict=True)]
@@ -88,8 +104,20 @@ def explicit_padding(model: nn.Module) -> nn.Module:
 
 def write(item: Exportable, folder: Path, mode: str = "auto") -> Written:
     model, details, notes = transform(item, mode)
-    torch.export.save(pt2.exported(model, item.example, "int8"), str(folder / FILE))
+    with _quantization(), torch.no_grad():
+        try:
+            program = torch.jit.trace(model, item.example)
+        except Exception as error:  # noqa: BLE001
+            raise export_failure(error, item.model, "int8 TorchScript") from None
+        torch.jit.save(program, str(folder / FILE))
     return Written(FILE, intended=model, details=details, notes=notes)
 
 
-load = pt2.load
+def load(folder: Path, item: Exportable) -> Any:
+    program = torchscript.load(folder, item)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with _quantization():
+            return program(x)
+
+    return run
