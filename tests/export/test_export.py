@@ -199,3 +199,17 @@ def test_a_saved_session_exports_from_the_command_line(
     assert report.accuracy_after == pytest.approx(report.accuracy_before)
     assert cli(["export", str(folder), "--format", "tflite", "--out", str(tmp_path / "t")]) == 1
     assert "no export format 'tflite'" in capsys.readouterr().err
+
+
+def test_options_and_sources_a_format_cannot_take_are_refused(
+    trainer: Trainer, tmp_path: Path
+) -> None:
+    with pytest.raises(ExportError, match="Sparsity must be between 0 and 1"):
+        export(trainer, tmp_path / "p", "pruned", sparsity=1.5)
+    with pytest.raises(ExportError, match="mode 'int4' is not one of auto, dynamic, static"):
+        export(trainer, tmp_path / "q", "quantized", mode="int4")
+    with pytest.raises(ExportError, match="export a saved Studio session"):
+        export(trainer, tmp_path / "s", "script")  # a Trainer knows its data, not its choice
+    with pytest.raises(ExportError, match="is not a saved Studio session"):
+        export("not a folder", tmp_path / "x", "onnx")
+    assert list(tmp_path.iterdir()) == []
