@@ -180,7 +180,13 @@ def _parser(commands: dict[str, tuple[Callable, str]]) -> argparse.ArgumentParse
 def _app(args: argparse.Namespace) -> int:
     from dlstudio.app.launch import run_app
 
-    return run_app(port=args.port, open_browser=not args.no_browser, data_dir=args.data_dir)
+    return run_app(
+        port=args.port,
+        open_browser=not args.no_browser,
+        data_dir=args.data_dir,
+        max_sessions=args.max_sessions,
+        cull_idle_s=args.cull_idle_after,
+    )
 
 
 def _lab(args: argparse.Namespace) -> int:
@@ -196,6 +202,14 @@ def _add_app_commands(sub: argparse._SubParsersAction) -> None:
     app.add_argument(
         "--data-dir", default=None, help="folder the app may read data from (default: here)"
     )
+    app.add_argument(
+        "--max-sessions", type=int, default=0,
+        help="visitors served at once; more get a 'Studio is full' page (default: no limit)",
+    )  # fmt: skip
+    app.add_argument(
+        "--cull-idle-after", type=int, default=1800, metavar="SECONDS",
+        help="shut down a visitor's kernel idle this long (default 1800; 0: never)",
+    )  # fmt: skip
     app.set_defaults(handler=_app)
     lab = sub.add_parser("lab", help="open JupyterLab with the tutorials")
     lab.add_argument("--port", type=int, default=None, help="port to serve on")

@@ -33,6 +33,16 @@ TEMPLATE = "dlstudio"
 DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
 DEFAULT_PORT = 8866
 REFILL_DELAY_S = 30
+CULL_IDLE_S = 1800
+"""A visitor's kernel idle this long (no page connected, no message) is shut down."""
+CULL_INTERVAL_S = 60
+MAX_SESSIONS_ENV = "DLSTUDIO_MAX_SESSIONS"
+FULL_PAGE_ENV = "DLSTUDIO_FULL_PAGE"
+FULL_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>dlstudio Studio: full</title>
+</head><body style="font-family:sans-serif;max-width:36em;margin:4em auto">
+<h1>The Studio is full right now</h1>
+<p>{limit} people are using it, as many as this computer can serve. Please try again in a
+minute or two: a place frees up when someone closes their page.</p></body></html>"""
 # Lab extensions the Studio page does not use: plotly's 5 MB extension (our plots bundle their
 # own plotly.js), the Lab preview button, the pygments theme and Notebook 7's Lab buttons.
 # (An allow-list would also drop Voila's own widget-manager plugin, and no widget would render.)
@@ -54,11 +64,38 @@ UNUSED_EXTENSIONS = (
 #   may, gets a second, cold kernel that competes with the preheated one for the CPU (a third
 #   of launches here). While the pool holds a kernel that is still starting, the page waits for
 #   it instead (only without ?template=/?theme=, which that kernel might not match).
+# - A class on one machine: with $DLSTUDIO_MAX_SESSIONS set, a visitor over the limit (kernels
+#   given to pages, not the preheated one waiting in the pool) gets a short page saying the
+#   Studio is full (HTTP 503, Retry-After) instead of one more kernel the memory cannot hold.
 _VOILA_MAIN = """
+import os
 import sys
 sys.modules["rfc3987_syntax"] = None
 from voila.app import main
 from voila.handler import VoilaHandler
+
+_generate = VoilaHandler.get_generator
+_limit = int(os.environ.get("DLSTUDIO_MAX_SESSIONS") or 0)
+_FULL = os.environ.get("DLSTUDIO_FULL_PAGE", "")
+
+def _visitors(manager):
+    pooled = set()  # started kernels still waiting in the preheated pool
+    for pool in getattr(manager, "_pools", {}).values():
+        for started in pool:
+            if started.done() and not started.cancelled() and started.exception() is None:
+                pooled.add(started.result().get("kernel_id"))
+    return len(set(manager.list_kernel_ids()) - pooled)
+
+async def _generate_within_limit(self, path=None):
+    if _limit and _visitors(self.kernel_manager) >= _limit:
+        self.set_status(503)
+        self.set_header("Retry-After", "60")
+        yield _FULL
+        return
+    async for chunk in _generate(self, path):
+        yield chunk
+
+VoilaHandler.get_generator = _generate_within_limit
 
 _use_rendered = getattr(VoilaHandler, "should_use_rendered_notebook", None)
 
@@ -88,9 +125,13 @@ def app_studio(**kwargs: Any) -> Any:
 
 
 def voila_command(
-    port: int = DEFAULT_PORT, open_browser: bool = True, extra: Sequence[str] = ()
+    port: int = DEFAULT_PORT,
+    open_browser: bool = True,
+    extra: Sequence[str] = (),
+    cull_idle_s: int = CULL_IDLE_S,
 ) -> list[str]:
-    """The Voila command line that serves the Studio on 127.0.0.1:``port``."""
+    """The Voila command line that serves the Studio on 127.0.0.1:``port``; kernels idle for
+    ``cull_idle_s`` seconds are shut down (0: never)."""
     argv = [
         sys.executable,
         "-c",
@@ -107,12 +148,25 @@ def voila_command(
         "--theme=light",
         f"--template={TEMPLATE}",
         *(f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_EXTENSIONS),
+        *_culling(cull_idle_s),
         *extra,
     ]
     if not open_browser:
         argv.append("--no-browser")
     argv.append(str(NOTEBOOK))
     return argv
+
+
+def _culling(idle_s: int) -> list[str]:
+    if idle_s <= 0:
+        return []
+    interval = min(CULL_INTERVAL_S, max(1, idle_s // 2))
+    return [
+        f"--MappingKernelManager.cull_idle_timeout={int(idle_s)}",
+        f"--MappingKernelManager.cull_interval={interval}",
+        # Only kernels no page is connected to: a visitor still on the page keeps theirs.
+        "--MappingKernelManager.cull_connected=False",
+    ]
 
 
 def lab_command(
@@ -150,19 +204,28 @@ def run_app(
     port: int = DEFAULT_PORT,
     open_browser: bool = True,
     data_dir: str | os.PathLike | None = None,
+    max_sessions: int = 0,
+    cull_idle_s: int = CULL_IDLE_S,
 ) -> int:
     """Serve the Studio with Voila until Ctrl+C; returns the server's exit status.
 
     ``data_dir`` (default: the current folder) is the only place the page may read CSV files
-    and image folders from, and where sessions are saved.
+    and image folders from, and where sessions are saved. ``max_sessions`` (0: no limit) caps
+    the visitors served at once; ``cull_idle_s`` frees the kernel of a visitor who left.
     """
     folder = Path(data_dir or os.getcwd()).expanduser().resolve()
     if not folder.is_dir():
         print(f"error: the data folder {folder} does not exist.", file=sys.stderr)
         return 2
-    env = {**os.environ, DATA_DIR_ENV: str(folder), "JUPYTER_PATH": _jupyter_path()}
+    env = {
+        **os.environ,
+        DATA_DIR_ENV: str(folder),
+        "JUPYTER_PATH": _jupyter_path(),
+        MAX_SESSIONS_ENV: str(max(0, int(max_sessions))),
+        FULL_PAGE_ENV: FULL_PAGE.format(limit=max_sessions),
+    }
     print(f"dlstudio Studio: http://127.0.0.1:{port}/  (data folder: {folder}; Ctrl+C stops it)")
-    return _run(voila_command(port, open_browser), env)
+    return _run(voila_command(port, open_browser, cull_idle_s=cull_idle_s), env)
 
 
 def _jupyter_path() -> str:
