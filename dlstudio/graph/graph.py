@@ -10,6 +10,8 @@ import os
 import re
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -66,6 +68,7 @@ class Graph:
         self.blocks: dict[str, BlockDefinition] = dict(blocks or {})
         """Named blocks used by nodes whose op is the block's name (see ``group``)."""
         self._cache: tuple[str, Analysis] | None = None
+        self._held_key: str | None = None  # see ``_unchanging``
         """Free text about the graph (title, description), never interpreted."""
 
     # -- reading and writing ----------------------------------------------------------------
@@ -247,10 +250,21 @@ class Graph:
         The result is cached until the graph's content changes (moving nodes does not count),
         because the editor asks for shapes, problems and code after every edit.
         """
-        key = self.structure_key()
+        key = self._held_key or self.structure_key()
         if self._cache is None or self._cache[0] != key:
             self._cache = (key, analyze(self.nodes, self.edges, self.max_params, self.blocks))
         return self._cache[1]
+
+    @contextmanager
+    def _unchanging(self, key: str | None = None) -> Iterator[str]:
+        """Inside, the caller leaves the graph as it is: its structure key (``key`` when the
+        caller already knows it) is computed once, not again by each ``analyze``."""
+        outer = self._held_key
+        self._held_key = key or outer or self.structure_key()
+        try:
+            yield self._held_key
+        finally:
+            self._held_key = outer
 
     def structure_key(self) -> str:
         """The document without positions, as a string: equal keys mean equal shapes and code.

@@ -274,11 +274,13 @@ class ModelBuilder(anywidget.AnyWidget):
 
     def _analyse(self) -> None:
         graph = self._current
-        structure = graph.structure_key()
-        if structure == self._structure:
-            return
-        self._structure = structure
-        analysis = graph.analyze()
+        # The stored graph never changes in place: its structure key, computed once here, also
+        # serves the analysis and the code of this edit (``_write_code``).
+        with graph._unchanging() as structure:
+            if structure == self._structure:
+                return
+            self._structure = structure
+            analysis = graph.analyze()
         with self.hold_sync():
             self.shapes = {node_id: list(shape) for node_id, shape in analysis.shapes.items()}
             self.problems = [problem.to_dict() for problem in analysis.problems]
@@ -300,11 +302,12 @@ class ModelBuilder(anywidget.AnyWidget):
     def _write_code(self) -> None:
         graph = self._current
         code = NO_CODE
-        if graph.analyze().ok:  # cached by the graph since ``_analyse``
-            try:
-                code = graph.to_code()
-            except GraphError as error:  # the generator found what the analysis let through
-                code = f"# {error}\n"
+        with graph._unchanging(self._structure):
+            if graph.analyze().ok:  # cached by the graph since ``_analyse``
+                try:
+                    code = graph.to_code()
+                except GraphError as error:  # the generator found what the analysis let through
+                    code = f"# {error}\n"
         self.code = code
 
     def _notify(self) -> None:

@@ -1,5 +1,5 @@
 /** The builder's code panel: the shared code view (src/code) showing the generated model. */
-import { memo } from "react";
+import { memo, useDeferredValue } from "react";
 import { CodeView } from "../code/CodeView";
 
 interface CodePanelProps {
@@ -7,7 +7,10 @@ interface CodePanelProps {
 }
 
 function CodePanelView({ code }: CodePanelProps) {
-  return <CodeView className="dls-code" title="PyTorch code" code={code} testId="code-panel" />;
+  // The code of a 1,000-layer model takes a while to highlight: it is drawn at low priority,
+  // so that the answer to the next edit (its shapes) is drawn first.
+  const shown = useDeferredValue(code);
+  return <CodeView className="dls-code" title="PyTorch code" code={shown} testId="code-panel" />;
 }
 
 export const CodePanel = memo(CodePanelView);
