@@ -17,7 +17,7 @@ from pathlib import Path
 
 __all__ = ["PathError", "child", "inside"]
 
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # fullmatch: "$" allows a final "\n"
 
 
 class PathError(ValueError):
@@ -50,7 +50,7 @@ def child(root: str | os.PathLike[str], name: object, what: str = "session") -> 
         ...
         dlstudio.paths.PathError: '../x' is not a usable session name: use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit.
     """
-    if not isinstance(name, str) or not _PLAIN_NAME.match(name):
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name):
         raise PathError(
             f"{name!r} is not a usable {what} name: use up to 64 letters, digits, '-', '_' "
             "or '.', starting with a letter or digit."

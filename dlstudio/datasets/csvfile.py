@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import os
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,7 @@ _NOT_CSV = {
     ".zip": "a zip archive",
     ".pt": "a PyTorch file",
 }
+MAX_HEADER_BYTES = 1 << 20  # the header row: a million bytes is thousands of column names
 _MAX_CLASSES = 20  # integer targets with more distinct values than this are treated as numbers
 
 
@@ -126,19 +130,22 @@ def _read(path: Path, sep: str | None) -> pd.DataFrame:
             f"{path.name} looks like {kind}, not a CSV file. Save it as CSV first "
             "(e.g. pandas' to_csv), or use from_tensors / from_folder."
         )
-    with open(path, "rb") as file:
+    with _open_regular(path) as file:
         head = file.read(65536)
-    if not head.strip():
-        raise ValueError(f"{path.name} is empty: a CSV file needs a header row and data rows.")
-    text, encoding = _decode(head)
-    if text is None:
-        raise ValueError(f"{path.name} is not a CSV file: it holds binary data, not lines of text.")
-    if sep is None:
-        sep = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
-    try:
-        frame = pd.read_csv(path, sep=sep, skipinitialspace=True, encoding=encoding)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path.name} could not be read as CSV: {error}") from error
+        if not head.strip():
+            raise ValueError(f"{path.name} is empty: a CSV file needs a header row and data rows.")
+        text, encoding = _decode(head)
+        if text is None:
+            raise ValueError(
+                f"{path.name} is not a CSV file: it holds binary data, not lines of text."
+            )
+        if sep is None:
+            sep = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
+        file.seek(0)
+        try:
+            frame = pd.read_csv(file, sep=sep, skipinitialspace=True, encoding=encoding)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path.name} could not be read as CSV: {error}") from error
     if frame.empty:
         raise ValueError(f"{path.name} has a header but no data rows.")
     if frame.shape[1] < 2:
@@ -148,6 +155,52 @@ def _read(path: Path, sep: str | None) -> pd.DataFrame:
             "If it uses another separator, pass sep=..."
         )
     return frame
+
+
+def columns(path: str | os.PathLike[str], max_header: int = MAX_HEADER_BYTES) -> list[str]:
+    """The column names ``from_csv`` would see, reading only the header row (at most
+    ``max_header`` bytes) of a regular file; ValueError in one sentence otherwise.
+
+    Example:
+        >>> columns("houses.csv")  # doctest: +SKIP
+        ['area', 'city', 'price']
+    """
+    path = Path(path).expanduser()
+    with _open_regular(path) as file:
+        head = file.read(max_header + 1)
+    if not head.strip():
+        raise ValueError(f"{path.name} is empty: a CSV file needs a header row and data rows.")
+    line_end = min((i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0), default=-1)
+    if line_end < 0 and len(head) > max_header:
+        raise ValueError(
+            f"{path.name} has no header row in its first {max_header:,} bytes; a CSV file starts "
+            "with one line of column names."
+        )
+    # The header row and the lines after it up to from_csv's sample: enough to find the
+    # separator the same way.
+    text, _ = _decode(head[: max(line_end + 1, 65536)] if line_end >= 0 else head[:max_header])
+    if text is None:
+        raise ValueError(f"{path.name} is not a CSV file: it holds binary data, not lines of text.")
+    sep = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
+    header = text.splitlines()[0] if line_end >= 0 else text
+    try:
+        frame = pd.read_csv(io.StringIO(header), sep=sep, skipinitialspace=True, nrows=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
+        raise ValueError(f"{path.name} could not be read as CSV: {error}") from None
+    return [str(c) for c in frame.columns]
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file: a named pipe would block forever
+    and a device never ends, so both are refused without waiting on them."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No file at {path}.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"{path.name} is not a regular file (a pipe, device or folder).")
+    return os.fdopen(fd, "rb")
 
 
 def _decode(head: bytes) -> tuple[str | None, str]:

@@ -33,7 +33,8 @@ def from_folder(
 ) -> DataBundle:
     """Images in ``root/<class>/<image file>``, resized to ``image_size``, one class per folder.
 
-    Images that cannot be read are left out and listed in ``bundle.skipped`` as (path, reason).
+    Images that cannot be read are left out and listed in ``bundle.skipped`` as (path, reason),
+    and so are links (class folders or images) that lead out of ``root``.
     ``grayscale=True`` gives 1-channel images, otherwise 3 (RGB). A root already split into
     ``train/<class>/`` and ``val/<class>/`` (or ``valid``, ``validation``, ``test``) keeps that
     split, and ``val_fraction`` does not apply.
@@ -51,14 +52,15 @@ def from_folder(
     if len(size) != 2 or min(size) < 1:
         raise ValueError(f"image_size must be a positive int or (height, width): {image_size!r}.")
     channels = 1 if grayscale else 3
+    base = root.resolve()  # links inside the folder may not lead out of it
     presplit = _presplit(root)
     if presplit:
-        train_files, skipped = _scan(presplit[0])
-        val_files, skipped_val = _scan(presplit[1])
+        train_files, skipped = _scan(presplit[0], base)
+        val_files, skipped_val = _scan(presplit[1], base)
         candidates = [(*c, True) for c in train_files] + [(*c, False) for c in val_files]
         skipped += skipped_val
     else:
-        found, skipped = _scan(root)
+        found, skipped = _scan(root, base)
         candidates = [(*c, True) for c in found]
     # Decoding releases the GIL, so threads check many files at once.
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
@@ -103,6 +105,7 @@ def from_folder(
             channels,
             mean,
             std,
+            root=base,
         )
 
     bundle = DataBundle(
@@ -126,19 +129,34 @@ def from_folder(
 
 def _presplit(root: Path) -> tuple[Path, Path] | None:
     """(train, validation) folders when ``root`` is already split into train/ and val/."""
-    folders = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
+    base = root.resolve()
+    folders = {
+        p.name.lower(): p
+        for p in root.iterdir()
+        if p.is_dir() and base in p.resolve().parents  # not a link out of the folder
+    }
     val = next((folders[n] for n in ("val", "valid", "validation", "test") if n in folders), None)
     return (folders["train"], val) if "train" in folders and val is not None else None
 
 
-def _scan(root: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(path, class) for image files under each class folder, and the non-image files found."""
+def _scan(
+    root: Path, base: Path | None = None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(path, class) for image files under each class folder, and the files left out: not
+    images, or links (class folders, files) that lead out of ``base`` (default ``root``)."""
+    base = (base or root).resolve()
+    outside = "a link to outside the data folder"
     candidates, skipped = [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if base not in folder.resolve().parents:
+            skipped.append((str(folder), outside))  # not listed: it may be a link to /
+            continue
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if path.name.startswith("."):
                 continue  # .DS_Store and friends
-            if path.suffix.lower() in _EXTENSIONS:
+            if base not in path.resolve().parents:
+                skipped.append((str(path), outside))
+            elif path.suffix.lower() in _EXTENSIONS:
                 candidates.append((str(path), folder.name))
             else:
                 skipped.append((str(path), f"not an image file ({path.suffix or 'no extension'})"))

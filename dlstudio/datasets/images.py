@@ -8,7 +8,9 @@ the training split's statistics, so augmentation always sees real pixels.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,16 @@ from dlstudio.datasets.augment import Transform
 
 Index = int | Sequence[int] | torch.Tensor
 Item = tuple[torch.Tensor, torch.Tensor]
+
+
+def within(path: str | os.PathLike[str], root: Path) -> bool:
+    """Whether ``path``, links followed, lies inside ``root`` (a resolved folder).
+
+    Example:
+        >>> within("/data/cats/1.png", Path("/data")), within("/etc/passwd", Path("/data"))
+        (True, False)
+    """
+    return root in Path(path).resolve().parents
 
 
 def decode(path: str, size: tuple[int, int], channels: int) -> torch.Tensor:
@@ -158,15 +170,21 @@ class ImageFiles(StandardisedImages):
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
         transform: Transform | None = None,
+        root: Path | None = None,
     ) -> None:
         super().__init__(targets, channels, mean, std, transform)
         self.paths = list(paths)
         self.size = size
         self.channels = channels
+        self.root = root
+        """The data folder (resolved): a file swapped for a link out of it is not read."""
 
     def raw(self, index: Any) -> torch.Tensor:
+        path = self.paths[index]
+        if self.root is not None and not within(path, self.root):
+            raise OSError(f"{path} now links to outside the data folder {self.root}; not read.")
         try:
-            return decode(self.paths[index], self.size, self.channels)
+            return decode(path, self.size, self.channels)
         except Exception as error:
             raise OSError(
                 f"Could not read {self.paths[index]} (it was readable when the data set was "

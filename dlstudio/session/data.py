@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from dlstudio import datasets
-from dlstudio.paths import inside
+from dlstudio.paths import PathError, inside
 from dlstudio.train.errors import SettingsError, unknown_choice
 from dlstudio.train.settings import check_setting, in_range
 
@@ -25,6 +26,22 @@ Source = Literal["builtin", "csv", "folder"]
 SOURCES: tuple[str, ...] = ("builtin", "csv", "folder")
 IMAGE_SIZE = (4, 512)
 VAL_FRACTION = (0.05, 0.5)
+
+
+def _check_relative(path: str, source: str) -> None:
+    """A path as a session file or the page may give it: relative, inside the data folder
+    before any link is followed (``paths.inside`` checks again after)."""
+    if not path:
+        raise SettingsError(f"A {source} data choice needs a path inside the data folder.")
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if PurePosixPath(path).is_absolute() or ".." in parts or "\0" in path:
+        raise PathError(f"{path!r} is outside the data folder; pick a file inside it.")
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{name} must be true or false, not {value!r}.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -55,8 +72,12 @@ class DataSpec:
             raise unknown_choice("data source", self.source, SOURCES)
         if self.source == "builtin" and self.name not in datasets.names():
             raise unknown_choice("data set", self.name, tuple(datasets.names()))
-        if self.source != "builtin" and (not self.path or not isinstance(self.path, str)):
-            raise SettingsError(f"A {self.source} data choice needs a path inside the data folder.")
+        if not isinstance(self.path, str):
+            raise SettingsError("The data path must be text: a path inside the data folder.")
+        if self.source == "builtin" and self.path:
+            raise SettingsError("A built-in data set takes no path; leave 'path' empty.")
+        if self.source != "builtin":
+            _check_relative(self.path, self.source)
         if self.source == "csv" and (not isinstance(self.target, str) or not self.target):
             raise SettingsError("A CSV data choice needs the name of the column to predict.")
         if not isinstance(self.augment, list | tuple):
@@ -68,7 +89,7 @@ class DataSpec:
             ),
             "seed": check_setting("seed", self.seed),
             "augment": tuple(check_setting("augmentation", name) for name in self.augment),
-            "grayscale": bool(self.grayscale),
+            "grayscale": _check_bool("grayscale", self.grayscale),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)  # frozen: normalised values go in here

@@ -34,6 +34,7 @@ from dlstudio.train.optim import (
 )
 from dlstudio.train.run_folder import load_trainer, save_trainer
 from dlstudio.train.settings import check_settings
+from dlstudio.train.state_files import check_run_folder
 
 
 class Trainer:
@@ -459,7 +460,11 @@ class Trainer:
         Example:
             >>> t = Trainer.load("runs/digits", datasets.load("digits"))  # doctest: +SKIP
             >>> t.fit()  # doctest: +SKIP
+
+        Every file is read and checked first (``state_files.check_run_folder``): a broken,
+        truncated or foreign file raises StateFileError (a ValueError) naming it.
         """
+        check_run_folder(Path(directory))
         return load_trainer(cls, Path(directory), data, overrides)
 
     def current_rng_state(self) -> Tensor:

@@ -173,3 +173,67 @@ def test_excel_byte_order_mark_and_latin1_text(tmp_path: Path) -> None:
     latin.write_bytes("\n".join(rows).encode("latin-1"))
     bundle = datasets.from_csv(latin, target="label")
     assert bundle.feature_names == ["city=Besançon", "city=Zürich", "temp"]
+
+
+def _within(seconds: float, call):
+    """``call()``'s result or exception, or AssertionError if it does not return in time (a
+    reader blocked on a named pipe is then released by opening the pipe's other end)."""
+    import threading
+
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as error:  # noqa: BLE001 - handed back to the test
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return thread, outcome
+
+
+@pytest.mark.parametrize("read", ["columns", "from_csv"])
+def test_a_named_pipe_is_refused_at_once(tmp_path: Path, read: str) -> None:
+    import os
+
+    from dlstudio.datasets.csvfile import columns
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    call = (lambda: columns(pipe)) if read == "columns" else (
+        lambda: datasets.from_csv(pipe, target="y")
+    )  # fmt: skip
+    thread, outcome = _within(5.0, call)
+    if thread.is_alive():
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))  # release the blocked reader
+        pytest.fail("reading a named pipe blocked")
+    assert isinstance(outcome[0], ValueError) and "not a regular file" in str(outcome[0])
+
+
+def test_columns_read_only_the_header_row(tmp_path: Path, csv_path: Path) -> None:
+    from dlstudio.datasets.csvfile import columns
+
+    assert columns(csv_path) == ["id", "size", "color", "weight", "kind", "price", "rating"]
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a; b;a;\n1;2;3;4\n", encoding="utf-8")
+    assert columns(odd) == ["a", "b", "a.1", "Unnamed: 3"]  # the names pandas gives from_csv
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x,y\n" + b"1,2\n" * 8_000_000)  # 32 MB: only its first bytes are read
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        assert columns(big) == ["x", "y"]
+        assert tracemalloc.get_traced_memory()[1] < 4 * 2**20
+    finally:
+        tracemalloc.stop()
+    no_header = tmp_path / "long.csv"
+    no_header.write_bytes(b"x" * (2**20 + 10))
+    with pytest.raises(ValueError, match="no header row in its first 1,048,576 bytes"):
+        columns(no_header)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(ValueError, match="empty.csv is empty"):
+        columns(empty)

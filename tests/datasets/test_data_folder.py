@@ -10,6 +10,14 @@ import torch
 from dlstudio import datasets
 
 
+def _pngs(folder: Path, n: int) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    for i in range(n):
+        Image.new("RGB", (6, 6), (120, 120, 120)).save(folder / f"{i}.png")
+
+
 def test_folder_loads_classes_and_skips_the_corrupt_image(image_tree: Path) -> None:
     bundle = datasets.from_folder(image_tree, image_size=16)
     assert bundle.classes == ["cat", "dog"] and bundle.num_classes == 2
@@ -68,3 +76,32 @@ def test_a_root_split_into_train_and_val_keeps_its_split(split_tree: Path) -> No
     assert reasons[bird] == "class 'bird' has no images in the training folder"
     broken = str(split_tree / "train" / "dog" / "broken.png")
     assert reasons[broken].startswith("unreadable image")
+
+
+def test_links_out_of_the_folder_are_skipped_and_said(tmp_path: Path, image_tree: Path) -> None:
+    secret = tmp_path / "secret"
+    _pngs(secret / "private", 3)  # images outside the data folder
+    (image_tree / "private").symlink_to(secret / "private", target_is_directory=True)
+    (image_tree / "cat" / "stolen.png").symlink_to(secret / "private" / "0.png")
+    kept = next(p for p in sorted((image_tree / "dog").glob("*.png")) if "broken" not in p.name)
+    (image_tree / "dog" / "same.png").symlink_to(kept)  # a link inside the folder is kept
+    bundle = datasets.from_folder(image_tree, image_size=8)
+    assert bundle.classes == ["cat", "dog"]
+    skipped = dict(bundle.skipped)
+    assert skipped[str(image_tree / "private")] == "a link to outside the data folder"
+    assert skipped[str(image_tree / "cat" / "stolen.png")] == "a link to outside the data folder"
+    assert len(bundle.train) + len(bundle.val) == 13  # 12 images and the link inside
+    paths = bundle.train.paths + bundle.val.paths
+    assert not [p for p in paths if "secret" in str(Path(p).resolve())]
+
+
+def test_an_image_swapped_for_a_link_out_after_loading_is_not_read(
+    tmp_path: Path, image_tree: Path
+) -> None:
+    bundle = datasets.from_folder(image_tree, image_size=8)
+    path = Path(bundle.train.paths[0])
+    _pngs(tmp_path / "secret", 1)
+    path.unlink()
+    path.symlink_to(tmp_path / "secret" / "0.png")
+    with pytest.raises(OSError, match="outside the data folder"):
+        bundle.train[0]

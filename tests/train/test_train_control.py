@@ -260,3 +260,55 @@ def test_quick_stop_and_resume_never_overlap_two_loops(blobs):
         assert trainer.state == "stopped"
     trainer.wait()
     assert overlap.most == 1 and overlap.running == 0
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ("model_pickle", "model.safetensors is not a safetensors file .*header too large"),
+        ("manifest_list", "trainer.json must be a JSON object, not list"),
+        ("manifest_truncated", "trainer.json is not readable JSON"),
+        ("progress_text", "progress 'step' must be a whole number"),
+        ("history_numbers", "history 'steps' must be a list of records"),
+        ("state_missing", "state.safetensors is missing"),
+        ("rng_list", "malformed|random state"),
+    ],
+)
+def test_a_broken_run_folder_is_refused_naming_the_file(tmp_path, blobs, broken, message):
+    import json
+    import pickle
+
+    trainer = Trainer(dropout_mlp(), blobs, epochs=1, device="cpu")
+    trainer.fit()
+    folder = trainer.save(tmp_path / "ckpt")
+    manifest = json.loads((folder / "trainer.json").read_text(encoding="utf-8"))
+    if broken == "model_pickle":  # what torch.save writes: a pickle is never unpickled
+        (folder / "model.safetensors").write_bytes(pickle.dumps(trainer.model.state_dict()))
+    elif broken == "manifest_list":
+        (folder / "trainer.json").write_text("[]", encoding="utf-8")
+    elif broken == "manifest_truncated":
+        text = (folder / "trainer.json").read_text(encoding="utf-8")
+        (folder / "trainer.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    elif broken == "state_missing":
+        (folder / "state.safetensors").unlink()
+    else:
+        if broken == "progress_text":
+            manifest["progress"]["step"] = "ten"
+        elif broken == "history_numbers":
+            manifest["history"]["steps"] = [1, 2, 3]
+        else:
+            manifest["rng"]["torch"] = [1, 2]
+        (folder / "trainer.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        Trainer.load(folder, blobs)
+
+
+def test_a_run_folder_file_linked_out_of_the_folder_is_refused(tmp_path, blobs):
+    trainer = Trainer(dropout_mlp(), blobs, epochs=1, device="cpu")
+    trainer.fit()
+    folder = trainer.save(tmp_path / "ckpt")
+    outside = tmp_path / "elsewhere.safetensors"
+    (folder / "model.safetensors").rename(outside)
+    (folder / "model.safetensors").symlink_to(outside)
+    with pytest.raises(ValueError, match="links to a file outside"):
+        Trainer.load(folder, blobs)

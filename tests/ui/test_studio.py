@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from dlstudio.graph import examples, zoo
+from dlstudio.paths import PathError
 from dlstudio.session import DataSpec
-from dlstudio.train.settings import TrainingSettings
+from dlstudio.train.settings import LIMITS, TrainingSettings
 from dlstudio.ui.studio import Studio, load_session, save_session
 from dlstudio.ui.studio.data import DataPanel, list_files
 
@@ -146,10 +147,12 @@ def test_a_session_that_cannot_load_changes_nothing(studio: Studio, tmp_path: Pa
     other = Studio(data="iris", data_dir=tmp_path)
     shown = (other.data.spec, other.train.settings(), other.graph.to_dict())
 
+    run = (folder / "trainer" / "trainer.json").read_text(encoding="utf-8")
     (folder / "trainer" / "trainer.json").write_text("{", encoding="utf-8")  # a broken run
     with pytest.raises(ValueError):
         load_session(other, folder)
     assert (other.data.spec, other.train.settings(), other.graph.to_dict()) == shown
+    (folder / "trainer" / "trainer.json").write_text(run, encoding="utf-8")
 
     manifest = json.loads((folder / "studio.json").read_text(encoding="utf-8"))
     manifest["data"] = {"source": "csv", "path": "gone.csv", "target": "y"}  # data not there
@@ -160,9 +163,48 @@ def test_a_session_that_cannot_load_changes_nothing(studio: Studio, tmp_path: Pa
     assert other.trainer is None
 
 
+def test_a_broken_session_is_refused_in_the_panel_and_nothing_changes(
+    studio: Studio, tmp_path: Path
+) -> None:
+    import pickle
+    import shutil
+
+    _train(studio, epochs=1)
+    sessions = tmp_path / "dlstudio-sessions"
+    good = save_session(studio, sessions / "good")
+    other = Studio(data="iris", data_dir=tmp_path)
+    panel = other.session
+
+    def broken(name: str, change) -> None:
+        shutil.copytree(good, sessions / name)
+        change(sessions / name)
+
+    weights = studio.trainer.model.state_dict()
+    broken("pickled", lambda f: (f / "trainer" / "model.safetensors").write_bytes(
+        pickle.dumps(weights)))  # fmt: skip
+    broken("list", lambda f: (f / "trainer" / "trainer.json").write_text("[]", encoding="utf-8"))
+
+    def passwd(folder: Path) -> None:
+        manifest = json.loads((folder / "studio.json").read_text(encoding="utf-8"))
+        manifest["data"]["path"] = "../../../../etc/passwd"
+        (folder / "studio.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    broken("passwd", passwd)
+    shown = (other.data.spec, other.train.settings(), other.graph.to_dict(), other.trainer)
+    for name, why in (("pickled", "header too large"), ("list", "must be a JSON object"),
+                      ("passwd", "takes no path")):  # fmt: skip
+        panel.refresh()
+        panel.saved.value = name
+        panel._act(panel._load)  # what the button does; nothing may escape it
+        message = panel.message.value
+        assert f"{name} was not loaded, nothing changed: " in message and why in message
+        assert (other.data.spec, other.train.settings(), other.graph.to_dict(),
+                other.trainer) == shown  # fmt: skip
+
+
 def test_session_panel_checks_names_and_files(studio: Studio, tmp_path: Path) -> None:
     panel = studio.session
-    for bad in ("../escape", "/etc", "a/b", "", ".hidden", "x" * 80):
+    for bad in ("../escape", "/etc", "a/b", "", ".hidden", "x" * 80, "good\n", "a\nb"):
         panel.name.value = bad
         panel.save.click()
         assert "not a usable session name" in panel.message.value
@@ -194,9 +236,80 @@ def test_what_the_page_sends_is_checked(studio: Studio) -> None:
     assert studio.train.seed.value == 0
     with pytest.raises(Exception):  # noqa: B017 - traitlets refuses an option not offered
         studio.data.builtin.set_state({"index": 999})
-    studio.data._choose(DataSpec("csv", path="../../etc/passwd", target="x"))
-    assert "outside the data folder" in studio.data.message.value
+    with pytest.raises(PathError, match="outside the data folder"):
+        DataSpec("csv", path="../../etc/passwd", target="x")
     assert studio.data.spec == DataSpec("builtin", "digits")
+
+
+def test_csv_columns_are_read_safely_and_said_when_they_cannot_be(tmp_path: Path) -> None:
+    (tmp_path / "good.csv").write_text("a,b,label\n1,2,x\n", encoding="utf-8")
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.csv")  # would block the kernel forever if it were opened
+    panel = Studio(data_dir=tmp_path).data
+    panel.source.value = "csv"
+    for name, why in (("empty.csv", "empty.csv is empty"),
+                      ("pipe.csv", "pipe.csv is not a regular file")):  # fmt: skip
+        panel.csv_file.value = "good.csv"
+        assert panel.csv_target.options == ("a", "b", "label") and not panel.message.value
+        panel.csv_file.value = name
+        assert panel.csv_target.options == ()  # the previous file's columns do not stay
+        assert why in panel.message.value
+
+
+def test_a_session_on_a_csv_file_added_after_the_start_loads(tmp_path: Path) -> None:
+    studio = Studio(data_dir=tmp_path)  # lists the data folder's files: none yet
+    rows = ["a,b,label"] + [f"{i},{i % 3},{'x' if i % 2 else 'y'}" for i in range(40)]
+    (tmp_path / "late.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    other = Studio(data_dir=tmp_path)
+    other.data.source.value = "csv"
+    other.data.csv_file.value = "late.csv"
+    other.data.use.click()
+    folder = save_session(other, tmp_path / "dlstudio-sessions" / "late")
+    load_session(studio, folder)
+    assert studio.data.spec == other.data.spec and studio.data.csv_file.value == "late.csv"
+
+
+def test_use_this_data_checks_every_field_in_python(tmp_path: Path) -> None:
+    write_image_folder(tmp_path)
+    panel = Studio(data_dir=tmp_path).data
+    panel.source.value = "folder"
+    panel.folder.value = "shapes"
+    panel.image_size.set_state({"min": 1})  # the page can change a field's bounds
+    panel.image_size.set_state({"value": 2})
+    panel.use.click()
+    assert "The image size must be between 4 and 512, not 2." in panel.message.value
+    assert panel.spec == DataSpec("builtin", "digits")
+
+
+def test_the_largest_settings_the_controls_take_save_and_make_a_script(
+    studio: Studio, tmp_path: Path
+) -> None:
+    fields = studio.train.controls.fields
+    fields["epochs"].set_state({"value": 10**9})  # clamped to the controls' largest value
+    fields["batch_size"].set_state({"value": 10**9})
+    epochs, batch_size = fields["epochs"].value, fields["batch_size"].value
+    assert (epochs, batch_size) == (LIMITS["epochs"][1], LIMITS["batch_size"][1])
+    assert f"EPOCHS = {epochs}" in studio.code.script_view.code
+    assert f"BATCH_SIZE = {batch_size}" in studio.script()
+    folder = save_session(studio, tmp_path / "sessions" / "largest")
+    settings = json.loads((folder / "studio.json").read_text(encoding="utf-8"))["settings"]
+    assert (settings["epochs"], settings["batch_size"]) == (epochs, batch_size)
+
+
+def test_a_seed_the_page_widened_the_bounds_for_is_refused_everywhere(
+    studio: Studio, tmp_path: Path
+) -> None:
+    seed = studio.train.seed
+    seed.set_state({"min": -10})
+    seed.set_state({"value": -1})
+    sentence = "The seed must be between 0 and 2,147,483,647, not -1."
+    studio.train.controls._press("Train")
+    assert sentence in studio.train.controls.message.value and studio.trainer is None
+    assert sentence in studio.code.script_view.code
+    studio.session.name.value = "seeded"
+    studio.session.save.click()
+    assert sentence in studio.session.message.value
+    assert not (tmp_path / "dlstudio-sessions" / "seeded").exists()
 
 
 def test_csv_and_image_folders_inside_the_data_folder(tmp_path: Path) -> None:

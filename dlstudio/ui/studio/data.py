@@ -69,10 +69,17 @@ def list_files(root: Path) -> tuple[list[str], list[str]]:
 
 
 def csv_columns(path: Path) -> list[str]:
-    """Column names of a CSV file (its header only is read)."""
-    import pandas as pd
+    """Column names of a CSV file: only its header row is read, only from a regular file
+    (``datasets.csvfile.columns``); ValueError or OSError in one sentence otherwise."""
+    from dlstudio.datasets.csvfile import columns
 
-    return [str(c) for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns]
+    return columns(path)
+
+
+def _offer(dropdown: w.Dropdown, path: str) -> None:
+    """Add ``path`` (checked inside the data folder already) to a file list that lacks it."""
+    if path not in dropdown.options:
+        dropdown.options = sorted([*dropdown.options, path])
 
 
 class DataPanel(w.VBox):
@@ -137,7 +144,7 @@ class DataPanel(w.VBox):
         self.source.observe(self._show_source, "value")
         self.builtin.observe(self._builtin_changed, "value")
         self.csv_file.observe(self._csv_changed, "value")
-        self.use.on_click(lambda _: self._choose(self._file_spec()))
+        self.use.on_click(lambda _: self._use())
         self.augment.observe(self._augment_changed, "value")
         self.select(spec or DataSpec())
 
@@ -166,6 +173,19 @@ class DataPanel(w.VBox):
             augment=tuple(self.augment.value),
         )
 
+    def _use(self) -> None:
+        """The "Use this data" button: every field the page sent is checked here (the page can
+        change a field's own min and max), and a refusal is said in the panel."""
+        try:
+            spec = self._file_spec()
+        except (ValueError, TypeError) as error:  # SettingsError, PathError
+            self._say_error(f"Could not use this data: {error}")
+            return
+        self._choose(spec)
+
+    def _say_error(self, text: str) -> None:
+        self.message.value = f'<span style="color:#b00020">{html.escape(text)}</span>'
+
     def _builtin_changed(self, _change: Any) -> None:
         if not self._syncing:
             self._choose(self._built_in_spec())
@@ -174,17 +194,19 @@ class DataPanel(w.VBox):
         if self._syncing or self.spec is None or tuple(self.augment.value) == self.spec.augment:
             return
         values = {**self.spec.to_dict(), "augment": list(self.augment.value)}
-        self._choose(DataSpec.from_dict(values))
+        try:
+            spec = DataSpec.from_dict(values)
+        except (ValueError, TypeError) as error:
+            self._say_error(f"Could not use these augmentations: {error}")
+            return
+        self._choose(spec)
 
     def _choose(self, spec: DataSpec, sync_controls: bool = False, bundle: Any = None) -> None:
         self.message.value = f"<i>Loading {html.escape(spec.describe())}…</i>"
         try:
             bundle = spec.load(self.root) if bundle is None else bundle
         except (ValueError, TypeError, OSError, KeyError) as error:
-            self.message.value = (
-                f'<span style="color:#b00020">Could not load this data: '
-                f"{html.escape(str(error))}</span>"
-            )
+            self._say_error(f"Could not load this data: {error}")
             return
         self.message.value = ""
         if sync_controls:
@@ -207,10 +229,13 @@ class DataPanel(w.VBox):
             if spec.source == "builtin":
                 self.builtin.value = spec.name
             elif spec.source == "csv":
+                _offer(self.csv_file, spec.path)  # a file added since the list was made
                 self.csv_file.value = spec.path
                 self.csv_target.value = spec.target
             else:
+                _offer(self.folder, spec.path)
                 self.folder.value = spec.path
+                self.image_size.min, self.image_size.max = IMAGE_SIZE  # whatever the page set
                 self.image_size.value = spec.image_size
                 self.grayscale.value = spec.grayscale
             self.augment.value = spec.augment
@@ -252,9 +277,10 @@ class DataPanel(w.VBox):
         try:
             columns = csv_columns(inside(self.root, name))
         except (OSError, ValueError) as error:
-            self.csv_target.options = []
-            self.message.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
+            self.csv_target.options = []  # the previous file's columns must not stay
+            self._say_error(str(error))
             return
+        self.message.value = ""
         self.csv_target.options = columns
         if columns:
             self.csv_target.value = columns[-1]  # the target is most often the last column

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from dlstudio.paths import PathError, child
-from dlstudio.session.folder import MANIFEST, StudioSession
+from dlstudio.session.folder import MANIFEST, SessionError, StudioSession
 
 if TYPE_CHECKING:
     from dlstudio.ui.studio.studio import Studio
@@ -103,7 +103,10 @@ class SessionPanel(w.VBox):
         if not self.saved.value:
             raise PathError("There is no saved session to load yet.")
         folder = self.folder_for(self.saved.value)
-        load_session(self.studio, folder)
+        try:
+            load_session(self.studio, folder)
+        except (ValueError, OSError, RuntimeError) as error:  # SessionError, GraphError, ...
+            raise SessionError(f"{folder.name} was not loaded, nothing changed: {error}") from None
         return f"Loaded {folder.name}."
 
     def _act(self, action: Callable[[], str]) -> None:
