@@ -107,7 +107,7 @@ def _from_graph(graph: Graph) -> Exportable:
     if len(inputs) != 1:
         raise ExportError(f"Export takes a model with one Input; this one has {len(inputs)}.")
     spec = graph.analyze().specs[inputs[0].id]
-    shape = (_EXAMPLE_BATCH, *spec.shape[1:])
+    shape = (_EXAMPLE_BATCH, *spec.features)
     example = torch.zeros(shape, dtype=torch.long) if spec.dtype == "long" else torch.randn(shape)
     return Exportable(graph.build().eval(), example, graph=graph)
 

@@ -75,11 +75,13 @@ def empty_architecture(arch: str) -> nn.Module:
     import torchvision
 
     build = getattr(torchvision.models, arch)
+    model: nn.Module
     try:
         with torch.device("meta"):
-            return build()
+            model = build()
     except NotImplementedError:
-        return build()
+        model = build()
+    return model
 
 
 @functools.cache

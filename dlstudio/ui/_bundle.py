@@ -19,6 +19,8 @@ import ipywidgets
 import traitlets
 from ipywidgets import widget_serialization
 
+from dlstudio.ui.page_writes import PageWritable
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 BUILD_HINT = (
@@ -76,8 +78,9 @@ def read_bundle(name: str) -> str:
         return _MISSING_ESM % repr(message)
 
 
-class BundleHost(ipywidgets.Widget):
-    """A model without a view that carries one bundle's source to the page."""
+class BundleHost(PageWritable, ipywidgets.Widget):
+    """A model without a view that carries one bundle's source to the page (which may change
+    none of it)."""
 
     name = traitlets.Unicode().tag(sync=True)
     code = traitlets.Unicode().tag(sync=True)
@@ -98,10 +101,11 @@ def shared_host(name: str) -> BundleHost:
     return host
 
 
-class BundledWidget(anywidget.AnyWidget):
+class BundledWidget(PageWritable, anywidget.AnyWidget):
     """An anywidget whose front-end is a view in one of the shared bundles.
 
-    Subclasses set ``bundle_name``, and ``_kind`` when the bundle holds several views.
+    Subclasses set ``bundle_name``, ``_kind`` when the bundle holds several views, and
+    ``page_writable``: the traits the page may change (none by default).
     """
 
     bundle_name: ClassVar[str]

@@ -27,6 +27,7 @@ from torch import nn
 from dlstudio.graph import Graph, GraphError, editing, examples, layers
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
+from dlstudio.ui.page_writes import PageWritable
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class _Answer(NamedTuple):
     refused: bool
 
 
-class ModelBuilder(anywidget.AnyWidget):
+class ModelBuilder(PageWritable, anywidget.AnyWidget):
     """Drag layers onto a canvas, connect them, and get plain PyTorch.
 
     Example:
@@ -133,6 +134,7 @@ class ModelBuilder(anywidget.AnyWidget):
     """
 
     _esm = LOADER_ESM
+    page_writable = frozenset({"selection"})  # edits come as checked requests, not state
     _bundle = traitlets.Instance(BundleHost).tag(sync=True, **widget_serialization)
 
     graph = GraphTrait().tag(sync=True, to_json=_graph_to_json)

@@ -49,9 +49,8 @@ def write(item: Exportable, folder: Path, sparsity: float = 0.5) -> Written:
         python_code.write_model_files(item.graph, model, folder)
         file, weights = FILE, folder / python_code.WEIGHTS
     else:
-        file = weights = pt2.FILE
-        torch.export.save(pt2.exported(model, item.example), str(folder / file))
-        weights = folder / file
+        file, weights = pt2.FILE, folder / pt2.FILE
+        torch.export.save(pt2.exported(model, item.example), str(weights))
     details["gzip size"] = f"{len(gzip.compress(weights.read_bytes(), 6)):,} bytes"
     return Written(file, intended=model, details=details, notes=notes)
 

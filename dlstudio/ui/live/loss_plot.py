@@ -67,6 +67,7 @@ class LossPlot(BundledWidget, Callback):
 
     data = traitlets.Dict().tag(sync=True)
     """The bounded history, a ``protocol.PlotCurves``: ``{"seq": n, "series": {name: curve}}``."""
+    page_writable = frozenset({"log_scale", "smoothing"})
     log_scale = traitlets.Bool(False).tag(sync=True)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     """EMA weight for per-step curves (0 = raw, 0.99 = very smooth), as in TensorBoard."""
