@@ -96,6 +96,7 @@ class Analyzer:
         blocks: dict[str, BlockDefinition] | None = None,
     ):
         self.blocks = blocks or {}
+        self._block_specs: dict[str, layers.LayerSpec] = {}
         self.nodes = {node.id: node for node in nodes}
         self.edges = edges
         self.max_params = max_params
@@ -138,16 +139,28 @@ class Analyzer:
         return specs
 
     def _block_spec(self, name: str) -> layers.LayerSpec | None:
-        definition = self.blocks.get(name)
-        if definition is None:
-            return None
+        if name not in self._block_specs:
+            definition = self.blocks.get(name)
+            if definition is None:
+                return None
+            self._block_specs[name] = self._make_block_spec(name, definition)
+        return self._block_specs[name]
+
+    def _make_block_spec(self, name: str, definition: BlockDefinition) -> layers.LayerSpec:
         max_params = self.max_params
+        problems = block_problems(definition)
+        # Each use with the same inputs computes the same: analysed once, so a block used a
+        # thousand times costs its own size, not a thousand times that.
+        analysed: dict[tuple[TensorSpec, ...], tuple[list[Node], Analysis]] = {}
 
         def rule(ctx: RuleContext) -> TensorSpec:
-            for message in block_problems(definition):
+            for message in problems:
                 ctx.fail(f"cannot run: {message}", "Open the block and fix its Input/Output.")
-            nodes = instance_nodes(definition, ctx.inputs)
-            inner = analyze(nodes, definition.edges, max_params)
+            key = tuple(ctx.inputs)
+            if key not in analysed:
+                nodes = instance_nodes(definition, ctx.inputs)
+                analysed[key] = (nodes, analyze(nodes, definition.edges, max_params))
+            nodes, inner = analysed[key]
             if inner.problems:
                 first = inner.problems[0]
                 ctx.fail(f"contains a problem: {first.message}", first.hint)

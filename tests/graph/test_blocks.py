@@ -91,3 +91,30 @@ def test_bad_groups_are_refused_with_reasons(ids, name, needle):
     graph = flat_resnet()
     with pytest.raises(GraphError, match=needle):
         graph.group(ids, name)
+
+
+def test_a_block_used_many_times_is_analysed_once_per_input(monkeypatch) -> None:
+    """Analysis follows the document's size: 300 uses of one block cost one analysis of it."""
+    from dlstudio.graph import analysis
+
+    expanded = []
+    instance_nodes = analysis.instance_nodes
+    monkeypatch.setattr(
+        analysis,
+        "instance_nodes",
+        lambda block, inputs: expanded.append(inputs) or instance_nodes(block, inputs),
+    )
+    graph = Graph()
+    previous = graph.add("Input", shape=[8])
+    fc = graph.add("Linear", after=previous, out_features=8)
+    graph.add("Output", after=graph.add("ReLU", after=fc))
+    unit = graph.group([fc, "relu1"], "Unit")
+    (output,) = [node.id for node in graph.nodes if node.op == "Output"]
+    graph.edges = [e for e in graph.edges if e.target != output]
+    previous = unit
+    for _ in range(300):
+        previous = graph.add("Unit", after=previous)
+    graph.connect(previous, output)
+    shapes = graph.infer_shapes()
+    assert shapes[previous] == (None, 8) and graph.param_count() == 301 * 72
+    assert len(expanded) == 1
