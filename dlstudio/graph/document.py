@@ -142,8 +142,13 @@ def _quote(text: str) -> str:
     return f"'{shown}'"
 
 
-def _json_value_ok(value: Any, depth: int = 0) -> bool:
-    """Only plain, finite, shallow JSON literals are accepted as parameter values."""
+def param_value_ok(value: Any, depth: int = 0) -> bool:
+    """Only plain, finite, shallow JSON literals are accepted as parameter values.
+
+    Example:
+        >>> param_value_ok([3, 3]), param_value_ok({"a": 1}), param_value_ok("x" * 201)
+        (True, False, False)
+    """
     if depth > 3:
         return False
     if value is None or isinstance(value, bool | int | str):
@@ -151,7 +156,7 @@ def _json_value_ok(value: Any, depth: int = 0) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, list):
-        return len(value) <= 64 and all(_json_value_ok(item, depth + 1) for item in value)
+        return len(value) <= 64 and all(param_value_ok(item, depth + 1) for item in value)
     return False
 
 
@@ -240,7 +245,7 @@ class DocumentReader:
             params = {}
         clean: dict[str, Any] = {}
         for name, value in params.items():
-            if not _json_value_ok(value):
+            if not param_value_ok(value):
                 self.problem(
                     f"Node {_quote(node_id)}: parameter {_quote(str(name))} has an unusable value.",
                     node_id,

@@ -18,7 +18,14 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from dlstudio.graph.document import BlockDefinition, Edge, Node, free_id, usable_block_name
+from dlstudio.graph.document import (
+    BlockDefinition,
+    Edge,
+    Node,
+    free_id,
+    param_value_ok,
+    usable_block_name,
+)
 from dlstudio.graph.errors import GraphError, Problem
 
 if TYPE_CHECKING:
@@ -33,6 +40,13 @@ def apply_fix(graph: Graph, fix: Mapping[str, Any]) -> Graph:
     node_id, params = fix.get("node_id"), fix.get("params")
     if not isinstance(node_id, str) or not isinstance(params, dict):
         raise ValueError("A fix names a node_id and the params to change.")
+    for name, value in params.items():
+        # The same rule as a document's parameters: what is stored must save and load again.
+        if not isinstance(name, str) or len(name) > 100 or not param_value_ok(value):
+            raise ValueError(
+                f"A fix may set a parameter only to a number, true/false, a short string or a "
+                f"short list, not what it gives for {str(name)[:40]!r}."
+            )
     fixed = graph.copy()
     try:
         node = fixed.node(node_id)

@@ -195,6 +195,20 @@ def test_fix_request_applies_the_cores_fix() -> None:
     assert not gone["ok"] and "'nope'" in gone["error"]
 
 
+def test_a_fix_with_values_a_document_cannot_hold_is_refused_with_a_reply() -> None:
+    b = RecordingBuilder("mlp")
+    before = b.graph
+    deep: list = []
+    for _ in range(600):
+        deep = [deep]
+    for value in ({"a": 1}, "x" * 100_000, deep, float("nan")):
+        reply = b.request(type="apply_fix", id=11, fix={"node_id": "fc1", "params": {"p": value}})
+        assert not reply["ok"] and "number, true/false, a short string" in reply["error"]
+    assert b.graph == before
+    saved = b.request(type="save_json", id=12)["result"]["text"]
+    assert Graph.from_json(saved) == before
+
+
 def test_malformed_requests_get_an_error_reply_and_change_nothing() -> None:
     b = RecordingBuilder("mlp")
     before = b.graph
