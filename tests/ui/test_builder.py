@@ -136,6 +136,29 @@ def test_an_edit_reads_the_structure_of_the_graph_once(monkeypatch: pytest.Monke
     assert g.analyze().shapes["fc"] == (None, 3)
 
 
+def test_one_edit_one_analysis_one_code_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlstudio.graph import graph
+
+    b = RecordingBuilder(Graph.from_dict(mlp_doc()))
+    runs = {"analysis": 0, "code": 0}
+    analyze, generate = graph.analyze, graph.generate
+
+    def counted_analyze(*args, **kwargs):
+        runs["analysis"] += 1
+        return analyze(*args, **kwargs)
+
+    def counted_generate(*args, **kwargs):
+        runs["code"] += 1
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(graph, "analyze", counted_analyze)
+    monkeypatch.setattr(graph, "generate", counted_generate)
+    doc = mlp_doc()
+    doc["nodes"][1]["params"]["out_features"] = 9
+    b.edit(doc)
+    assert runs == {"analysis": 1, "code": 1} and "nn.Linear(4, 9)" in b.code
+
+
 def test_a_malformed_document_from_the_page_is_refused() -> None:
     b = RecordingBuilder(Graph.from_dict(mlp_doc()))
     answer = b.edit({"version": 1, "nodes": "not a list", "edges": []})
