@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "dlstudio"
 CORE = ("graph", "train", "datasets", "inspect", "explain", "export", "session", "paths")
-UI_PACKAGES = ("dlstudio.ui", "dlstudio.app")
+UI_PACKAGES = ("dlstudio.ui", "dlstudio.app", "dlstudio.server")
 JUPYTER = ("ipywidgets", "anywidget", "traitlets", "IPython", "ipykernel", "voila", "notebook")
 JUPYTER_PREFIXES = ("jupyter",)  # jupyter_server, jupyterlab, jupyter_client, ...
 
@@ -316,6 +316,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "export": {"graph", "datasets", "train", "session", "paths"},
     "ui": {"graph", "datasets", "train", "inspect", "explain", "session", "export", "paths"},
     "app": {"ui"},
+    "server": {"graph", "paths"},
     "cli": {"graph", "datasets", "train", "export", "app"},
     "": set(),  # dlstudio/__init__.py: names resolved lazily by string, nothing imported
 }

@@ -25,6 +25,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 from torch import nn
 
 from dlstudio.graph import Graph, GraphError, editing, examples, layers
+from dlstudio.graph.editor_state import NO_CODE, analysis_state, code_state
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
 from dlstudio.ui.page_writes import PageWritable
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 
 ChangeCallback = Callable[[Graph], Any]
 
-NO_CODE = "# The generated PyTorch code appears here once the graph has no problems.\n"
 
 # The requests that carry an edit (the whole document, or what changed): answered by
 # ``graph_revision``, not by a reply.
@@ -282,16 +282,10 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
             if structure == self._structure:
                 return
             self._structure = structure
-            analysis = graph.analyze()
+            state = analysis_state(graph)
         with self.hold_sync():
-            self.shapes = {node_id: list(shape) for node_id, shape in analysis.shapes.items()}
-            self.problems = [problem.to_dict() for problem in analysis.problems]
-            self.param_count = analysis.param_count
-            self.block_params = {
-                node.id: analysis.weights.get(node.id, 0)
-                for node in graph.nodes
-                if node.op in graph.blocks
-            }
+            for name, value in state.items():
+                setattr(self, name, value)
             if self.health:  # the badges described the model before this edit
                 self.health, self.health_notes = {}, {}
             if not self._code_waits:
@@ -303,14 +297,8 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
 
     def _write_code(self) -> None:
         graph = self._current
-        code = NO_CODE
-        with graph._unchanging(self._structure):
-            if graph.analyze().ok:  # cached by the graph since ``_analyse``
-                try:
-                    code = graph.to_code()
-                except GraphError as error:  # the generator found what the analysis let through
-                    code = f"# {error}\n"
-        self.code = code
+        with graph._unchanging(self._structure):  # analysed already, by ``_analyse``
+            self.code = code_state(graph)
 
     def _notify(self) -> None:
         graph = self._current
