@@ -40,6 +40,7 @@ from dlstudio.export.report import REPORT_FILE, ExportReport
 from dlstudio.export.source import Exportable, ExportError, resolve
 from dlstudio.train.state_files import write_folder_atomically
 
+_NOT_THE_MODEL = {REPORT_FILE, "README.md", "predict.py"}  # the size counts the model's files
 _RELATIVE_TOLERANCE = 1e-4  # float32 kernels of two runtimes round differently, no more
 
 
@@ -176,7 +177,7 @@ def _checked(
     chosen: Format, folder: Path, item: Exportable, written: Written, options: dict[str, Any]
 ) -> ExportReport:
     """Read the file back, hold it to what it must compute, and measure it."""
-    files = [p for p in folder.iterdir() if p.is_file() and p.name != REPORT_FILE]
+    files = [p for p in folder.iterdir() if p.is_file() and p.name not in _NOT_THE_MODEL]
     report = ExportReport(
         chosen.name,
         folder,

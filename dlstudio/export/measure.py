@@ -51,9 +51,10 @@ def batch_of(inputs: Tensor, size: int) -> Tensor:
 
 @torch.no_grad()
 def median_latency_ms(run: Runner, x: Tensor, budget_s: float = 0.5, most: int = 25) -> float:
-    """Median milliseconds per call of ``run(x)``, after one warm-up call, over as many calls as
-    fit in ``budget_s`` (at least 3, at most ``most``)."""
-    run(x)
+    """Median milliseconds per call of ``run(x)``, after three warm-up calls (first calls fill
+    caches and pick kernels), over as many calls as fit in ``budget_s`` (3 to ``most``)."""
+    for _ in range(3):
+        run(x)
     times: list[float] = []
     spent = 0.0
     while len(times) < 3 or (spent < budget_s and len(times) < most):

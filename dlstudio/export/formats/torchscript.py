@@ -49,4 +49,6 @@ def write(item: Exportable, folder: Path) -> Written:
 
 
 def load(folder: Path, _item: Exportable) -> nn.Module:
-    return torch.jit.load(str(folder / FILE)).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # as in write: deprecated, still served
+        return torch.jit.load(str(folder / FILE)).eval()
