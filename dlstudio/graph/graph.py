@@ -296,7 +296,8 @@ class Graph:
         return self.validate().shapes
 
     def param_count(self) -> int:
-        """Trainable parameters, counted from the shapes without allocating any weight."""
+        """Learned parameters (frozen ones included), counted from the shapes without allocating
+        any weight."""
         return self.validate().param_count
 
     def summary(self) -> str:

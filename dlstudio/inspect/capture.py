@@ -294,8 +294,13 @@ def capture_batch(
                 found = torch.autograd.grad(loss, params, allow_unused=True) if params else []
                 grads = dict(zip(params, found, strict=True))
         capture.record_params(grads if backward else {})
+        # A module counts as training when it ran so here or is so in the model: a frozen
+        # BatchNorm in training mode either way is what the diagnosis looks for.
+        for module, training in modes:
+            module.training = training or train_mode
+        report = capture.collect(step=None, loss=loss)
     finally:
         capture.detach()
         for module, training in modes:
             module.training = training
-    return capture.collect(step=None, loss=loss)
+    return report

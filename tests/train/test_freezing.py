@@ -116,3 +116,15 @@ def test_the_inspector_names_a_frozen_batchnorm_whose_statistics_move() -> None:
     model.bn.eval()  # frozen as dlstudio's code freezes it: not a fault to report
     kinds = {d.kind for d in diagnose(capture_batch(model, x, y)) if d.layer == "bn"}
     assert not kinds & {"frozen_batchnorm", "frozen_weights"}
+
+
+def test_a_frozen_batchnorm_is_named_when_the_batch_runs_in_training_mode() -> None:
+    from dlstudio.inspect.capture import capture_batch
+    from dlstudio.inspect.diagnose import diagnose
+
+    model = Backbone().eval()  # a model left in eval, captured in training mode
+    model.bn.requires_grad_(False)
+    x, y = torch.randn(4, 3, 16, 16), torch.tensor([0, 1, 2, 3])
+    report = capture_batch(model, x, y, train_mode=True)
+    assert "frozen_batchnorm" in {d.kind for d in diagnose(report)}
+    assert not model.training and not model.bn.training  # the model's modes come back
