@@ -19,22 +19,31 @@ from dlstudio.train.losses import Loss, LossSpec, check_output_size
 from dlstudio.train.metrics import ClassPredictor, Metric, build_metrics
 
 
-def build_model(model: Any, data: Any) -> tuple[Any, nn.Module]:
+def build_model(model: Any, data: Any, weights: Any = None) -> tuple[Any, nn.Module]:
     """``(graph or None, module)``: a Graph is checked against the data, copied, then built.
 
     The copy keeps the saved graph true to the weights even if the editor changes the original
-    while training runs.
+    while training runs. ``weights`` (an imported module, its state dict or a weights file) go
+    into the graph's layers; layers that are new or resized keep fresh weights, as a new head
+    for fine-tuning needs.
 
     Example:
         >>> build_model(nn.Linear(2, 1), None)[0] is None
         True
     """
     if isinstance(model, nn.Module):
+        if weights is not None:
+            raise TrainingSetupError(
+                "weights= fills a Graph's layers; load them into your own module with "
+                "model.load_state_dict(...) before training it."
+            )
         return None, model
     if hasattr(model, "build") and hasattr(model, "to_json"):
         check_graph_input(model, tuple(data.input_shape), getattr(data, "input_dtype", "float"))
         graph = model.copy() if hasattr(model, "copy") else model
-        return graph, graph.build()
+        if weights is None:
+            return graph, graph.build()
+        return graph, graph.build(weights=weights, strict=False)
     raise TrainingSetupError(
         f"model must be a dlstudio Graph or a torch nn.Module, not {type(model).__name__}."
     )

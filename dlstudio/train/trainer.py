@@ -48,7 +48,9 @@ class Trainer:
     weights follow the seed); the run keeps its own random state between steps, so a stopped
     and resumed run gives the same weights as an uninterrupted one. Progress for widgets:
     ``state``, ``step``/``total_steps``, ``epoch``/``epochs``, ``history``, ``error``.
-    ``mixed_precision`` (CUDA only) defaults to on there.
+    ``mixed_precision`` (CUDA only) defaults to on there. ``weights`` (an imported module, its
+    state dict or a weights file) fill a Graph's layers before training: fine-tuning keeps the
+    graph's node ids, and a new or resized head keeps fresh weights.
 
     Example:
         >>> from dlstudio import datasets
@@ -73,6 +75,7 @@ class Trainer:
         seed: int = 0,
         *,
         mixed_precision: bool | None = None,
+        weights: Any = None,
     ):
         for name in ("train", "val", "task", "input_shape"):
             if not hasattr(data, name):
@@ -97,7 +100,7 @@ class Trainer:
             "metrics": list(metrics), "mixed_precision": mixed_precision,
         }  # fmt: skip
         torch.manual_seed(seed)
-        self.graph, self.model = build_model(model, data)
+        self.graph, self.model = build_model(model, data, weights)
         self.node_ids = node_ids(self.graph)
         self.device = resolve_device(device)
         self.model.to(self.device)

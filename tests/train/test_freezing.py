@@ -14,6 +14,7 @@ from torch import nn
 
 from dlstudio import Graph, Trainer, datasets
 from dlstudio.graph import examples
+from dlstudio.train.errors import TrainingSetupError
 
 
 def _image_folder(root: Path, classes: int = 2, per_class: int = 12) -> Path:
@@ -128,3 +129,21 @@ def test_a_frozen_batchnorm_is_named_when_the_batch_runs_in_training_mode() -> N
     report = capture_batch(model, x, y, train_mode=True)
     assert "frozen_batchnorm" in {d.kind for d in diagnose(report)}
     assert not model.training and not model.bn.training  # the model's modes come back
+
+
+def test_a_graph_trains_from_the_weights_of_the_module_it_was_imported_from() -> None:
+    torch.manual_seed(0)
+    pretrained = Backbone()
+    graph = Graph.from_module(pretrained, torch.randn(1, 3, 16, 16))
+    graph.node("fc").params["out_features"] = 2  # a new head for two classes
+    for node in graph.nodes:
+        node.frozen = node.id != "fc" and graph.analyze().weights.get(node.id, 0) > 0
+    data = datasets.from_tensors(torch.randn(24, 3, 16, 16), torch.randint(0, 2, (24,)))
+    trainer = Trainer(graph, data, epochs=1, batch_size=8, device="cpu", weights=pretrained)
+    conv = graph.module_names()["conv"]
+    torch.testing.assert_close(trainer.model.get_submodule(conv).weight, pretrained.conv.weight)
+    assert trainer.node_ids  # the graph's node ids name the layers in reports
+    trainer.fit()
+    torch.testing.assert_close(trainer.model.get_submodule(conv).weight, pretrained.conv.weight)
+    with pytest.raises(TrainingSetupError, match="weights= fills a Graph's layers"):
+        Trainer(pretrained, data, weights=pretrained)
