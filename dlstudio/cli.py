@@ -7,6 +7,7 @@ Example:
     $ dlstudio import torchvision.models:resnet18 --input 3,224,224 -o resnet18.json
     $ dlstudio export dlstudio-sessions/run1 --format onnx --out exported
     $ dlstudio app                     # the Studio web app; dlstudio lab opens JupyterLab
+    $ dlstudio tutorials               # the tutorial notebooks copied here, opened in JupyterLab
 """
 
 from __future__ import annotations
@@ -195,6 +196,20 @@ def _lab(args: argparse.Namespace) -> int:
     return run_lab(port=args.port, open_browser=not args.no_browser)
 
 
+def _tutorials(args: argparse.Namespace) -> int:
+    """Copy the tutorials into a folder (keeping the learner's edited copies), open JupyterLab."""
+    from dlstudio.app.launch import run_lab
+    from dlstudio.tutorials import copy_tutorials, notebooks
+
+    folder = Path(args.dir).expanduser().resolve()
+    copied = copy_tutorials(folder)
+    kept = len(notebooks()) - len(copied)
+    print(f"Tutorials in {folder}: {len(copied)} copied, {kept} already there (kept as they are).")
+    if args.copy_only:
+        return 0
+    return run_lab(port=args.port, open_browser=not args.no_browser, root=folder)
+
+
 def _add_app_commands(sub: argparse._SubParsersAction) -> None:
     app = sub.add_parser("app", help="open the Studio web app (Voila on 127.0.0.1)")
     app.add_argument("--port", type=int, default=8866, help="port to serve on (default 8866)")
@@ -215,6 +230,16 @@ def _add_app_commands(sub: argparse._SubParsersAction) -> None:
     lab.add_argument("--port", type=int, default=None, help="port to serve on")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
     lab.set_defaults(handler=_lab)
+    tutorials = sub.add_parser(
+        "tutorials", help="copy the tutorial notebooks into a folder and open JupyterLab there"
+    )
+    tutorials.add_argument(
+        "--dir", default="dlstudio-tutorials", help="the folder (default: ./dlstudio-tutorials)"
+    )
+    tutorials.add_argument("--port", type=int, default=None, help="port to serve on")
+    tutorials.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    tutorials.add_argument("--copy-only", action="store_true", help="copy, do not open JupyterLab")
+    tutorials.set_defaults(handler=_tutorials)
 
 
 GRAPH_COMMANDS = {

@@ -317,7 +317,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "ui": {"graph", "datasets", "train", "inspect", "explain", "session", "export", "paths"},
     "app": {"ui"},
     "server": {"graph", "paths"},
-    "cli": {"graph", "datasets", "train", "export", "app"},
+    "tutorials": set(),
+    "cli": {"graph", "datasets", "train", "export", "app", "tutorials"},
     "": set(),  # dlstudio/__init__.py: names resolved lazily by string, nothing imported
 }
 

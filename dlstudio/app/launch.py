@@ -234,6 +234,6 @@ def _jupyter_path() -> str:
     return os.pathsep.join([str(TEMPLATES_ROOT), *([rest] if rest else [])])
 
 
-def run_lab(port: int | None = None, open_browser: bool = True) -> int:
-    """Start JupyterLab on the tutorials folder until Ctrl+C."""
-    return _run(lab_command(port, open_browser), dict(os.environ))
+def run_lab(port: int | None = None, open_browser: bool = True, root: Path | None = None) -> int:
+    """Start JupyterLab on the tutorials folder (or ``root``) until Ctrl+C."""
+    return _run(lab_command(port, open_browser, root), dict(os.environ))

@@ -281,6 +281,7 @@ def capture_batch(
     # Each module's own mode comes back afterwards: a frozen BatchNorm kept in eval stays so.
     modes = [(module, module.training) for module in model.modules()]
     model.train(train_mode)
+    ran = [module.training for module in model.modules()]  # a train() override may keep some
     loss: Tensor | None = None
     try:
         with torch.set_grad_enabled(backward):
@@ -296,8 +297,8 @@ def capture_batch(
         capture.record_params(grads if backward else {})
         # A module counts as training when it ran so here or is so in the model: a frozen
         # BatchNorm in training mode either way is what the diagnosis looks for.
-        for module, training in modes:
-            module.training = training or train_mode
+        for (module, training), running in zip(modes, ran, strict=True):
+            module.training = training or running
         report = capture.collect(step=None, loss=loss)
     finally:
         capture.detach()

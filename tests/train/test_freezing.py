@@ -130,6 +130,17 @@ def test_a_frozen_batchnorm_is_named_when_the_batch_runs_in_training_mode() -> N
     assert "frozen_batchnorm" in {d.kind for d in diagnose(report)}
     assert not model.training and not model.bn.training  # the model's modes come back
 
+    class KeepsStatistics(Backbone):
+        def train(self, mode: bool = True) -> KeepsStatistics:
+            super().train(mode)
+            self.bn.eval()  # what dlstudio's generated code does for a frozen BatchNorm
+            return self
+
+    fixed = KeepsStatistics().train()
+    fixed.bn.requires_grad_(False)
+    kinds = {d.kind for d in diagnose(capture_batch(fixed, x, y, train_mode=True))}
+    assert "frozen_batchnorm" not in kinds
+
 
 def test_a_graph_trains_from_the_weights_of_the_module_it_was_imported_from() -> None:
     torch.manual_seed(0)
