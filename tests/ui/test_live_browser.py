@@ -22,7 +22,7 @@ from dlstudio.ui.live import live
 torch.set_num_threads(1)  # the test machine has two cores and runs servers beside the kernel
 bundle = datasets.load("moons")
 model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
-trainer = Trainer(model, bundle, epochs=400, batch_size=16)  # long enough to stop by hand
+trainer = Trainer(model, bundle, epochs=5000, batch_size=16)  # stopped by hand long before
 view = live(trainer)
 """
 
