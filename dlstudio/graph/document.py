@@ -201,10 +201,14 @@ class DocumentReader:
         if len(raw) > MAX_NODES:
             self.problem(f"The graph has {len(raw):,} nodes; the limit is {MAX_NODES:,}.")
             return []
+        return self._unique_nodes(raw)
+
+    def _unique_nodes(self, items: list[Any]) -> list[Node]:
+        """Read each item (a node already read is kept as it is), refusing repeated ids."""
         nodes: list[Node] = []
         seen: set[str] = set()
-        for index, item in enumerate(raw):
-            node = self._node(item, index)
+        for index, item in enumerate(items):
+            node = item if isinstance(item, Node) else self._node(item, index)
             if node is None:
                 continue
             if node.id in seen:
@@ -382,22 +386,7 @@ class PatchReader(DocumentReader):
             replaced.get(index, node) for index, node in enumerate(nodes) if index not in removed
         ]
         items.extend(added)
-        out: list[Node] = []
-        seen: set[str] = set()
-        for index, item in enumerate(items):
-            node = item if isinstance(item, Node) else self._node(item, index)
-            if node is None:
-                continue
-            if node.id in seen:
-                self.problem(
-                    f"Two nodes share the id {_quote(node.id)}.",
-                    node.id,
-                    "Give each node its own id.",
-                )
-                continue
-            seen.add(node.id)
-            out.append(node)
-        return out
+        return self._unique_nodes(items)
 
     def _patched_edges(self, edges: list[Edge], raw: Any) -> list[Edge]:
         changes = self._changes(raw, "edges", len(edges), _EDGE_CHANGE_KEYS, MAX_EDGES)
