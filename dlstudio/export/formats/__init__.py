@@ -28,3 +28,9 @@ class Written:
     notes: list[str] = field(default_factory=list)
     measured: bool = True
     """False for training scripts: there is no model file to run."""
+
+
+def module_predict(setup: str) -> str:
+    """``predict.py``'s lines for a file read back as a torch module: ``setup`` binds ``model``,
+    and ``run`` calls it without gradients."""
+    return f"{setup}\n\n\ndef run(x):\n    with torch.no_grad():\n        return model(x)"

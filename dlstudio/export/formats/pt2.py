@@ -8,18 +8,13 @@ import torch
 from torch import Tensor, nn
 
 from dlstudio.export.failures import export_failure
-from dlstudio.export.formats import Written
+from dlstudio.export.formats import Written, module_predict
 from dlstudio.export.source import Exportable
 
 FILE = "model.pt2"
 RUNTIME = "torch.export: torch.export.load, or AOTInductor for serving without Python"
 IMPORTS = ["import torch"]
-PREDICT = """model = torch.export.load(HERE / "model.pt2").module()
-
-
-def run(x):
-    with torch.no_grad():
-        return model(x)"""
+PREDICT = module_predict('model = torch.export.load(HERE / "model.pt2").module()')
 
 
 def batch_dimension() -> dict[int, torch.export.Dim]:

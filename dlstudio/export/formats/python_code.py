@@ -11,7 +11,7 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from dlstudio.export.formats import Written
+from dlstudio.export.formats import Written, module_predict
 from dlstudio.export.source import Exportable, ExportError
 from dlstudio.graph import Graph
 
@@ -19,14 +19,9 @@ FILE = "model.py"
 WEIGHTS = "weights.safetensors"
 RUNTIME = "PyTorch: the generated module, with its weights from safetensors"
 IMPORTS = ["import torch", "from safetensors.torch import load_file", "", "from model import Net"]
-PREDICT = """model = Net()
-model.load_state_dict(load_file(HERE / "weights.safetensors"))
-model.eval()
-
-
-def run(x):
-    with torch.no_grad():
-        return model(x)"""
+PREDICT = module_predict(
+    'model = Net()\nmodel.load_state_dict(load_file(HERE / "weights.safetensors"))\nmodel.eval()'
+)
 
 
 def write(item: Exportable, folder: Path) -> Written:

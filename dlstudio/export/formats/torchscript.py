@@ -10,18 +10,13 @@ import torch
 from torch import nn
 
 from dlstudio.export.failures import export_failure
-from dlstudio.export.formats import Written
+from dlstudio.export.formats import Written, module_predict
 from dlstudio.export.source import Exportable
 
 FILE = "model.pt"
 RUNTIME = "TorchScript: torch.jit.load, also from C++ (libtorch)"
 IMPORTS = ["import torch"]
-PREDICT = """model = torch.jit.load(HERE / "model.pt").eval()
-
-
-def run(x):
-    with torch.no_grad():
-        return model(x)"""
+PREDICT = module_predict('model = torch.jit.load(HERE / "model.pt").eval()')
 
 
 def write(item: Exportable, folder: Path) -> Written:
