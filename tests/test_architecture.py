@@ -316,7 +316,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "export": {"graph", "datasets", "train", "session", "paths"},
     "ui": {"graph", "datasets", "train", "inspect", "explain", "session", "export", "paths"},
     "app": {"ui"},
-    "server": {"graph", "paths"},
+    # server: of ui only its protocol module (Jupyter-free), so both transports check requests
+    # alike (test_the_server_takes_only_the_protocol_from_the_ui).
+    "server": {"graph", "paths", "tutorials", "ui"},
     "tutorials": set(),
     "cli": {"graph", "datasets", "train", "export", "app", "tutorials"},
     "": set(),  # dlstudio/__init__.py: names resolved lazily by string, nothing imported
@@ -325,6 +327,18 @@ MAY_IMPORT: dict[str, set[str]] = {
 
 def _part(module: str) -> str:
     return module.split(".")[1] if module.count(".") else ""
+
+
+def test_the_server_takes_only_the_protocol_from_the_ui():
+    graph = import_graph()
+    from_ui = {
+        target
+        for module, targets in graph.items()
+        if _part(module) == "server"
+        for target in targets
+        if _part(target) == "ui"
+    }
+    assert from_ui <= {"dlstudio.ui", "dlstudio.ui.protocol"}, sorted(from_ui)
 
 
 def test_each_part_imports_only_the_layers_below_it():

@@ -10,6 +10,8 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
+  // The esbuild output that JupyterLab's builder federates (build.mjs).
+  { ignores: ["lab/lib/"] },
   js.configs.recommended,
   tseslint.configs.recommended,
   reactHooks.configs.flat.recommended,

@@ -24,7 +24,7 @@ from ipywidgets import widget_serialization
 from ipywidgets.widgets.widget import _remove_buffers
 from torch import nn
 
-from dlstudio.graph import Graph, GraphError, editing, examples, layers
+from dlstudio.graph import Graph, GraphError, editing, editor_requests, examples, layers
 from dlstudio.graph.editor_state import NO_CODE, analysis_state, code_state
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
@@ -46,11 +46,8 @@ STALE_REQUEST = (
 
 
 def starter_graph() -> Graph:
-    """An empty canvas: one Input node (28×28 grey images by default)."""
-    graph = Graph()
-    graph.add("Input", id="input")
-    graph.node("input").position = {"x": 40.0, "y": 40.0}
-    return graph
+    """An empty canvas: one Input node (``examples.starter``)."""
+    return examples.starter()
 
 
 def _as_graph(source: Graph | str | dict | None) -> Graph:
@@ -371,15 +368,17 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
         return self._run is not None and self._run[0] == view and self._run[1] <= base < number
 
     def _request_edit(self, request: protocol.EditRequest) -> None:
-        self._take_edit(request, lambda: Graph.from_dict(request["graph"]))
+        self._take_edit(request, editor_requests.edit)
 
     def _request_patch(self, request: protocol.PatchRequest) -> None:
         # What changed since the document this view last sent or drew, which Python holds
         # while the edit is made on the current graph: applied to it, read as strictly.
-        self._take_edit(request, lambda: self._current.patched(request["patch"]))
+        self._take_edit(request, editor_requests.patch)
 
     def _take_edit(
-        self, request: protocol.EditRequest | protocol.PatchRequest, read: Callable[[], Graph]
+        self,
+        request: protocol.EditRequest | protocol.PatchRequest,
+        read: editor_requests.Answer,
     ) -> None:
         view, edit, base = request["view"], request["id"], request["base"]
         if not self._made_on_current(view, base):
@@ -393,13 +392,14 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
             }
             return
         try:
-            graph = read()
+            graph = read(self._current, request).graph
         except GraphError as error:
             # Refused: the last good document goes back as a new revision, so the page draws
             # it and every edit it sent on top of the refused one is refused too.
             self.error = str(error)
             self._write(self._current.copy(), _Answer(view, edit, base, refused=True))
             return
+        assert graph is not None  # an edit always gives the new document
         self.error = ""
         self._write(graph, _Answer(view, edit, base, refused=False))
 
@@ -444,45 +444,42 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
         handler = getattr(self, f"_request_{request['type']}")
         try:
             result = handler(request)
-        except (GraphError, KeyError, ValueError, TypeError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-            self.send(protocol.make_reply(request, error=str(message)))
+        except editor_requests.REFUSALS as error:
+            self.send(protocol.make_reply(request, error=editor_requests.sentence(error)))
             return
         self.send(protocol.make_reply(request, result=result))
 
+    # Each request is answered by the core (``editor_requests``, shared with the server
+    # extension); a subclass may override one (the Studio fits templates to its data).
+
     def _request_apply_template(self, request: protocol.ApplyTemplateRequest) -> None:
-        self._adopt(examples.load(request["name"]))
+        self._take(editor_requests.apply_template(self._current, request))
 
     def _request_load_json(self, request: protocol.LoadJsonRequest) -> None:
-        self._adopt(Graph.from_json(request["text"]))
+        self._take(editor_requests.load_json(self._current, request))
 
-    def _request_save_json(self, _request: protocol.SaveJsonRequest) -> dict[str, str]:
-        graph = self._current
-        title = graph.metadata.get("title", "model")
-        stem = "".join(c if c.isalnum() else "_" for c in title.lower()).strip("_") or "model"
-        return {"text": graph.to_json() + "\n", "filename": f"{stem}.json"}
+    def _request_save_json(self, request: protocol.SaveJsonRequest) -> dict[str, Any] | None:
+        return self._take(editor_requests.save_json(self._current, request))
 
     def _request_apply_fix(self, request: protocol.ApplyFixRequest) -> None:
-        self._adopt(editing.apply_fix(self._current, request["fix"]))
+        self._take(editor_requests.apply_fix(self._current, request))
 
-    def _request_group_block(self, request: protocol.GroupBlockRequest) -> dict[str, str]:
-        graph = self._current.copy()
-        node_id = graph.group(request["ids"], request["name"])
-        self._adopt(graph)
-        self.selection = [node_id]
-        return {"node_id": node_id}
+    def _request_group_block(self, request: protocol.GroupBlockRequest) -> dict[str, Any] | None:
+        return self._take(editor_requests.group_block(self._current, request))
 
-    def _request_ungroup_block(self, request: protocol.UngroupBlockRequest) -> dict[str, list]:
-        graph = self._current.copy()
-        try:
-            ids = graph.ungroup(request["node_id"])
-        except KeyError:
-            raise KeyError(
-                f"There is no node {request['node_id']!r} to ungroup any more; it was removed."
-            ) from None
-        self._adopt(graph)
-        self.selection = ids
-        return {"ids": ids}
+    def _request_ungroup_block(
+        self, request: protocol.UngroupBlockRequest
+    ) -> dict[str, Any] | None:
+        return self._take(editor_requests.ungroup_block(self._current, request))
+
+    def _take(self, outcome: editor_requests.Outcome) -> dict[str, Any] | None:
+        """Store the outcome's new graph (made by the core for this widget) and selection;
+        returns what the reply carries."""
+        if outcome.graph is not None:
+            self._adopt(outcome.graph)
+        if outcome.selection is not None:
+            self.selection = outcome.selection
+        return outcome.result
 
 
 _MOVED = {

@@ -250,6 +250,59 @@ def make_reply(
     }
 
 
+# -- The server extension: dlstudio/server <-> src/lab/ ----------------------------------------
+# A graph-document editor in JupyterLab has no kernel: its adapter holds the document and sends
+# each request its page makes, with that document, to ``POST dlstudio/editor``, which answers it
+# with the code the ModelBuilder uses (``dlstudio.graph.editor_requests``).
+
+
+class CatalogAnswer(TypedDict):
+    """The answer of ``GET dlstudio/catalog``: what the palette offers (as the builder's traits
+    of the same names), and the document a new graph document starts from."""
+
+    catalog: list[dict[str, Any]]
+    categories: list[str]
+    templates: list[str]
+    starter: dict[str, Any]
+
+
+class EditorCall(TypedDict):
+    """The body of ``POST dlstudio/editor``: the document held and one request made on it."""
+
+    graph: dict[str, Any]
+    request: Request
+
+
+class EditorAnswer(TypedDict):
+    """The answer of ``POST dlstudio/editor``.
+
+    ``ok``/``error``: whether the request was taken, else the learner's sentence; ``result``:
+    what the widget's reply carries (None for edits); ``graph``: the document now held (None
+    when unchanged, a refused edit included); ``selection``: nodes to select (None: keep it);
+    the rest: the analysis and code of the document held after the request, as the traits.
+    """
+
+    ok: bool
+    error: str | None
+    result: Any
+    graph: dict[str, Any] | None
+    selection: list[str] | None
+    shapes: dict[str, list[int | None] | None]
+    problems: list[dict[str, Any]]
+    param_count: int
+    block_params: dict[str, int]
+    code: str
+
+
+class TutorialsAnswer(TypedDict):
+    """The answer of ``POST dlstudio/tutorials`` (body ``{}`` or ``{"folder": name}``): paths
+    relative to the server's root, the notebooks in the series' order."""
+
+    folder: str
+    notebooks: list[str]
+    copied: list[str]
+
+
 # -- The loss plot: dlstudio/ui/live/loss_plot.py <-> widgets/src/plots/lossPlot.ts ------------
 # State lives in synced traits (the bounded history in ``data``); new points travel as "points"
 # messages between two syncs, and a view that just appeared says "hello" to get ``data``

@@ -156,6 +156,24 @@ def test_make_reply_names_the_view_and_id_of_the_request() -> None:
     assert protocol.make_reply({"type": "x", "view": 3, "id": True}, error="No.")["view"] == ""
 
 
+# -- The server extension's bodies and answers -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["CatalogAnswer", "EditorCall", "EditorAnswer", "TutorialsAnswer"])
+def test_server_extension_fields_match_both_ways(name: str) -> None:
+    ts_fields = _ts_interfaces()[name]
+    assert _names(ts_fields) == set(get_type_hints(getattr(protocol, name)))
+    assert not _optional(ts_fields)
+
+
+def test_the_editor_answer_carries_the_builders_analysis_traits() -> None:
+    # The editor draws these as the widget draws its traits of the same names.
+    analysis = {"shapes", "problems", "param_count", "block_params", "code"}
+    assert analysis <= set(protocol.TRAIT_NAMES)
+    assert analysis <= set(get_type_hints(protocol.EditorAnswer))
+    assert _ts_interfaces()["EditorCall"]["request"] == "Request"
+
+
 # -- The loss plot's traits and messages ----------------------------------------------------
 
 

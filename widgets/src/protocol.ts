@@ -307,3 +307,54 @@ export interface HelloMessage {
 }
 
 export const LOSS_PLOT_MESSAGE_TYPES = ["points", "hello"] as const;
+
+// -- The server extension: dlstudio/server <-> src/lab/ ---------------------------------------
+// A graph-document editor in JupyterLab has no kernel: its adapter holds the document and sends
+// each request its page makes, with that document, to `POST dlstudio/editor`, which answers it
+// with the code the ModelBuilder uses (dlstudio/graph/editor_requests.py).
+
+/**
+ * The answer of `GET dlstudio/catalog`: what the palette offers (as the builder's traits of the
+ * same names), and the document a new graph document starts from.
+ */
+export interface CatalogAnswer {
+  catalog: LayerSpec[];
+  categories: string[];
+  templates: string[];
+  starter: GraphDoc;
+}
+
+/** The body of `POST dlstudio/editor`: the document held and one request made on it. */
+export interface EditorCall {
+  graph: GraphDoc;
+  request: Request;
+}
+
+/**
+ * The answer of `POST dlstudio/editor`. `ok`/`error`: whether the request was taken, else the
+ * learner's sentence; `result`: what the widget's reply carries (null for edits); `graph`: the
+ * document now held (null when unchanged, a refused edit included); `selection`: nodes to
+ * select (null: keep it); the rest: the analysis and code of the document held after it.
+ */
+export interface EditorAnswer {
+  ok: boolean;
+  error: string | null;
+  result: unknown;
+  graph: GraphDoc | null;
+  selection: string[] | null;
+  shapes: Shapes;
+  problems: Problem[];
+  param_count: number;
+  block_params: Record<string, number>;
+  code: string;
+}
+
+/**
+ * The answer of `POST dlstudio/tutorials` (body `{}` or `{ folder: name }`): paths relative to
+ * the server's root, the notebooks in the series' order.
+ */
+export interface TutorialsAnswer {
+  folder: string;
+  notebooks: string[];
+  copied: string[];
+}

@@ -30,6 +30,20 @@ def load(name: str) -> Graph:
     return Graph.from_json(text)
 
 
+def starter() -> Graph:
+    """An empty canvas: one Input node (28×28 grey images by default), what a new builder or a
+    new graph document starts from.
+
+    Example:
+        >>> [node.op for node in starter().nodes]
+        ['Input']
+    """
+    graph = Graph()
+    graph.add("Input", id="input")
+    graph.node("input").position = {"x": 40.0, "y": 40.0}
+    return graph
+
+
 def describe() -> list[dict[str, str]]:
     """Name, title and description of each example, for template pickers."""
     items = []

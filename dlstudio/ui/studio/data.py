@@ -155,6 +155,24 @@ class DataPanel(w.VBox):
         is its data when the caller has loaded it already."""
         self._choose(spec, sync_controls=True, bundle=bundle)
 
+    def offer_csv(self, path: str) -> None:
+        """Show the CSV file ``path`` (inside the data folder) chosen, its columns offered under
+        "Predict", and ask for the column to predict; "Use this data" loads it.
+
+        Example:
+            >>> panel.offer_csv("houses.csv")  # doctest: +SKIP
+        """
+        name = inside(self.root, path).relative_to(self.root).as_posix()
+        self.source.value = "csv"
+        _offer(self.csv_file, name)
+        self.csv_file.value = name
+        self._show_source()
+        if self.csv_target.options:
+            self.message.value = (
+                f"<b>{html.escape(name)}</b>: choose the column to predict under "
+                "<b>Predict</b>, then press <b>Use this data</b>."
+            )
+
     def _built_in_spec(self) -> DataSpec:
         name = self.builtin.value
         augment = tuple(self.augment.value) if name in self._images else ()

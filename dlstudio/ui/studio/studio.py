@@ -92,6 +92,25 @@ class Studio(w.VBox):
         self.model.builder.on_change(lambda _graph: self._model_changed())
         self.tabs.observe(self._tab_changed, "selected_index")
 
+    @classmethod
+    def for_csv(cls, path: str | os.PathLike, **kwargs: Any) -> Studio:
+        """A Studio on the Data tab with the CSV file ``path`` chosen, asking for the column to
+        predict. The data folder is the file's folder; with ``data_dir``, ``path`` is inside
+        that folder.
+
+        Example:
+            >>> studio = Studio.for_csv("houses.csv")  # doctest: +SKIP
+            >>> studio.data.csv_target.options  # the file's columns  # doctest: +SKIP
+        """
+        name = os.fspath(path)
+        if kwargs.get("data_dir") is None:
+            file = Path(name).expanduser().resolve()
+            kwargs["data_dir"], name = file.parent, file.name
+        studio = cls(**kwargs)
+        studio.data.offer_csv(name)
+        studio.tabs.selected_index = 0
+        return studio
+
     # -- what the panels share --------------------------------------------------------------
 
     @property

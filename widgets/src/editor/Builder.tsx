@@ -45,6 +45,8 @@ const NONE: string[] = [];
 const NO_PROBLEMS: Problem[] = [];
 const NO_PARAMS: Record<string, unknown> = {};
 const TYPING_TAGS = ["INPUT", "SELECT", "TEXTAREA", "BUTTON"];
+/** An attribute on an element around the builder: JupyterLab's shortcuts work inside it. */
+export const HOST_SHORTCUTS = "data-dls-host-shortcuts";
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -197,7 +199,9 @@ function Editor() {
         data-testid="model-builder"
         tabIndex={-1}
         onKeyDownCapture={(e) => {
-          // JupyterLab's own shortcuts (e.g. "d d" deletes the cell) must not fire in here.
+          // JupyterLab's own shortcuts (e.g. "d d" deletes the cell) must not fire in here,
+          // unless the host keeps them (a graph document's tab: Ctrl+S saves it).
+          if (e.currentTarget.closest(`[${HOST_SHORTCUTS}]`)) return;
           (e.target as HTMLElement).setAttribute?.("data-lm-suppress-shortcuts", "true");
         }}
         onKeyDown={onKeyDown}
