@@ -16,6 +16,7 @@ saved; the 0.5 MB bundle must be stored once, not once per builder.
 
 from __future__ import annotations
 
+import inspect
 import json
 import platform
 import statistics
@@ -31,6 +32,7 @@ import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
+from dlstudio import Graph  # noqa: E402
 from dlstudio.ui._bundle import bundle_path  # noqa: E402
 from tests.ui.browser import lab_open_and_run, launch_chromium  # noqa: E402
 from tests.ui.servers import start_jupyter_lab  # noqa: E402
@@ -42,10 +44,12 @@ TRIALS = 25
 PAUSE_MS = 300
 RESULTS = REPO / "benchmarks" / "results" / "builder.json"
 
-CHAIN_CELL = """
-from dlstudio import Graph, ModelBuilder
+# The two series of edits each size gets: (name, pause before each edit, values typed in turn).
+SERIES = (("back_to_back", 0, (8, 9)), ("paced", PAUSE_MS, (10, 11)))
+
 
 def chain(n):
+    """Input → (n - 2) Linear(16) → Output, laid out in columns of 25 (the benchmarked graph)."""
     g = Graph()
     prev = g.add("Input", id="input", shape=[16])
     for _ in range(n - 2):
@@ -55,6 +59,17 @@ def chain(n):
         node.position = {"x": (i // 25) * 240, "y": (i % 25) * 110}
     return g
 
+
+def edited_node(n_nodes: int) -> str:
+    """The node whose out_features the trials type: the last Linear of ``chain(n_nodes)``."""
+    return f"linear{n_nodes - 2}"
+
+
+# The kernel runs the very same ``chain``.
+CHAIN_CELL = f"""
+from dlstudio import Graph, ModelBuilder
+
+{inspect.getsource(chain)}
 b = ModelBuilder(chain(N_NODES))
 b.selection = [LAST_ID]
 b
@@ -113,8 +128,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure_size(page: Page, lab, n_nodes: int) -> dict:
-    last = f"linear{n_nodes - 2}"
+def measure_size(page: Page, lab, n_nodes: int, trials: int = TRIALS) -> dict:
+    """First render and both series of edits of a ModelBuilder showing ``chain(n_nodes)``."""
+    last = edited_node(n_nodes)
 
     lab.write_notebook(
         f"bench{n_nodes}.ipynb",
@@ -123,26 +139,26 @@ def measure_size(page: Page, lab, n_nodes: int) -> dict:
     lab_open_and_run(page, lab.notebook_url(f"bench{n_nodes}.ipynb"))
     first_render = page.evaluate(FIRST_RENDER_JS, n_nodes)
     page.get_by_test_id("param-out_features").wait_for()
-    back_to_back = run_trials(page, last, pause_ms=0, values=(8, 9))
-    paced = run_trials(page, last, pause_ms=PAUSE_MS, values=(10, 11))
     return {"nodes": n_nodes, "first_render_ms": round(first_render, 1)} | {
         f"{name}_{key}": value
-        for name, series in (("back_to_back", back_to_back), ("paced", paced))
-        for key, value in series.items()
+        for name, pause_ms, values in SERIES
+        for key, value in run_trials(page, last, pause_ms, values, trials).items()
     }
 
 
-def run_trials(page: Page, node_id: str, pause_ms: int, values: tuple[int, int]) -> dict:
+def run_trials(
+    page: Page, node_id: str, pause_ms: int, values: tuple[int, int], trials: int = TRIALS
+) -> dict:
     """Edit → answer times; each trial is [total, before send, kernel + io, after answer]."""
-    trials = []
-    for trial in range(TRIALS + 2):
+    results = []
+    for trial in range(trials + 2):
         value = values[trial % 2]  # alternate, so every edit changes the shape
         if pause_ms:
             page.wait_for_timeout(pause_ms)
         result = page.evaluate(ROUND_TRIP_JS, [value, f"N×{value}", node_id])
         if trial >= 2:  # the first edits warm up both sides
-            trials.append(result)
-    times = [t[0] for t in trials]
+            results.append(result)
+    times = [t[0] for t in results]
     return {
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 0.95), 1),

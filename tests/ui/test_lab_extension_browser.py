@@ -21,6 +21,7 @@ from dlstudio.graph import Graph, examples
 from .builder_page import BuilderPage
 from .conftest import Snap
 from .servers import VENV_BIN, LabServer, NotebookServer
+from .studio_page import StudioPage
 
 GRAPH_TAB = ".jp-MainAreaWidget:not(.lm-mod-hidden) .dls-graph-document"
 # Set to a folder to keep the README's screenshot of the extension there.
@@ -49,6 +50,13 @@ def _file_item(page: Page, name: str) -> Locator:
     return page.locator(f".jp-DirListing-item[title^='Name: {name}']")
 
 
+def _keep_screenshot(page: Page, name: str) -> None:
+    """The README's pictures of the extension, kept when DLSTUDIO_SCREENSHOT_DIR is set."""
+    if SCREENSHOT_DIR:
+        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
+
+
 def _current_tab(page: Page) -> Locator:
     return page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
 
@@ -75,6 +83,7 @@ def test_a_graph_document_is_made_edited_saved_and_opened_again(
     _open_lab(page, jupyter_lab)
     expect(_tile(page, "Studio")).to_be_visible()
     expect(_tile(page, "Tutorials")).to_be_visible()
+    _keep_screenshot(page, "jupyterlab-launcher.png")
     _tile(page, "Model graph").click()
     editor = _graph_editor(page)
     expect(_current_tab(page)).to_contain_text(".dlgraph")
@@ -94,10 +103,9 @@ def test_a_graph_document_is_made_edited_saved_and_opened_again(
     editor.connect(flatten, output)
     expect(editor.code).to_contain_text("nn.Flatten()", timeout=20_000)
     expect(_current_tab(page)).to_have_class(_mod("jp-mod-dirty"))
+    editor.layout()
     snap("edited")
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / "jupyterlab-graph-document.png"))
+    _keep_screenshot(page, "jupyterlab-graph-document.png")
 
     page.keyboard.press("Control+s")
     expect(_current_tab(page)).not_to_have_class(_mod("jp-mod-dirty"))
@@ -144,8 +152,29 @@ def test_train_on_a_csv_from_the_file_browser(jupyter_lab: LabServer, page: Page
     expect(output.locator(".dls-studio")).to_be_visible(timeout=120_000)
     panel = output.locator(".dls-data-panel")
     expect(panel).to_contain_text("choose the column to predict", timeout=30_000)
-    expect(panel.locator("select").nth(1)).to_contain_text("price")
     assert (jupyter_lab.root_dir / "Train on houses.ipynb").is_file()
+    # The learner answers, uses the data and trains on it.
+    panel.locator("select").nth(1).select_option("price")
+    panel.get_by_role("button", name="Use this data").click()
+    expect(panel.locator(".dls-data-info")).to_contain_text("regression", timeout=60_000)
+    studio = StudioPage(page, output)
+    studio.set_epochs(2)
+    studio.root.locator(".dls-training-controls .dls-train").click()
+    expect(studio.state()).to_have_text("finished", timeout=120_000)
+
+
+def test_a_graph_document_opens_in_a_studio_to_train(jupyter_lab: LabServer, page: Page) -> None:
+    Graph.load(_example("lenet5")).save(jupyter_lab.root_dir / "lenet.dlgraph")
+    _open_lab(page, jupyter_lab)
+    _file_item(page, "lenet.dlgraph").click(button="right")
+    page.locator(".lm-Menu-item", has_text="Open Graph in Studio").click()
+    output = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea")
+    studio = StudioPage(page, output)
+    expect(output.locator(".dls-studio")).to_be_visible(timeout=120_000)
+    studio.tab("Model")
+    builder = BuilderPage(page, output).wait_ready()
+    expect(builder.node("conv1")).to_be_visible()
+    expect(studio.header()).to_contain_text("61,706 parameters")
 
 
 def test_tutorials_open_from_the_launcher_and_keep_an_edited_copy(
