@@ -120,6 +120,9 @@ def test_a_graph_document_is_made_edited_saved_and_opened_again(
     again = _graph_editor(page)
     expect(again.node(flatten)).to_be_visible()
     expect(again.shape(flatten)).to_have_text("N×784")
+    # A reload of the page restores the tab, with the saved graph.
+    page.reload()
+    expect(_graph_editor(page).shape(flatten)).to_have_text("N×784", timeout=60_000)
 
     # Open With -> Editor shows the saved JSON as text.
     _file_item(page, name).click(button="right")

@@ -98,7 +98,10 @@ export class ServerModel implements AnyModel<BuilderTraits> {
   /** A request from the page: answered in turn, after those before it. */
   send(content: unknown): void {
     const request = content as Request;
-    this.queue = this.queue.then(() => this.answer(request));
+    // One failure (a listener that throws) must not leave the requests after it unanswered.
+    this.queue = this.queue
+      .then(() => this.answer(request))
+      .catch((error: unknown) => console.error("dlstudio: answering a request failed", error));
   }
 
   /**
@@ -162,8 +165,10 @@ export class ServerModel implements AnyModel<BuilderTraits> {
     else this.write(this.traits.graph, { ...answered, base, refused: true }, answer);
   }
 
-  private ask(request: Request): Promise<EditorAnswer> {
-    return this.call<EditorAnswer>("editor", { graph: this.traits.graph, request });
+  private async ask(request: Request): Promise<EditorAnswer> {
+    const answer = await this.call<EditorAnswer | null>("editor", { graph: this.traits.graph, request });
+    if (typeof answer?.ok !== "boolean") throw new Error("The server's answer could not be read; try again.");
+    return answer;
   }
 
   private madeOnCurrent(view: string, base: number): boolean {
@@ -207,7 +212,14 @@ export class ServerModel implements AnyModel<BuilderTraits> {
   }
 
   private emit(eventName: string, ...args: unknown[]): void {
-    for (const handler of [...(this.handlers.get(eventName) ?? [])]) handler(...args);
+    for (const handler of [...(this.handlers.get(eventName) ?? [])]) {
+      try {
+        handler(...args);
+      } catch (error) {
+        // One view's failure must not keep the others (or the reply) from hearing of it.
+        console.error(`dlstudio: a ${eventName} listener failed`, error);
+      }
+    }
   }
 }
 
