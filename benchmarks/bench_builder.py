@@ -164,9 +164,9 @@ def run_trials(
         "p95_ms": round(percentile(times, 0.95), 1),
         # Medians of the parts: typing → graph sent; sent → Python's answer in the page
         # (kernel + Jupyter server + websocket); answer → node redrawn.
-        "page_before_send_p50_ms": round(statistics.median(t[1] for t in trials), 1),
-        "kernel_and_io_p50_ms": round(statistics.median(t[2] for t in trials), 1),
-        "page_after_answer_p50_ms": round(statistics.median(t[3] for t in trials), 1),
+        "page_before_send_p50_ms": round(statistics.median(t[1] for t in results), 1),
+        "kernel_and_io_p50_ms": round(statistics.median(t[2] for t in results), 1),
+        "page_after_answer_p50_ms": round(statistics.median(t[3] for t in results), 1),
     }
 
 
