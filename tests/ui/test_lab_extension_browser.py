@@ -12,6 +12,8 @@ import json
 import os
 import re
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -196,11 +198,38 @@ def test_tutorials_open_from_the_launcher_and_keep_an_edited_copy(
     assert first.read_text() == edited
 
 
-def test_the_graph_editor_opens_in_notebook7(notebook7: NotebookServer, page: Page) -> None:
+def test_notebook7_makes_edits_and_saves_graph_documents(
+    notebook7: NotebookServer, page: Page
+) -> None:
     Graph.load(_example("lenet5")).save(notebook7.root_dir / "lenet.dlgraph")
     page.goto(f"{notebook7.base_url}/edit/lenet.dlgraph?token={notebook7.token}")
     editor = BuilderPage(page, page.locator(".dls-graph-document")).wait_ready()
     expect(editor.code).to_contain_text("nn.Conv2d", timeout=30_000)
+
+    # File -> New -> New Model Graph opens the new document in a page of its own.
+    page.goto(f"{notebook7.base_url}/tree?token={notebook7.token}")
+    page.get_by_role("menuitem", name="File", exact=True).click()
+    page.locator(".lm-Menu-item", has_text="New").first.hover()
+    with page.context.expect_page() as opened:
+        page.locator(".lm-Menu-item", has_text="New Model Graph").click()
+    graph_page = opened.value
+    editor = BuilderPage(graph_page, graph_page.locator(".dls-graph-document")).wait_ready()
+    editor.select("input")
+    editor.drag_from_palette("Flatten", 160, 220)
+    flatten = next(n for n in editor.node_ids() if n.startswith("flatten"))
+    editor.connect("input", flatten)
+    expect(editor.shape(flatten)).to_have_text("N×784", timeout=20_000)
+    graph_page.keyboard.press("Control+s")
+    saved = notebook7.root_dir / "model.dlgraph"
+    _wait_until(lambda: '"Flatten"' in saved.read_text(), "the saved file holds the Flatten layer")
+    assert [node.op for node in Graph.load(saved).nodes] == ["Input", "Flatten"]
+
+
+def _wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"Timed out waiting until {what}."
+        time.sleep(0.1)
 
 
 def _mod(name: str) -> re.Pattern[str]:
