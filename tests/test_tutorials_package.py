@@ -4,6 +4,7 @@ environment that installs what pyproject.toml declares."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -60,3 +61,15 @@ def test_the_binder_environment_installs_what_the_package_declares() -> None:
     python = next(d for d in environment["dependencies"] if str(d).startswith("python="))
     assert PYPROJECT["project"]["requires-python"] == ">=3.11" and python == "python=3.11"
     assert "pip install" in (REPO / "binder" / "postBuild").read_text()
+
+
+def test_the_readme_badge_launches_this_repository_on_the_tutorials() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(
+        r"\(https://mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/HEAD\?urlpath=lab/tree/(\w+)\)", readme
+    )
+    assert match, "README.md has no Binder launch badge"
+    repository, folder = match.groups()
+    assert PYPROJECT["project"]["urls"]["Repository"] == f"https://github.com/{repository}"
+    assert folder == "tutorials" and any((REPO / folder).glob("01_*.ipynb"))
+    assert (REPO / "binder" / "environment.yml").is_file()
