@@ -144,7 +144,8 @@ def lab_run_all(page: Page, timeout_ms: int = RUN_ALL_TIMEOUT_MS, frontend: Fron
             f"A notebook cell failed during Run All in {frontend.name}:\n"
             f"{tracebacks.first.inner_text()}"
         )
-    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    # text_content, not inner_text: JupyterLab leaves cells off screen undrawn (innerText "").
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
     if not all(re.search(r"\[\d+\]", text) for text in prompts):
         raise AssertionError(f"Run All did not run every cell; their prompts read {prompts}.")
 
