@@ -314,6 +314,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "explain": {"graph", "datasets", "train"},
     "session": {"graph", "datasets", "train", "paths"},
     "export": {"graph", "datasets", "train", "session", "paths"},
+    "frameworks": {"graph"},
     "ui": {"graph", "datasets", "train", "inspect", "explain", "session", "export", "paths"},
     "app": {"ui"},
     # server: of ui only its protocol module (Jupyter-free), so both transports check requests

@@ -314,9 +314,22 @@ class Graph:
             name = "".join(word[:1].upper() + word[1:] for word in words)
         return generate(self.nodes, self.validate(), name, sequential)
 
-    def to_code(self, class_name: str = "Net", sequential: bool = True) -> str:
-        """Idiomatic PyTorch source for this graph: one nn.Module, no dlstudio import needed."""
-        return self.generate(class_name, sequential).source
+    def to_code(
+        self, class_name: str = "Net", sequential: bool = True, framework: str = "pytorch"
+    ) -> str:
+        """Idiomatic source for this graph: one PyTorch nn.Module (no dlstudio import needed),
+        or with ``framework="keras"`` / ``"flax"`` the same model in Keras 3 or Flax NNX.
+
+        Example:
+            >>> from dlstudio.graph import examples
+            >>> "nnx.Conv(1, 6" in examples.load("lenet5").to_code(framework="flax")
+            True
+        """
+        if framework == "pytorch":
+            return self.generate(class_name, sequential).source
+        from dlstudio.graph.frameworks import framework_code
+
+        return framework_code(self, framework, class_name)
 
     def module_names(self, sequential: bool = True) -> dict[str, str]:
         """Where each layer node lives in the built model, e.g. ``{"conv1": "features.0"}``."""

@@ -1,0 +1,152 @@
+"""A PyTorch module's weights in the Keras model written from the same graph: kernels
+transposed to Keras's layout, recurrent gates reordered, and the first Dense after a Flatten of
+an image reading its inputs in (H, W, C) order.
+
+Example:
+    >>> from dlstudio.graph import examples
+    >>> graph = examples.load("lenet5")
+    >>> model = to_keras(graph, graph.build())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from dlstudio.graph.frameworks.program import Program, Step, Value
+from dlstudio.graph.graph import Graph
+
+# Keras reads its backend once, at its first import; TensorFlow is not a dependency here.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def keras_model(graph: Graph, class_name: str = "Net") -> Any:
+    """The Keras model made by running exactly the source ``keras_code`` shows."""
+    from dlstudio.graph.frameworks.keras_code import write_keras
+
+    code = write_keras(graph, class_name)
+    if code.missing:
+        raise ValueError(" ".join(code.missing))
+    namespace: dict[str, Any] = {"__name__": f"dlstudio_keras_{class_name}"}
+    # Written by dlstudio from a validated graph (identifiers from a namespace, numbers and
+    # fixed choices as literals), as Graph.build runs the PyTorch source.
+    exec(compile(code.source, f"<dlstudio keras {class_name}>", "exec"), namespace)  # noqa: S102
+    return namespace[code.function]()
+
+
+def to_keras(graph: Graph, module: nn.Module | None = None, class_name: str = "Net") -> Any:
+    """The Keras model of ``graph`` holding ``module``'s weights (``graph.build()``'s fresh
+    ones when None): a model trained in PyTorch, ready for Keras.
+
+    Example:
+        >>> keras_net = to_keras(graph, trainer.model)  # doctest: +SKIP
+        >>> keras_net.predict(images_nhwc)  # doctest: +SKIP
+    """
+    module = graph.build(class_name) if module is None else module
+    model = keras_model(graph, class_name)
+    places = graph.module_names()
+    for path, names, step, program in _weighted(Program.of(graph), "", ()):
+        source = module.get_submodule(places[path])
+        inp = program.values[step.inputs[0]] if step.inputs else None
+        _keras_layer(model, names).set_weights(CONVERT[step.node.op](source, inp))
+    return model
+
+
+def _weighted(
+    program: Program, prefix: str, outer: tuple[str, ...]
+) -> Iterator[tuple[str, tuple[str, ...], Step, Program]]:
+    """Each layer with weights: its path in ``module_names``, the names leading to its Keras
+    layer (the model's layer name, then attribute names inside blocks), its step."""
+    for step in program.steps:
+        path = f"{prefix}{step.node.id}"
+        names = (*outer, step.name if outer else step.label)
+        if step.block is not None:
+            yield from _weighted(step.block, f"{path}/", names)
+        elif step.node.op in CONVERT:
+            yield path, names, step, program
+
+
+def _keras_layer(model: Any, names: tuple[str, ...]) -> Any:
+    """The model's layer ``names[0]``, then attribute by attribute inside blocks."""
+    layer = model.get_layer(names[0])
+    for name in names[1:]:
+        layer = getattr(layer, name)
+    return layer
+
+
+def _numpy(tensor: Any) -> np.ndarray:
+    return tensor.detach().cpu().numpy()
+
+
+def _dense(module: nn.Module, inp: Value | None) -> list[np.ndarray]:
+    weight = _numpy(module.weight)
+    if inp is not None and inp.flat_from is not None:
+        channels, *space = inp.flat_from
+        weight = weight.reshape(weight.shape[0], channels, *space)
+        weight = np.moveaxis(weight, 1, -1).reshape(weight.shape[0], -1)
+    return [weight.T, *_bias(module)]
+
+
+def _bias(module: nn.Module) -> list[np.ndarray]:
+    bias = getattr(module, "bias", None)
+    return [] if bias is None else [_numpy(bias)]
+
+
+def _conv(module: nn.Module, _inp: Value | None) -> list[np.ndarray]:
+    weight = _numpy(module.weight)  # (out, in / groups, *kernel)
+    kernel = np.transpose(weight, (*range(2, weight.ndim), 1, 0))
+    return [kernel, *_bias(module)]
+
+
+def _batch_norm(module: nn.Module, _inp: Value | None) -> list[np.ndarray]:
+    return [
+        _numpy(t) for t in (module.weight, module.bias, module.running_mean, module.running_var)
+    ]
+
+
+def _layer_norm(module: nn.Module, _inp: Value | None) -> list[np.ndarray]:
+    return [_numpy(t) for t in (module.weight, module.bias) if t is not None]
+
+
+def _embedding(module: nn.Module, _inp: Value | None) -> list[np.ndarray]:
+    return [_numpy(module.weight)]
+
+
+def _gates(order: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    def reorder(array: np.ndarray) -> np.ndarray:
+        parts = np.split(array, len(order), axis=0)
+        return np.concatenate([parts[i] for i in order], axis=0)
+
+    return reorder
+
+
+def _recurrent(
+    order: tuple[int, ...], split_bias: bool
+) -> Callable[[nn.Module, Value | None], list[np.ndarray]]:
+    reorder = _gates(order)
+
+    def convert(module: nn.Module, _inp: Value | None) -> list[np.ndarray]:
+        w_ih, w_hh = (reorder(_numpy(getattr(module, f"weight_{k}_l0"))) for k in ("ih", "hh"))
+        b_ih, b_hh = (reorder(_numpy(getattr(module, f"bias_{k}_l0"))) for k in ("ih", "hh"))
+        bias = np.stack([b_ih, b_hh]) if split_bias else b_ih + b_hh
+        return [w_ih.T, w_hh.T, bias]
+
+    return convert
+
+
+# PyTorch's gate order -> Keras's: LSTM i, f, g, o is Keras's i, f, c, o; GRU r, z, n is z, r, h
+# (Keras's GRU keeps the input and recurrent biases apart, as PyTorch does: reset_after).
+CONVERT: dict[str, Callable[[nn.Module, Value | None], list[np.ndarray]]] = {
+    "Linear": _dense,
+    **{f"Conv{d}d": _conv for d in (1, 2, 3)},
+    **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
+    "LayerNorm": _layer_norm,
+    "Embedding": _embedding,
+    "LSTM": _recurrent((0, 1, 2, 3), split_bias=False),
+    "GRU": _recurrent((1, 0, 2), split_bias=True),
+    "RNN": _recurrent((0,), split_bias=False),
+}

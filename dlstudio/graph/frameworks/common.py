@@ -1,0 +1,133 @@
+"""What the Keras and Flax translations share: literals, PyTorch's sizes as tuples, padding and
+pooling read the same way, and the sentence for a layer that has no counterpart.
+
+Example:
+    >>> literal((3, 3)), literal("same"), literal(0.1)
+    ('(3, 3)', '"same"', '0.1')
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dlstudio.graph.frameworks.program import Step, Value
+from dlstudio.graph.tensors import as_tuple
+
+
+class NoCounterpart(Exception):
+    """A layer this framework cannot write as PyTorch computes it; the message says which
+    layer, and what a person would write instead."""
+
+
+class Code(str):
+    """A piece of source written as it is (a keyword value that is not a literal)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def literal(value: Any) -> str:
+    """Python source for a parameter value (strings in double quotes, as ruff writes them;
+    ``Code`` as it is)."""
+    if isinstance(value, Code):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple | list):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def call(function: str, *args: Any, **kwargs: Any) -> str:
+    """``function(arg, ..., key=value)`` with every value written as a literal, None dropped.
+
+    Example:
+        >>> call("layers.Dense", 10, use_bias=False, name="fc")
+        'layers.Dense(10, use_bias=False, name="fc")'
+    """
+    parts = [literal(a) for a in args]
+    parts += [f"{key}={literal(v)}" for key, v in kwargs.items() if v is not None]
+    return f"{function}({', '.join(parts)})"
+
+
+def spatial(step: Step, value: Value) -> int:
+    """How many spatial dimensions the layer's input has (1 for Conv1d on N, C, L)."""
+    return len(value.torch_shape) - 2
+
+
+def sizes(step: Step, name: str, dims: int, default: Any = None) -> tuple[int, ...]:
+    value = step.params.get(name)
+    if value is None:
+        value = default
+    return as_tuple(value, dims)
+
+
+def explicit_padding(step: Step, dims: int) -> tuple[int, ...]:
+    """PyTorch's padding on each spatial side as numbers (``"same"`` and ``"valid"`` read)."""
+    padding = step.params.get("padding", 0)
+    if padding == "valid":
+        return (0,) * dims
+    if padding == "same":
+        kernel = sizes(step, "kernel_size", dims)
+        dilation = sizes(step, "dilation", dims, 1)
+        total = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+        if any(t % 2 for t in total):
+            raise NoCounterpart(
+                f"{describe(step)} pads 'same' unevenly (an even kernel): pad explicitly, e.g. "
+                "with a ZeroPad layer, then use padding 0."
+            )
+        return tuple(t // 2 for t in total)
+    return as_tuple(padding, dims)
+
+
+def is_same_padding(step: Step, dims: int) -> bool:
+    """Whether the padding keeps the size at stride 1 (the frameworks' ``"same"``)."""
+    kernel = sizes(step, "kernel_size", dims)
+    dilation = sizes(step, "dilation", dims, 1)
+    stride = sizes(step, "stride", dims, 1)
+    padding = explicit_padding(step, dims)
+    return all(s == 1 for s in stride) and all(
+        2 * p == d * (k - 1) for p, k, d in zip(padding, kernel, dilation, strict=True)
+    )
+
+
+def pool_sizes(step: Step, dims: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Window and stride of a pooling layer that the other frameworks compute the same way:
+    no padding, no dilation, no ceil mode."""
+    if step.params.get("ceil_mode"):
+        raise NoCounterpart(f"{describe(step)} rounds its output size up (ceil_mode): pad first.")
+    if any(sizes(step, "padding", dims, 0)) or any(
+        d != 1 for d in sizes(step, "dilation", dims, 1)
+    ):
+        raise NoCounterpart(
+            f"{describe(step)} pads or dilates its window, which the other frameworks compute "
+            "differently: pad with an explicit layer before it, then pool with padding 0."
+        )
+    window = sizes(step, "kernel_size", dims)
+    return window, sizes(step, "stride", dims, window)
+
+
+def adaptive_window(step: Step, value: Value, dims: int) -> tuple[int, ...] | None:
+    """The plain pooling window an adaptive pooling layer amounts to here: None for a global
+    pool (output 1), raises when the input does not divide evenly."""
+    out = sizes(step, "output_size", dims)
+    inside = value.torch_shape[2:]
+    if all(o == 1 for o in out):
+        return None
+    if any(i is None or o is None or i % o for i, o in zip(inside, out, strict=True)):
+        raise NoCounterpart(
+            f"{describe(step)} pools to {out} from {tuple(inside)}, which is not a whole window: "
+            "choose an output size that divides the input, or a plain pooling layer."
+        )
+    return tuple(int(i) // int(o) for i, o in zip(inside, out, strict=True))  # type: ignore[arg-type]
+
+
+def describe(step: Step) -> str:
+    """The layer as a learner named it: ``layer 'conv1' (Conv2d)``."""
+    return f"layer {step.node.label or step.node.id!r} ({step.node.op})"
+
+
+def no_counterpart(step: Step, framework: str, instead: str) -> NoCounterpart:
+    return NoCounterpart(f"{describe(step)} has no counterpart in {framework}: {instead}")

@@ -1,0 +1,130 @@
+"""Flax NNX source for a graph: an ``nnx.Module`` whose ``__init__`` makes the layers with an
+explicit ``rngs`` and whose ``__call__`` computes, channels last (NHWC), with each line's shape
+in that layout; a module class of its own for each named block.
+
+Example:
+    >>> from dlstudio.graph import examples
+    >>> 'class Net(nnx.Module):' in flax_code(examples.load("mlp"))
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dlstudio.graph.frameworks.common import NoCounterpart
+from dlstudio.graph.frameworks.flax_layers import FlaxPiece, flax_piece
+from dlstudio.graph.frameworks.keras_code import INDENT, shape_comment
+from dlstudio.graph.frameworks.program import Program, Step, Value
+from dlstudio.graph.frameworks.variables import variables
+
+if TYPE_CHECKING:
+    from dlstudio.graph.graph import Graph
+
+
+@dataclass
+class FlaxCode:
+    """The source, the sentences of the layers it could not write (empty: it runs), and the
+    name of each block use's class."""
+
+    source: str
+    missing: list[str] = field(default_factory=list)
+    class_name: str = "Net"
+
+
+def flax_code(graph: Graph, class_name: str = "Net") -> str:
+    """The Flax NNX source of ``graph`` (see ``FlaxCode`` for what it could not write)."""
+    return write_flax(graph, class_name).source
+
+
+def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
+    program = Program.of(graph)
+    missing: list[str] = []
+    classes: list[str] = []
+    _write_blocks(program, classes, missing, set())
+    classes += _module(class_name, program, missing, "The model")
+    note = (
+        f"\nIt does not run as it is: {len(missing)} layer(s) have no counterpart in Flax (the "
+        "comments say what to write instead).\n"
+        if missing
+        else ""
+    )
+    header = [
+        f'"""{class_name} in Flax NNX, written by dlstudio from the graph of the PyTorch code.',
+        "",
+        "Channels last: images are (N, H, W, C), as Flax expects; the comments give each",
+        "line's output shape in that layout. Dropout and BatchNorm follow model.train() and",
+        f"model.eval().{note}",
+        '"""',
+        "",
+        "import jax",
+        "import jax.numpy as jnp",
+        "from flax import nnx",
+    ]
+    return FlaxCode("\n".join([*header, *classes]).rstrip() + "\n", missing, class_name)
+
+
+def _write_blocks(program: Program, classes: list[str], missing: list[str], done: set[str]) -> None:
+    for step in program.steps:
+        if step.block is not None and step.node.op not in done:
+            _write_blocks(step.block, classes, missing, done)
+            done.add(step.node.op)
+            classes += _module(step.node.op, step.block, missing, f"The block {step.node.op}")
+
+
+def _module(name: str, program: Program, missing: list[str], what: str) -> list[str]:
+    holders = variables(program, "x")
+    init: list[str] = []
+    body: list[str] = []
+    for step in program.steps:
+        if step.node.op in ("Input", "Output"):
+            continue
+        target = holders[step.node.id]
+        sources = [holders[s] for s in step.inputs]
+        comment = shape_comment(program.values[step.node.id].shape)
+        if step.block is not None:
+            init.append(f"self.{step.name} = {step.node.op}(rngs)")
+            body.append(f"{target} = self.{step.name}({', '.join(sources)}){comment}")
+            continue
+        piece = _piece(step, program, missing)
+        if piece is None:
+            body.append(f"# {missing[-1]}")
+            continue
+        if piece.module is not None:
+            init.append(f"self.{step.name} = {piece.module}")
+        expression = piece.expression.format(
+            x=sources[0] if sources else "x",
+            inputs=", ".join(sources),
+            sum=" + ".join(sources),
+            product=" * ".join(sources),
+            layer=f"self.{step.name}",
+        )
+        if expression != target:
+            body.append(f"{target} = {expression}{comment}")
+    inputs = [holders[i] for i in program.inputs]
+    result = holders[program.outputs[0]] if program.outputs else inputs[0]
+    first = program.values[program.inputs[0]].shape if program.inputs else ()
+    return [
+        "",
+        "",
+        f"class {name}(nnx.Module):",
+        f'{INDENT}"""{what}: its layers are made once in __init__, then called in __call__."""',
+        "",
+        f"{INDENT}def __init__(self, rngs: nnx.Rngs):",
+        *(INDENT * 2 + line for line in (init or ["pass"])),
+        "",
+        f"{INDENT}def __call__({', '.join(['self', *inputs])}):",
+        f"{INDENT * 2}# {inputs[0] if inputs else 'x'}: {shape_comment(first)[4:]}",
+        *(INDENT * 2 + line for line in body),
+        f"{INDENT * 2}return {result}",
+    ]
+
+
+def _piece(step: Step, program: Program, missing: list[str]) -> FlaxPiece | None:
+    source = program.values[step.inputs[0]] if step.inputs else Value((), ())
+    try:
+        return flax_piece(step, source, program.values[step.node.id])
+    except NoCounterpart as error:
+        missing.append(str(error))
+        return None

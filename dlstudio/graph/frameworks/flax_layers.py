@@ -1,0 +1,324 @@
+"""Each catalog layer as Flax NNX writes it: a module made in ``__init__`` with explicit
+``rngs`` and called in ``__call__``, or a function of jax.numpy/jax.nn; channels last (NHWC).
+A layer Flax cannot compute as PyTorch does raises ``NoCounterpart``.
+
+Example:
+    >>> from dlstudio.graph import examples
+    >>> from dlstudio.graph.frameworks.program import Program
+    >>> program = Program.of(examples.load("lenet5"))
+    >>> flax_piece(program.steps[1], program.values["input"], program.values["conv1"]).module
+    'nnx.Conv(1, 6, kernel_size=(5, 5), padding="SAME", rngs=rngs)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dlstudio.graph.frameworks.common import (
+    Code,
+    NoCounterpart,
+    adaptive_window,
+    call,
+    describe,
+    explicit_padding,
+    is_same_padding,
+    no_counterpart,
+    pool_sizes,
+    sizes,
+    spatial,
+)
+from dlstudio.graph.frameworks.program import Step, Value
+
+FLAX = "Flax"
+RNGS = Code("rngs")
+
+
+@dataclass
+class FlaxPiece:
+    """A module made in ``__init__`` (``module``, called as ``self.name(x)``) and/or the
+    expression ``__call__`` computes, on ``{x}`` (the first input), ``{inputs}`` (all of them,
+    comma-separated) or ``{layer}`` (the module)."""
+
+    module: str | None = None
+    expression: str = "{layer}({x})"
+
+
+FlaxTranslate = Callable[[Step, Value, Value], FlaxPiece]
+
+
+def _features(value: Value) -> int:
+    size = value.torch_shape[1] if value.channels_first else value.torch_shape[-1]
+    assert size is not None
+    return int(size)
+
+
+def _linear(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    bias = None if step.params.get("bias", True) else False
+    return FlaxPiece(
+        call("nnx.Linear", _features(inp), step.params["out_features"], use_bias=bias, rngs=RNGS)
+    )
+
+
+def _conv(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    dims = spatial(step, inp)
+    if step.params.get("padding_mode", "zeros") != "zeros":
+        raise no_counterpart(step, FLAX, "pad with jnp.pad(x, ..., mode=...) first.")
+    padding = explicit_padding(step, dims)
+    if not any(padding):
+        written: object = "VALID"
+    elif is_same_padding(step, dims):
+        written = "SAME"
+    else:
+        written = tuple((p, p) for p in padding)
+    stride = sizes(step, "stride", dims, 1)
+    dilation = sizes(step, "dilation", dims, 1)
+    groups = step.params.get("groups", 1)
+    module = call(
+        "nnx.Conv",
+        step.params["in_channels"],
+        step.params["out_channels"],
+        kernel_size=sizes(step, "kernel_size", dims),
+        strides=stride if any(s != 1 for s in stride) else None,
+        padding=written,
+        kernel_dilation=dilation if any(d != 1 for d in dilation) else None,
+        feature_group_count=groups if groups != 1 else None,
+        use_bias=False if not step.params.get("bias", True) else None,
+        rngs=RNGS,
+    )
+    return FlaxPiece(module)
+
+
+def _pool(function: str) -> FlaxTranslate:
+    def translate(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+        window, stride = pool_sizes(step, spatial(step, inp))
+        return FlaxPiece(
+            expression=call(f"nnx.{function}", Code("{x}"), window_shape=window, strides=stride)
+        )
+
+    return translate
+
+
+def _adaptive(reduce: str, function: str) -> FlaxTranslate:
+    def translate(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+        dims = spatial(step, inp)
+        window = adaptive_window(step, inp, dims)
+        if window is None:
+            axes = tuple(range(1, dims + 1))
+            return FlaxPiece(expression=f"{{x}}.{reduce}(axis={axes}, keepdims=True)")
+        return FlaxPiece(
+            expression=call(f"nnx.{function}", Code("{x}"), window_shape=window, strides=window)
+        )
+
+    return translate
+
+
+def _batch_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if len(inp.torch_shape) > 2 and not inp.channels_first:
+        raise no_counterpart(step, FLAX, "normalise the last axis with nnx.LayerNorm.")
+    momentum = round(1 - step.params.get("momentum", 0.1), 6)
+    affine = step.params.get("affine", True)
+    extra = {} if affine else {"use_bias": False, "use_scale": False}
+    return FlaxPiece(
+        call(
+            "nnx.BatchNorm",
+            _features(inp),
+            momentum=momentum,
+            epsilon=step.params.get("eps", 1e-5),
+            **extra,
+            rngs=RNGS,
+        )
+    )
+
+
+def _layer_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    shape = step.params.get("normalized_shape")
+    if inp.channels_first or (isinstance(shape, list | tuple) and len(shape) != 1):
+        raise no_counterpart(
+            step, FLAX, "nnx.LayerNorm(reduction_axes=...) normalises several axes."
+        )
+    affine = step.params.get("elementwise_affine", True)
+    extra = {} if affine else {"use_bias": False, "use_scale": False}
+    return FlaxPiece(
+        call(
+            "nnx.LayerNorm",
+            _features(inp),
+            epsilon=step.params.get("eps", 1e-5),
+            **extra,
+            rngs=RNGS,
+        )
+    )
+
+
+def _dropout(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    rate = step.params.get("p", 0.5)
+    if step.node.op != "Dropout" and inp.channels_first:
+        # Whole channels dropped: the mask is shared over the spatial axes.
+        axes = tuple(range(1, len(inp.torch_shape) - 1))
+        return FlaxPiece(call("nnx.Dropout", rate, broadcast_dims=axes, rngs=RNGS))
+    return FlaxPiece(call("nnx.Dropout", rate, rngs=RNGS))
+
+
+def _function(name: str, **kwargs: object) -> FlaxTranslate:
+    return lambda _step, _inp, _out: FlaxPiece(expression=call(name, Code("{x}"), **kwargs))
+
+
+def _with(name: str, *params: tuple[str, str, object]) -> FlaxTranslate:
+    """``jax.nn.name(x, keyword=param)`` for each (PyTorch name, JAX keyword, default)."""
+
+    def translate(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+        kwargs = {key: step.params.get(torch, default) for torch, key, default in params}
+        return FlaxPiece(expression=call(name, Code("{x}"), **kwargs))
+
+    return translate
+
+
+def _softmax(name: str) -> FlaxTranslate:
+    def translate(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+        return FlaxPiece(
+            expression=call(name, Code("{x}"), axis=inp.axis(step.params.get("dim", 1)))
+        )
+
+    return translate
+
+
+def _gelu(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    approximate = step.params.get("approximate", "none") != "none"
+    return FlaxPiece(expression=call("jax.nn.gelu", Code("{x}"), approximate=approximate))
+
+
+def _softplus(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    if step.params.get("beta", 1.0) != 1.0:
+        raise no_counterpart(step, FLAX, "jax.nn.softplus(beta * x) / beta computes it.")
+    return FlaxPiece(expression="jax.nn.softplus({x})")
+
+
+def _concat(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    return FlaxPiece(
+        expression=f"jnp.concatenate([{{inputs}}], axis={inp.axis(step.params.get('dim', 1))})"
+    )
+
+
+def _flatten(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if step.params.get("start_dim", 1) != 1 or step.params.get("end_dim", -1) not in (
+        -1,
+        len(inp.torch_shape) - 1,
+    ):
+        raise no_counterpart(step, FLAX, "x.reshape(...) gives any other shape.")
+    return FlaxPiece(expression="{x}.reshape({x}.shape[0], -1)")
+
+
+def _embedding(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    return FlaxPiece(
+        call("nnx.Embed", step.params["num_embeddings"], step.params["embedding_dim"], rngs=RNGS)
+    )
+
+
+def _recurrent(cell: str) -> FlaxTranslate:
+    def translate(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+        if step.params.get("num_layers", 1) != 1 or step.params.get("bidirectional"):
+            raise no_counterpart(
+                step,
+                FLAX,
+                f"stack one nnx.RNN(nnx.{cell}(...)) per layer; nnx.Bidirectional reads both ways.",
+            )
+        if not step.params.get("bias", True):
+            raise no_counterpart(
+                step, FLAX, f"nnx.{cell} always has a bias; write the cell yourself without one."
+            )
+        if step.node.op == "RNN" and step.params.get("nonlinearity", "tanh") != "tanh":
+            raise no_counterpart(
+                step, FLAX, "nnx.SimpleCell(activation_fn=jax.nn.relu) computes it."
+            )
+        if step.node.op == "GRU":
+            raise no_counterpart(
+                step,
+                FLAX,
+                "nnx.GRUCell has no bias inside the reset gate's product (PyTorch's b_hn); write the cell as a module of your own to carry it.",
+            )
+        inner = call(
+            f"nnx.{cell}", int(inp.torch_shape[-1] or 0), step.params["hidden_size"], rngs=RNGS
+        )
+        last = step.params.get("output", "sequence") != "sequence"
+        return FlaxPiece(f"nnx.RNN({inner})", "{layer}({x})[:, -1]" if last else "{layer}({x})")
+
+    return translate
+
+
+def _index(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if inp.channels_first:
+        raise no_counterpart(
+            step, FLAX, "index the channels-last array, with the channel axis last."
+        )
+    dim = step.params.get("dim", 1) % len(inp.torch_shape)
+    start, stop, stride = (step.params.get(k) for k in ("start", "stop", "step"))
+    if start is None and stop is None:
+        where = str(step.params.get("index", 0))
+    else:
+        where = f"{'' if start is None else start}:{'' if stop is None else stop}"
+        if stride not in (None, 1):
+            where += f":{stride}"
+    return FlaxPiece(expression="{x}[" + ", ".join([":"] * dim + [where]) + "]")
+
+
+_INSTEAD = {
+    "Pretrained": "load a pretrained network written for JAX (e.g. from the Hugging Face hub's Flax models) instead.",
+    "MultiheadAttention": "nnx.MultiHeadAttention is Flax's, with its weights laid out per head; rebuild it there.",
+    "TransformerEncoderLayer": "build it from nnx.MultiHeadAttention, nnx.Linear and nnx.LayerNorm.",
+    "TransformerDecoderLayer": "build it from nnx.MultiHeadAttention, nnx.Linear and nnx.LayerNorm.",
+    "Parameter": "an nnx.Param attribute of your module holds a free array.",
+}
+
+FLAX_LAYERS: dict[str, FlaxTranslate] = {
+    "Linear": _linear,
+    **{f"Conv{d}d": _conv for d in (1, 2, 3)},
+    **{f"MaxPool{d}d": _pool("max_pool") for d in (1, 2, 3)},
+    **{f"AvgPool{d}d": _pool("avg_pool") for d in (1, 2, 3)},
+    **{f"AdaptiveAvgPool{d}d": _adaptive("mean", "avg_pool") for d in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{d}d": _adaptive("max", "max_pool") for d in (1, 2, 3)},
+    **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
+    "LayerNorm": _layer_norm,
+    **{name: _dropout for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")},
+    "Identity": lambda _step, _inp, _out: FlaxPiece(expression="{x}"),
+    "ReLU": _function("jax.nn.relu"),
+    "ReLU6": _function("jax.nn.relu6"),
+    "Sigmoid": _function("jax.nn.sigmoid"),
+    "Tanh": _function("jnp.tanh"),
+    "SiLU": _function("jax.nn.silu"),
+    "SELU": _function("jax.nn.selu"),
+    "Mish": _function("jax.nn.mish"),
+    "Softsign": _function("jax.nn.soft_sign"),
+    "Tanhshrink": lambda _step, _inp, _out: FlaxPiece(expression="{x} - jnp.tanh({x})"),
+    "Hardswish": _function("jax.nn.hard_swish"),
+    "Hardsigmoid": _function("jax.nn.hard_sigmoid"),
+    "GELU": _gelu,
+    "ELU": _with("jax.nn.elu", ("alpha", "alpha", 1.0)),
+    "CELU": _with("jax.nn.celu", ("alpha", "alpha", 1.0)),
+    "LeakyReLU": _with("jax.nn.leaky_relu", ("negative_slope", "negative_slope", 0.01)),
+    "Softplus": _softplus,
+    "Softmax": _softmax("jax.nn.softmax"),
+    "LogSoftmax": _softmax("jax.nn.log_softmax"),
+    "Add": lambda _step, _inp, _out: FlaxPiece(expression="{sum}"),
+    "Multiply": lambda _step, _inp, _out: FlaxPiece(expression="{product}"),
+    "Concat": _concat,
+    "Flatten": _flatten,
+    "Embedding": _embedding,
+    "LSTM": _recurrent("LSTMCell"),
+    "GRU": _recurrent("GRUCell"),
+    "RNN": _recurrent("SimpleCell"),
+    "Index": _index,
+}
+
+
+def flax_piece(step: Step, inp: Value, out: Value) -> FlaxPiece:
+    """The Flax module and call for ``step`` (reading ``inp``, giving ``out``), or
+    NoCounterpart."""
+    translate = FLAX_LAYERS.get(step.node.op)
+    if translate is not None:
+        return translate(step, inp, out)
+    if step.node.op in _INSTEAD:
+        raise no_counterpart(step, FLAX, _INSTEAD[step.node.op])
+    raise NoCounterpart(
+        f"dlstudio does not write {describe(step)} in Flax yet: write it as an nnx.Module of "
+        "your own with jax.numpy."
+    )

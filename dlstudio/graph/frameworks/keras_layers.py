@@ -1,0 +1,370 @@
+"""Each catalog layer as Keras 3 writes it: its own layer names and argument names, channels
+last. A layer Keras cannot compute as PyTorch does raises ``NoCounterpart`` with the sentence
+shown in its place.
+
+Example:
+    >>> from dlstudio.graph import examples
+    >>> from dlstudio.graph.frameworks.program import Program
+    >>> program = Program.of(examples.load("lenet5"))
+    >>> step = program.steps[1]
+    >>> keras_piece(step, program.values["input"], program.values["conv1"]).layers
+    ['layers.Conv2D(6, 5, padding="same", name="conv1")']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dlstudio.graph.frameworks.common import (
+    NoCounterpart,
+    adaptive_window,
+    call,
+    describe,
+    explicit_padding,
+    is_same_padding,
+    no_counterpart,
+    pool_sizes,
+    sizes,
+    spatial,
+)
+from dlstudio.graph.frameworks.program import Step, Value
+
+KERAS = "Keras"
+
+
+@dataclass
+class Piece:
+    """What one node becomes: layers applied in turn, or an expression on ``{x}`` (functional
+    API only); ``merge``: the layer reads the list of its inputs."""
+
+    layers: list[str] = field(default_factory=list)
+    expression: str | None = None
+    merge: bool = False
+
+
+Translate = Callable[[Step, Value, Value], Piece]
+
+
+def _one(number: int | tuple[int, ...]) -> int | tuple[int, ...]:
+    """``(3, 3)`` as ``3``, as Keras users write a square window."""
+    if isinstance(number, tuple) and len(set(number)) == 1:
+        return number[0]
+    return number
+
+
+def _conv(step: Step, inp: Value, _out: Value) -> Piece:
+    dims = spatial(step, inp)
+    if step.params.get("padding_mode", "zeros") != "zeros":
+        raise no_counterpart(step, KERAS, "pad with layers.ZeroPadding or keras.ops.pad first.")
+    padding = explicit_padding(step, dims)
+    same = any(padding) and is_same_padding(step, dims)
+    pieces = []
+    if any(padding) and not same:
+        pieces.append(call(f"layers.ZeroPadding{dims}D", _one(padding), name=f"{step.label}_pad"))
+    groups = step.params.get("groups", 1)
+    dilation = _one(sizes(step, "dilation", dims, 1))
+    stride = _one(sizes(step, "stride", dims, 1))
+    pieces.append(
+        call(
+            f"layers.Conv{dims}D",
+            step.params["out_channels"],
+            _one(sizes(step, "kernel_size", dims)),
+            strides=stride if stride != 1 else None,
+            padding="same" if same else None,
+            dilation_rate=dilation if dilation != 1 else None,
+            groups=groups if groups != 1 else None,
+            use_bias=False if not step.params.get("bias", True) else None,
+            name=step.label,
+        )
+    )
+    return Piece(pieces)
+
+
+def _pool(kind: str) -> Translate:
+    def translate(step: Step, inp: Value, _out: Value) -> Piece:
+        dims = spatial(step, inp)
+        window, stride = pool_sizes(step, dims)
+        strides = _one(stride) if stride != window else None
+        return Piece(
+            [call(f"layers.{kind}Pooling{dims}D", _one(window), strides=strides, name=step.label)]
+        )
+
+    return translate
+
+
+def _adaptive(kind: str) -> Translate:
+    def translate(step: Step, inp: Value, _out: Value) -> Piece:
+        dims = spatial(step, inp)
+        window = adaptive_window(step, inp, dims)
+        if window is None:
+            return Piece(
+                [call(f"layers.Global{kind}Pooling{dims}D", keepdims=True, name=step.label)]
+            )
+        return Piece([call(f"layers.{kind}Pooling{dims}D", _one(window), name=step.label)])
+
+    return translate
+
+
+def _batch_norm(step: Step, inp: Value, _out: Value) -> Piece:
+    if len(inp.torch_shape) > 2 and not inp.channels_first:
+        raise no_counterpart(step, KERAS, "normalise the last axis with layers.LayerNormalization.")
+    if not step.params.get("affine", True):
+        raise no_counterpart(
+            step, KERAS, "use layers.BatchNormalization(center=False, scale=False)."
+        )
+    momentum = round(1 - step.params.get("momentum", 0.1), 6)
+    return Piece(
+        [
+            call(
+                "layers.BatchNormalization",
+                momentum=momentum,
+                epsilon=step.params.get("eps", 1e-5),
+                name=step.label,
+            )
+        ]
+    )
+
+
+def _layer_norm(step: Step, inp: Value, _out: Value) -> Piece:
+    shape = step.params.get("normalized_shape")
+    if inp.channels_first or (isinstance(shape, list | tuple) and len(shape) != 1):
+        raise no_counterpart(
+            step, KERAS, "normalise over several axes with layers.LayerNormalization(axis=[...])."
+        )
+    affine = step.params.get("elementwise_affine", True)
+    extra = {} if affine else {"center": False, "scale": False}
+    return Piece(
+        [
+            call(
+                "layers.LayerNormalization",
+                epsilon=step.params.get("eps", 1e-5),
+                **extra,
+                name=step.label,
+            )
+        ]
+    )
+
+
+def _dropout(step: Step, inp: Value, _out: Value) -> Piece:
+    if step.node.op.startswith("Dropout") and step.node.op != "Dropout" and inp.channels_first:
+        return Piece(
+            [
+                call(
+                    f"layers.SpatialDropout{spatial(step, inp)}D",
+                    step.params.get("p", 0.5),
+                    name=step.label,
+                )
+            ]
+        )
+    return Piece([call("layers.Dropout", step.params.get("p", 0.5), name=step.label)])
+
+
+def _activation(name: str) -> Translate:
+    return lambda step, _inp, _out: Piece([call("layers.Activation", name, name=step.label)])
+
+
+def _softmax(function: str | None) -> Translate:
+    def translate(step: Step, inp: Value, _out: Value) -> Piece:
+        axis = inp.axis(step.params.get("dim", 1))
+        if function is None:
+            return Piece(
+                [call("layers.Softmax", axis=axis if axis != -1 else None, name=step.label)]
+            )
+        if axis != -1:
+            raise no_counterpart(step, KERAS, f"keras.ops.{function}(x, axis={axis}) computes it.")
+        return Piece([call("layers.Activation", function, name=step.label)])
+
+    return translate
+
+
+def _elu(step: Step, _inp: Value, _out: Value) -> Piece:
+    alpha = step.params.get("alpha", 1.0)
+    return Piece([call("layers.ELU", alpha=alpha if alpha != 1.0 else None, name=step.label)])
+
+
+def _leaky(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece(
+        [
+            call(
+                "layers.LeakyReLU",
+                negative_slope=step.params.get("negative_slope", 0.01),
+                name=step.label,
+            )
+        ]
+    )
+
+
+def _gelu(step: Step, _inp: Value, _out: Value) -> Piece:
+    if step.params.get("approximate", "none") != "none":
+        raise no_counterpart(
+            step, KERAS, "keras.activations.gelu(x, approximate=True) computes it."
+        )
+    return Piece([call("layers.Activation", "gelu", name=step.label)])
+
+
+def _softplus(step: Step, _inp: Value, _out: Value) -> Piece:
+    if step.params.get("beta", 1.0) != 1.0:
+        raise no_counterpart(step, KERAS, "keras.ops.softplus(beta * x) / beta computes it.")
+    return Piece([call("layers.Activation", "softplus", name=step.label)])
+
+
+def _merge(kind: str) -> Translate:
+    return lambda step, _inp, _out: Piece([call(f"layers.{kind}", name=step.label)], merge=True)
+
+
+def _concat(step: Step, inp: Value, _out: Value) -> Piece:
+    axis = inp.axis(step.params.get("dim", 1))
+    return Piece(
+        [call("layers.Concatenate", axis=axis if axis != -1 else None, name=step.label)], merge=True
+    )
+
+
+def _flatten(step: Step, inp: Value, _out: Value) -> Piece:
+    if step.params.get("start_dim", 1) != 1 or step.params.get("end_dim", -1) not in (
+        -1,
+        len(inp.torch_shape) - 1,
+    ):
+        raise no_counterpart(step, KERAS, "layers.Reshape(target_shape) gives any other shape.")
+    return Piece([call("layers.Flatten", name=step.label)])
+
+
+def _embedding(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece(
+        [
+            call(
+                "layers.Embedding",
+                step.params["num_embeddings"],
+                step.params["embedding_dim"],
+                name=step.label,
+            )
+        ]
+    )
+
+
+def _recurrent(kind: str) -> Translate:
+    def translate(step: Step, inp: Value, _out: Value) -> Piece:
+        if step.params.get("num_layers", 1) != 1 or step.params.get("bidirectional"):
+            raise no_counterpart(
+                step,
+                KERAS,
+                f"stack one layers.{kind} per layer (return_sequences=True), wrapped in layers.Bidirectional for both directions.",
+            )
+        if not step.params.get("bias", True):
+            raise no_counterpart(
+                step, KERAS, f"layers.{kind}(use_bias=False) has no bias at all, as here."
+            )
+        if step.node.op == "RNN" and step.params.get("nonlinearity", "tanh") != "tanh":
+            raise no_counterpart(step, KERAS, 'layers.SimpleRNN(activation="relu") computes it.')
+        sequences = step.params.get("output", "sequence") == "sequence"
+        return Piece(
+            [
+                call(
+                    f"layers.{kind}",
+                    step.params["hidden_size"],
+                    return_sequences=True if sequences else None,
+                    name=step.label,
+                )
+            ]
+        )
+
+    return translate
+
+
+def _index(step: Step, inp: Value, _out: Value) -> Piece:
+    if inp.channels_first:
+        raise no_counterpart(
+            step, KERAS, "index the channels-last tensor, with the channel axis last."
+        )
+    dim = step.params.get("dim", 1) % len(inp.torch_shape)
+    start, stop, stride = (step.params.get(k) for k in ("start", "stop", "step"))
+    if start is None and stop is None:
+        where = str(step.params.get("index", 0))
+    else:
+        where = f"{'' if start is None else start}:{'' if stop is None else stop}"
+        if stride not in (None, 1):
+            where += f":{stride}"
+    return Piece(expression="{x}[" + ", ".join([":"] * dim + [where]) + "]")
+
+
+def _identity(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece([call("layers.Identity", name=step.label)])
+
+
+def _relu6(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece([call("layers.ReLU", max_value=6.0, name=step.label)])
+
+
+def _relu(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece([call("layers.ReLU", name=step.label)])
+
+
+_INSTEAD = {
+    "Pretrained": "keras.applications holds pretrained networks of its own (e.g. keras.applications.ResNet50); use one of those.",
+    "MultiheadAttention": "layers.MultiHeadAttention is Keras's, with its weights laid out per head; rebuild it there.",
+    "TransformerEncoderLayer": "build it from layers.MultiHeadAttention, layers.Dense and layers.LayerNormalization (keras_hub.layers.TransformerEncoder is one).",
+    "TransformerDecoderLayer": "build it from layers.MultiHeadAttention, layers.Dense and layers.LayerNormalization (keras_hub.layers.TransformerDecoder is one).",
+    "Parameter": "a layer of your own that calls self.add_weight() holds a free tensor.",
+}
+
+KERAS_LAYERS: dict[str, Translate] = {
+    "Linear": lambda step, _inp, _out: Piece(
+        [
+            call(
+                "layers.Dense",
+                step.params["out_features"],
+                use_bias=False if not step.params.get("bias", True) else None,
+                name=step.label,
+            )
+        ]
+    ),
+    **{f"Conv{d}d": _conv for d in (1, 2, 3)},
+    **{f"MaxPool{d}d": _pool("Max") for d in (1, 2, 3)},
+    **{f"AvgPool{d}d": _pool("Average") for d in (1, 2, 3)},
+    **{f"AdaptiveAvgPool{d}d": _adaptive("Average") for d in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{d}d": _adaptive("Max") for d in (1, 2, 3)},
+    **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
+    "LayerNorm": _layer_norm,
+    **{name: _dropout for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")},
+    "Identity": _identity,
+    "ReLU": _relu,
+    "ReLU6": _relu6,
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "SiLU": _activation("silu"),
+    "SELU": _activation("selu"),
+    "Mish": _activation("mish"),
+    "Softsign": _activation("softsign"),
+    "Tanhshrink": _activation("tanh_shrink"),
+    "Hardswish": _activation("hard_swish"),
+    "Hardsigmoid": _activation("hard_sigmoid"),
+    "GELU": _gelu,
+    "ELU": _elu,
+    "LeakyReLU": _leaky,
+    "Softplus": _softplus,
+    "Softmax": _softmax(None),
+    "LogSoftmax": _softmax("log_softmax"),
+    "Add": _merge("Add"),
+    "Multiply": _merge("Multiply"),
+    "Concat": _concat,
+    "Flatten": _flatten,
+    "Embedding": _embedding,
+    "LSTM": _recurrent("LSTM"),
+    "GRU": _recurrent("GRU"),
+    "RNN": _recurrent("SimpleRNN"),
+    "Index": _index,
+}
+
+
+def keras_piece(step: Step, inp: Value, out: Value) -> Piece:
+    """The Keras layers for ``step`` (reading ``inp``, giving ``out``), or NoCounterpart."""
+    translate = KERAS_LAYERS.get(step.node.op)
+    if translate is not None:
+        return translate(step, inp, out)
+    instead = _INSTEAD.get(
+        step.node.op,
+        "write it as a layer of your own (a subclass of keras.layers.Layer using keras.ops).",
+    )
+    if step.node.op in _INSTEAD:
+        raise no_counterpart(step, KERAS, instead)
+    raise NoCounterpart(f"dlstudio does not write {describe(step)} in Keras yet: {instead}")

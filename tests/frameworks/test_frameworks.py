@@ -1,0 +1,179 @@
+"""The same graph in PyTorch, Keras 3 and Flax NNX: the written code runs in its framework,
+holds PyTorch's weights, and computes PyTorch's outputs (within 1e-4) on random inputs given in
+each framework's layout, for every catalog layer that has a counterpart and every template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+from dlstudio import frameworks
+from dlstudio.graph import Graph, examples
+from dlstudio.graph.frameworks.common import NoCounterpart
+
+pytest.importorskip("keras")
+pytest.importorskip("flax")
+
+IMAGE = (3, 10, 10)
+SEQUENCE = (7, 6)
+
+# (op, its parameters, the input's shape without the batch). Two-input layers read the input twice.
+CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
+    ("Linear", {"out_features": 5}, (12,)),
+    ("Linear", {"out_features": 5, "bias": False}, SEQUENCE),
+    ("Conv1d", {"out_channels": 4, "kernel_size": 3, "padding": 1}, (3, 12)),
+    ("Conv2d", {"out_channels": 4, "kernel_size": 3}, IMAGE),
+    ("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}, IMAGE),
+    ("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 2, "stride": 2}, IMAGE),
+    (
+        "Conv2d",
+        {"out_channels": 6, "kernel_size": 3, "groups": 3, "dilation": 2, "bias": False},
+        IMAGE,
+    ),
+    ("Conv3d", {"out_channels": 2, "kernel_size": 2}, (2, 4, 4, 4)),
+    ("MaxPool1d", {"kernel_size": 2}, (3, 12)),
+    ("MaxPool2d", {"kernel_size": 3, "stride": 2}, IMAGE),
+    ("AvgPool2d", {"kernel_size": 2}, IMAGE),
+    ("AdaptiveAvgPool2d", {"output_size": 1}, IMAGE),
+    ("AdaptiveAvgPool2d", {"output_size": 5}, IMAGE),
+    ("AdaptiveMaxPool1d", {"output_size": 1}, (3, 12)),
+    ("BatchNorm1d", {}, (12,)),
+    ("BatchNorm2d", {"momentum": 0.2, "eps": 1e-3}, IMAGE),
+    ("LayerNorm", {}, SEQUENCE),
+    ("Dropout", {"p": 0.3}, (12,)),
+    ("Dropout2d", {"p": 0.3}, IMAGE),
+    ("Flatten", {}, IMAGE),
+    ("Identity", {}, (12,)),
+    *((name, {}, IMAGE) for name in ("ReLU", "ReLU6", "Sigmoid", "Tanh", "SiLU", "SELU", "Mish")),
+    *((name, {}, (12,)) for name in ("Softsign", "Tanhshrink", "Hardswish", "Hardsigmoid", "GELU")),
+    ("ELU", {"alpha": 0.5}, (12,)),
+    ("LeakyReLU", {"negative_slope": 0.2}, IMAGE),
+    ("Softplus", {}, (12,)),
+    ("Softmax", {"dim": 1}, (12,)),
+    ("Softmax", {"dim": 1}, IMAGE),
+    ("LogSoftmax", {"dim": -1}, SEQUENCE),
+    ("Add", {}, IMAGE),
+    ("Multiply", {}, (12,)),
+    ("Concat", {"dim": 1}, IMAGE),
+    ("LSTM", {"hidden_size": 5}, SEQUENCE),
+    ("LSTM", {"hidden_size": 5, "output": "last"}, SEQUENCE),
+    ("GRU", {"hidden_size": 5}, SEQUENCE),
+    ("RNN", {"hidden_size": 5}, SEQUENCE),
+    ("Index", {"dim": 1, "index": -1}, SEQUENCE),
+]
+# Layers one framework cannot compute as PyTorch does, and the word its sentence names.
+NOT_IN = {("GRU", "flax"): "b_hn"}
+
+
+def one_layer(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> Graph:
+    graph = Graph()
+    graph.add("Input", id="input", shape=list(shape))
+    graph.add(op, id="layer", **params)
+    graph.connect("input", "layer")
+    if op in ("Add", "Multiply", "Concat"):
+        graph.connect("input", "layer", port=1)
+    graph.add("Output", id="output")
+    graph.connect("layer", "output")
+    assert graph.analyze().ok, graph.analyze().problems
+    return graph
+
+
+@pytest.mark.parametrize("framework", ["keras", "flax"])
+@pytest.mark.parametrize(
+    ("op", "params", "shape"), CASES, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_each_layer_computes_what_pytorch_computes(framework, op, params, shape) -> None:
+    graph = one_layer(op, params, shape)
+    if (op, framework) in NOT_IN:
+        with pytest.raises(ValueError, match=NOT_IN[op, framework]):
+            frameworks.verify(graph, framework)
+        return
+    check = frameworks.verify(graph, framework)
+    assert check.ok, str(check)
+
+
+@pytest.mark.parametrize("framework", ["keras", "flax"])
+@pytest.mark.parametrize("template", examples.names())
+def test_every_template_is_the_same_model_or_says_which_layer_is_missing(
+    framework, template
+) -> None:
+    graph = examples.load(template)
+    code = graph.to_code(framework=framework)
+    compile(code, template, "exec")  # the shown code is valid Python in every case
+    try:
+        check = frameworks.verify(graph, framework)
+    except ValueError as error:
+        # The layers without a counterpart are named, with what to write instead, in the code too.
+        sentence = str(error)
+        assert "has no counterpart" in sentence and ":" in sentence
+        assert sentence.split(" ")[0] == "layer" and sentence[:60] in code.replace("# ", "")
+        return
+    assert check.ok, str(check)
+    if template == "lstm_classifier":
+        assert "fewer" in check.params_note  # PyTorch's second bias, said in words
+
+
+def test_trained_weights_are_carried_over_not_fresh_ones() -> None:
+    import torch
+
+    graph = examples.load("lenet5")
+    torch.manual_seed(1)
+    module = graph.build()
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.mul_(1.5).add_(0.01)
+    for framework in ("keras", "flax"):
+        check = frameworks.verify(graph, framework, module=module)
+        assert check.ok, str(check)
+
+
+def test_keras_writes_sequential_for_a_chain_and_functional_where_it_branches() -> None:
+    chain = examples.load("lenet5").to_code(framework="keras")
+    assert "keras.Sequential(" in chain and "keras.Input(shape=(28, 28, 1)" in chain
+    assert 'layers.Conv2D(6, 5, padding="same", name="conv1"),  # (N, 28, 28, 6)' in chain
+    branching = examples.load("resnet_small").to_code(framework="keras")
+    assert "keras.Model(inputs, x" in branching and "class ResBlock(layers.Layer):" in branching
+    assert "out = self.add([out, x])" in branching
+
+
+def test_flax_writes_an_nnx_module_with_explicit_rngs() -> None:
+    code = examples.load("resnet_small").to_code(framework="flax")
+    assert "class ResBlock(nnx.Module):" in code and "class Net(nnx.Module):" in code
+    assert "def __init__(self, rngs: nnx.Rngs):" in code
+    assert "self.block1 = ResBlock(rngs)" in code and "out = out + x" in code
+    assert 'nnx.Conv(3, 16, kernel_size=(3, 3), padding="SAME", use_bias=False, rngs=rngs)' in code
+
+
+def test_the_code_is_written_without_keras_or_jax_installed() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        for name in ("keras", "jax", "flax"):
+            sys.modules[name] = None  # any import of them fails
+        from dlstudio.graph import examples
+        graph = examples.load("lenet5")
+        print(len(graph.to_code(framework="keras")) > 0, len(graph.to_code(framework="flax")) > 0)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "True True", done.stderr
+
+
+def test_a_layer_without_counterpart_is_one_sentence_and_the_rest_is_still_written() -> None:
+    graph = examples.load("transformer_encoder")
+    code = graph.to_code(framework="keras")
+    assert "# layer 'encoder1' (TransformerEncoderLayer) has no counterpart in Keras:" in code
+    assert 'layers.Embedding(1000, 64, name="embedding")' in code
+    with pytest.raises(NoCounterpart, match="ceil_mode"):
+        from dlstudio.graph.frameworks.keras_layers import keras_piece
+        from dlstudio.graph.frameworks.program import Program
+
+        pooled = one_layer("MaxPool2d", {"kernel_size": 3, "ceil_mode": True}, IMAGE)
+        program = Program.of(pooled)
+        keras_piece(program.steps[1], program.values["input"], program.values["layer"])
