@@ -90,3 +90,34 @@ def test_newcomer_path_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: S
     newcomer_path(studio, snap)
 
     redrawn_after_reload(studio, snap)
+
+
+def test_the_code_tab_shows_keras_and_flax_and_marks_what_differs(
+    studio_app: ServerProcess, page: Page, snap: Snap
+) -> None:
+    url = studio_app.base_url + "/"
+    grant_clipboard(page, url)
+    page.goto(url)
+    studio = StudioPage(page, page.locator("body"))
+    expect(studio.header()).to_be_visible(timeout=120_000)
+    studio.tab("Code")
+    model_code = page.locator(".dls-model-code")
+    for name, expected in (("Keras", "keras.Sequential("), ("Flax", "class Net(nnx.Module):")):
+        page.locator(".dls-framework").get_by_role("button", name=name, exact=True).click()
+        expect(model_code.locator("pre")).to_contain_text(expected)
+        model_code.locator(".dls-copy").click()
+        expect(model_code.locator(".dls-copy-status")).to_have_text("Copied to the clipboard.")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert expected in copied and copied == model_code.locator("pre").text_content()
+    # Flax beside PyTorch: both codes, the differing lines marked, one line on each difference.
+    page.locator(".dls-side-by-side input").check()
+    page.locator(".dls-other-framework select").select_option(label="PyTorch")
+    other = page.locator(".dls-other-code")
+    expect(other.locator("pre")).to_contain_text("class Net(nn.Module):")
+    expect(other.locator("pre")).to_contain_text("loss.backward()")
+    assert (
+        model_code.locator(".dls-code-mark").count() > 3
+        and other.locator(".dls-code-mark").count() > 3
+    )
+    expect(page.locator(".dls-differences")).to_contain_text("How a training step is written")
+    snap("side-by-side")

@@ -115,7 +115,8 @@ class Program:
 
     @classmethod
     def of(cls, graph: Graph) -> Program:
-        analysis = graph.analyze()
+        """The program of ``graph``; raises GraphError (every problem) while it has problems."""
+        analysis = graph.validate()
         return cls.from_analysis(graph.nodes, analysis, graph.blocks)
 
     @classmethod

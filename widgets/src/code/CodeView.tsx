@@ -16,7 +16,11 @@ export interface CodeViewProps {
   className?: string;
   /** data-testid of the <pre> that holds the code. */
   testId?: string;
+  /** Lines to mark (0-based line number -> its label, e.g. a difference's number). */
+  marks?: Record<string, string>;
 }
+
+const NO_MARKS: Record<string, string> = {};
 
 const COPIED = "Copied to the clipboard.";
 const STATUS_MS = 4000;
@@ -48,9 +52,9 @@ function useCopy(code: string): [CopyStatus | null, () => void] {
 // One block per line: an edit changes a line or two of a 1,000-layer model's code, and the
 // browser lays out and paints again only the lines that changed, not the whole listing.
 const Line = memo(
-  function Line({ tokens }: { tokens: Token[] }) {
+  function Line({ tokens, mark }: { tokens: Token[]; mark?: string }) {
     return (
-      <span className="dls-code-line">
+      <span className={mark ? "dls-code-line dls-code-mark" : "dls-code-line"} data-mark={mark}>
         {tokens.map((t, i) =>
           t.kind === "plain" || t.kind === "name" ? (
             t.text
@@ -64,16 +68,16 @@ const Line = memo(
       </span>
     );
   },
-  (a, b) => sameLine(a.tokens, b.tokens),
+  (a, b) => a.mark === b.mark && sameLine(a.tokens, b.tokens),
 );
 
-const Highlighted = memo(function Highlighted({ code }: { code: string }) {
+const Highlighted = memo(function Highlighted({ code, marks }: { code: string; marks: Record<string, string> }) {
   const lines = useMemo(() => tokenLines(tokenizePython(code)), [code]);
   // Lines have no identity but their place in the code.
-  return lines.map((tokens, i) => <Line key={i} tokens={tokens} />);
+  return lines.map((tokens, i) => <Line key={i} tokens={tokens} mark={marks[String(i)]} />);
 });
 
-function CodeViewImpl({ code, title, filename, copyLabel, className, testId }: CodeViewProps) {
+function CodeViewImpl({ code, title, filename, copyLabel, className, testId, marks }: CodeViewProps) {
   const [status, copy] = useCopy(code);
   return (
     <div className={className ? `dls-codeview ${className}` : "dls-codeview"}>
@@ -96,7 +100,7 @@ function CodeViewImpl({ code, title, filename, copyLabel, className, testId }: C
         </span>
       </div>
       <pre data-testid={testId}>
-        <Highlighted code={code} />
+        <Highlighted code={code} marks={marks ?? NO_MARKS} />
       </pre>
     </div>
   );

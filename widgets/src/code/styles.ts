@@ -19,6 +19,10 @@ export const CODE_CSS = `
   border-radius: 4px; }
 /* Lines out of sight are neither laid out nor painted: long listings cost what is shown. */
 .dls-code-line { display: block; content-visibility: auto; contain-intrinsic-block-size: auto 1.45em; }
+/* A line a comparison points at: tinted, with the difference's number in the margin. */
+.dls-code-mark { background: var(--jp-warn-color3, #fff4d6); box-shadow: inset 3px 0 var(--jp-warn-color1, #f0a400); }
+.dls-code-mark::after { content: attr(data-mark); float: right; margin-left: 8px; padding: 0 5px;
+  border-radius: 8px; font-size: 10px; color: #fff; background: var(--jp-warn-color1, #f0a400); }
 .dls-tok-keyword { color: var(--jp-mirror-editor-keyword-color, #7b1fa2); font-weight: 600; }
 .dls-tok-string { color: var(--jp-mirror-editor-string-color, #2e7d32); }
 .dls-tok-number { color: var(--jp-mirror-editor-number-color, #00796b); }

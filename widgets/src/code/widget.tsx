@@ -10,12 +10,14 @@ function CodeViewWidget() {
   const [title] = useModelState<string>("title");
   const [filename] = useModelState<string>("filename");
   const [copyLabel] = useModelState<string>("copy_label");
+  const [marks] = useModelState<Record<string, string>>("marks");
   return (
     <CodeView
       code={code ?? ""}
       title={title ?? ""}
       filename={filename || undefined}
       copyLabel={copyLabel}
+      marks={marks ?? undefined}
     />
   );
 }

@@ -1,0 +1,54 @@
+"""Two frameworks' code side by side: the marked lines are the ones each difference is about,
+and the Studio's Code tab switches frameworks and shows the comparison."""
+
+from __future__ import annotations
+
+from dlstudio.graph import Graph, examples
+from dlstudio.graph.frameworks.compare import compare
+from dlstudio.ui.studio.code import CodePanel
+
+
+def _marked(code: str, lines: tuple[int, ...]) -> list[str]:
+    text = code.splitlines()
+    return [text[i] for i in lines]
+
+
+def test_each_difference_points_at_the_lines_it_explains() -> None:
+    comparison = compare(examples.load("lenet5"), "pytorch", "keras")
+    parameters, layout, training = comparison.differences
+    assert all("nn." in line for line in _marked(comparison.left_code, parameters.left_lines))
+    assert all("layers." in line for line in _marked(comparison.right_code, parameters.right_lines))
+    assert _marked(comparison.left_code, layout.left_lines) == ["        # x: (N, 1, 28, 28)"]
+    assert "keras.Input(shape=(28, 28, 1)" in _marked(comparison.right_code, layout.right_lines)[0]
+    assert "loss.backward()" in "\n".join(_marked(comparison.left_code, training.left_lines))
+    assert "model.fit(" in "\n".join(_marked(comparison.right_code, training.right_lines))
+    assert comparison.marks("left")[str(layout.left_lines[0])] == "2"
+
+
+def test_a_model_without_images_has_no_layout_difference_and_missing_layers_are_named() -> None:
+    titles = [d.title for d in compare(examples.load("mlp"), "keras", "flax").differences]
+    assert titles == ["Where the parameters live", "How a training step is written"]
+    transformer = compare(examples.load("transformer_encoder"), "pytorch", "flax")
+    missing = transformer.differences[-1]
+    assert missing.title == "Layers without a counterpart" and not missing.left_lines
+    assert all(
+        "has no counterpart in Flax" in line
+        for line in _marked(transformer.right_code, missing.right_lines)
+    )
+
+
+def test_the_code_tab_switches_framework_and_compares() -> None:
+    panel = CodePanel()
+    panel.show_model(examples.load("lenet5"))
+    assert "class Net(nn.Module)" in panel.model_view.code
+    panel.framework.value = "flax"
+    assert "class Net(nnx.Module)" in panel.model_view.code
+    assert panel.model_view.filename == "model_flax.py" and not panel.model_view.marks
+    panel.side_by_side.value = True
+    assert panel.codes.children == (panel.model_view, panel.other_view)
+    assert "keras.Sequential(" in panel.other_view.code and panel.other_view.marks
+    assert "How a training step is written" in panel.differences.value
+    broken = Graph()
+    broken.add("Input", id="input")
+    panel.show_model(broken)  # no Output: a comment says what to fix
+    assert panel.model_view.code.startswith("# The model has problems")
