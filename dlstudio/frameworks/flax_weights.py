@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from dlstudio.frameworks.keras_weights import _batch_norm, _conv, _dense, _numpy
+from dlstudio.frameworks.keras_weights import (
+    _batch_norm,
+    _conv,
+    _dense,
+    _numpy,
+    attention_arrays,
+)
 from dlstudio.graph.frameworks.program import Program, Step, Value
 from dlstudio.graph.graph import Graph
 
@@ -142,3 +148,22 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], dict[str, np.ndarray]]] =
     "LSTM": _lstm,
     "RNN": _simple,
 }
+
+
+def _transformer(module: Any, _inp: Value | None) -> dict[str, np.ndarray]:
+    names = ("query", "key", "value", "out")
+    arrays = attention_arrays(module.self_attn)
+    out = {
+        f"self_attn.{name}.{kind}": arrays[2 * index + offset]
+        for index, name in enumerate(names)
+        for offset, kind in enumerate(("kernel", "bias"))
+    }
+    for name in ("linear1", "linear2"):
+        kernel, bias = _dense(getattr(module, name), None)
+        out[f"{name}.kernel"], out[f"{name}.bias"] = kernel, bias
+    for name in ("norm1", "norm2"):
+        out |= {f"{name}.{k}": v for k, v in _layer_norm(getattr(module, name), None).items()}
+    return out
+
+
+CONVERT["TransformerEncoderLayer"] = _transformer

@@ -52,7 +52,12 @@ def to_keras(graph: Graph, module: nn.Module | None = None, class_name: str = "N
     for path, names, step, program in _weighted(Program.of(graph), "", ()):
         source = module.get_submodule(places[path])
         inp = program.values[step.inputs[0]] if step.inputs else None
-        _keras_layer(model, names).set_weights(CONVERT[step.node.op](source, inp))
+        layer = _keras_layer(model, names)
+        if step.node.op in COMPOSITE:
+            for attribute, arrays in COMPOSITE[step.node.op](source).items():
+                getattr(layer, attribute).set_weights(arrays)
+        else:
+            layer.set_weights(CONVERT[step.node.op](source, inp))
     return model
 
 
@@ -66,7 +71,7 @@ def _weighted(
         names = (*outer, step.name if outer else step.label)
         if step.block is not None:
             yield from _weighted(step.block, f"{path}/", names)
-        elif step.node.op in CONVERT:
+        elif step.node.op in CONVERT or step.node.op in COMPOSITE:
             yield path, names, step, program
 
 
@@ -149,4 +154,37 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], list[np.ndarray]]] = {
     "LSTM": _recurrent((0, 1, 2, 3), split_bias=False),
     "GRU": _recurrent((1, 0, 2), split_bias=True),
     "RNN": _recurrent((0,), split_bias=False),
+}
+
+
+def attention_arrays(attention: nn.MultiheadAttention) -> list[np.ndarray]:
+    """nn.MultiheadAttention's weights per head, as Keras's and Flax's attention holds them:
+    query, key and value kernels (d_model, heads, head size) with their biases (heads, head
+    size), then the output kernel (heads, head size, d_model) and bias."""
+    heads = attention.num_heads
+    size = attention.embed_dim // heads
+    weights = np.split(_numpy(attention.in_proj_weight), 3)
+    biases = np.split(_numpy(attention.in_proj_bias), 3)
+    arrays: list[np.ndarray] = []
+    for weight, bias in zip(weights, biases, strict=True):
+        arrays += [weight.T.reshape(-1, heads, size), bias.reshape(heads, size)]
+    out = attention.out_proj
+    arrays += [_numpy(out.weight).T.reshape(heads, size, -1), _numpy(out.bias)]
+    return arrays
+
+
+def _transformer(module: Any) -> dict[str, list[np.ndarray]]:
+    return {
+        "self_attn": attention_arrays(module.self_attn),
+        "linear1": _dense(module.linear1, None),
+        "linear2": _dense(module.linear2, None),
+        "norm1": _layer_norm(module.norm1, None),
+        "norm2": _layer_norm(module.norm2, None),
+    }
+
+
+# Layers the written code builds from smaller ones (dlstudio.graph.frameworks.support): the
+# arrays of each part, by its attribute name.
+COMPOSITE: dict[str, Callable[[nn.Module], dict[str, list[np.ndarray]]]] = {
+    "TransformerEncoderLayer": _transformer,
 }

@@ -28,7 +28,7 @@ def test_each_difference_points_at_the_lines_it_explains() -> None:
 def test_a_model_without_images_has_no_layout_difference_and_missing_layers_are_named() -> None:
     titles = [d.title for d in compare(examples.load("mlp"), "keras", "flax").differences]
     assert titles == ["Where the parameters live", "How a training step is written"]
-    transformer = compare(examples.load("transformer_encoder"), "pytorch", "flax")
+    transformer = compare(examples.load("finetune"), "pytorch", "flax")
     missing = transformer.differences[-1]
     assert missing.title == "Layers without a counterpart" and not missing.left_lines
     assert all(

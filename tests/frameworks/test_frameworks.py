@@ -64,6 +64,12 @@ CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
     ("GRU", {"hidden_size": 5}, SEQUENCE),
     ("RNN", {"hidden_size": 5}, SEQUENCE),
     ("Index", {"dim": 1, "index": -1}, SEQUENCE),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 10}, (5, 8)),
+    (
+        "TransformerEncoderLayer",
+        {"nhead": 4, "dim_feedforward": 12, "activation": "gelu", "norm_first": True},
+        (5, 8),
+    ),
 ]
 # Layers one framework cannot compute as PyTorch does, and the word its sentence names.
 NOT_IN = {("GRU", "flax"): "b_hn"}
@@ -166,10 +172,10 @@ def test_the_code_is_written_without_keras_or_jax_installed() -> None:
 
 
 def test_a_layer_without_counterpart_is_one_sentence_and_the_rest_is_still_written() -> None:
-    graph = examples.load("transformer_encoder")
+    graph = examples.load("finetune")
     code = graph.to_code(framework="keras")
-    assert "# layer 'encoder1' (TransformerEncoderLayer) has no counterpart in Keras:" in code
-    assert 'layers.Embedding(1000, 64, name="embedding")' in code
+    assert "# layer 'backbone' (Pretrained) has no counterpart in Keras:" in code
+    assert "keras.applications" in code and "layers.Dense(" in code
     with pytest.raises(NoCounterpart, match="ceil_mode"):
         from dlstudio.graph.frameworks.keras_layers import keras_piece
         from dlstudio.graph.frameworks.program import Program

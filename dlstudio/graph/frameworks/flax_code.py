@@ -17,6 +17,7 @@ from dlstudio.graph.frameworks.common import NoCounterpart
 from dlstudio.graph.frameworks.flax_layers import FlaxPiece, flax_piece
 from dlstudio.graph.frameworks.keras_code import INDENT, shape_comment
 from dlstudio.graph.frameworks.program import Program, Step, Value
+from dlstudio.graph.frameworks.support import support_classes
 from dlstudio.graph.frameworks.variables import variables
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def flax_code(graph: Graph, class_name: str = "Net") -> str:
 def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
     program = Program.of(graph)
     missing: list[str] = []
-    classes: list[str] = []
+    classes: list[str] = support_classes(program, "flax")
     _write_blocks(program, classes, missing, set())
     classes += _module(class_name, program, missing, "The model")
     note = (

@@ -42,6 +42,8 @@ class FlaxPiece:
 
     module: str | None = None
     expression: str = "{layer}({x})"
+    support: str | None = None
+    """A class the code must carry (dlstudio.graph.frameworks.support)."""
 
 
 FlaxTranslate = Callable[[Step, Value, Value], FlaxPiece]
@@ -261,10 +263,30 @@ def _index(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(expression="{x}[" + ", ".join([":"] * dim + [where]) + "]")
 
 
+def _transformer(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if not step.params.get("bias", True):
+        raise no_counterpart(
+            step,
+            FLAX,
+            "nnx.MultiHeadAttention(use_bias=False) and nnx.Linear(use_bias=False) build it.",
+        )
+    p = step.params
+    made = call(
+        "TransformerEncoderLayer",
+        p["d_model"],
+        p["nhead"],
+        p["dim_feedforward"],
+        dropout=p.get("dropout", 0.1),
+        activation=p.get("activation", "relu"),
+        norm_first=True if p.get("norm_first") else None,
+        rngs=RNGS,
+    )
+    return FlaxPiece(made, support="TransformerEncoderLayer")
+
+
 _INSTEAD = {
     "Pretrained": "load a pretrained network written for JAX (e.g. from the Hugging Face hub's Flax models) instead.",
     "MultiheadAttention": "nnx.MultiHeadAttention is Flax's, with its weights laid out per head; rebuild it there.",
-    "TransformerEncoderLayer": "build it from nnx.MultiHeadAttention, nnx.Linear and nnx.LayerNorm.",
     "TransformerDecoderLayer": "build it from nnx.MultiHeadAttention, nnx.Linear and nnx.LayerNorm.",
     "Parameter": "an nnx.Param attribute of your module holds a free array.",
 }
@@ -307,6 +329,7 @@ FLAX_LAYERS: dict[str, FlaxTranslate] = {
     "GRU": _recurrent("GRUCell"),
     "RNN": _recurrent("SimpleCell"),
     "Index": _index,
+    "TransformerEncoderLayer": _transformer,
 }
 
 

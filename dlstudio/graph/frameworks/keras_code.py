@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dlstudio.graph.frameworks.common import NoCounterpart, call, literal
 from dlstudio.graph.frameworks.keras_layers import Piece, keras_piece
 from dlstudio.graph.frameworks.program import Program, Step, Value
+from dlstudio.graph.frameworks.support import support_classes
 from dlstudio.graph.frameworks.variables import variables
 from dlstudio.graph.namespace import to_identifier
 
@@ -48,7 +49,7 @@ def keras_code(graph: Graph, class_name: str = "Net") -> str:
 def write_keras(graph: Graph, class_name: str = "Net") -> KerasCode:
     program = Program.of(graph)
     missing: list[str] = []
-    blocks = _block_classes(program, missing)
+    blocks = [*support_classes(program, "keras"), *_block_classes(program, missing)]
     function = f"build_{to_identifier(class_name, 'net')}"
     if program.is_chain() and not _has_expressions(program):
         body = _sequential(program, class_name, missing)

@@ -41,6 +41,8 @@ class Piece:
     layers: list[str] = field(default_factory=list)
     expression: str | None = None
     merge: bool = False
+    support: str | None = None
+    """A class the code must carry (dlstudio.graph.frameworks.support)."""
 
 
 Translate = Callable[[Step, Value, Value], Piece]
@@ -299,10 +301,30 @@ def _relu(step: Step, _inp: Value, _out: Value) -> Piece:
     return Piece([call("layers.ReLU", name=step.label)])
 
 
+def _transformer(step: Step, inp: Value, _out: Value) -> Piece:
+    if not step.params.get("bias", True):
+        raise no_counterpart(
+            step,
+            KERAS,
+            "layers.MultiHeadAttention(use_bias=False) and Dense(use_bias=False) build it.",
+        )
+    p = step.params
+    made = call(
+        "TransformerEncoderLayer",
+        p["d_model"],
+        p["nhead"],
+        p["dim_feedforward"],
+        dropout=p.get("dropout", 0.1),
+        activation=p.get("activation", "relu"),
+        norm_first=True if p.get("norm_first") else None,
+        name=step.label,
+    )
+    return Piece([made], support="TransformerEncoderLayer")
+
+
 _INSTEAD = {
     "Pretrained": "keras.applications holds pretrained networks of its own (e.g. keras.applications.ResNet50); use one of those.",
     "MultiheadAttention": "layers.MultiHeadAttention is Keras's, with its weights laid out per head; rebuild it there.",
-    "TransformerEncoderLayer": "build it from layers.MultiHeadAttention, layers.Dense and layers.LayerNormalization (keras_hub.layers.TransformerEncoder is one).",
     "TransformerDecoderLayer": "build it from layers.MultiHeadAttention, layers.Dense and layers.LayerNormalization (keras_hub.layers.TransformerDecoder is one).",
     "Parameter": "a layer of your own that calls self.add_weight() holds a free tensor.",
 }
@@ -353,6 +375,7 @@ KERAS_LAYERS: dict[str, Translate] = {
     "GRU": _recurrent("GRU"),
     "RNN": _recurrent("SimpleRNN"),
     "Index": _index,
+    "TransformerEncoderLayer": _transformer,
 }
 
 
