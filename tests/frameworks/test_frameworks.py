@@ -183,3 +183,20 @@ def test_a_layer_without_counterpart_is_one_sentence_and_the_rest_is_still_writt
         pooled = one_layer("MaxPool2d", {"kernel_size": 3, "ceil_mode": True}, IMAGE)
         program = Program.of(pooled)
         keras_piece(program.steps[1], program.values["input"], program.values["layer"])
+
+
+def test_padded_pooling_is_exact_where_zeros_are_what_pytorch_pads_with() -> None:
+    average = one_layer("AvgPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, IMAGE)
+    raw_max = one_layer("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, IMAGE)
+    after_relu = Graph()
+    after_relu.add("Input", id="input", shape=list(IMAGE))
+    after_relu.add("ReLU", id="relu", after="input")
+    after_relu.add("MaxPool2d", id="pool", after="relu", kernel_size=3, stride=2, padding=1)
+    after_relu.add("Output", id="output", after="pool")
+    for graph in (average, after_relu):
+        for framework in ("keras", "flax"):
+            assert frameworks.verify(graph, framework).ok
+    # A max over values that may be negative: Flax pads with -inf as PyTorch does, Keras cannot.
+    assert frameworks.verify(raw_max, "flax").ok
+    with pytest.raises(ValueError, match="pad explicitly"):
+        frameworks.verify(raw_max, "keras")

@@ -93,20 +93,17 @@ def is_same_padding(step: Step, dims: int) -> bool:
     )
 
 
-def pool_sizes(step: Step, dims: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Window and stride of a pooling layer that the other frameworks compute the same way:
-    no padding, no dilation, no ceil mode."""
+def pool_sizes(step: Step, dims: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Window, stride and padding of a pooling layer the other frameworks can compute the same
+    way: no dilation, no ceil mode."""
     if step.params.get("ceil_mode"):
         raise NoCounterpart(f"{describe(step)} rounds its output size up (ceil_mode): pad first.")
-    if any(sizes(step, "padding", dims, 0)) or any(
-        d != 1 for d in sizes(step, "dilation", dims, 1)
-    ):
+    if any(d != 1 for d in sizes(step, "dilation", dims, 1)):
         raise NoCounterpart(
-            f"{describe(step)} pads or dilates its window, which the other frameworks compute "
-            "differently: pad with an explicit layer before it, then pool with padding 0."
+            f"{describe(step)} dilates its window, which the other frameworks do not."
         )
     window = sizes(step, "kernel_size", dims)
-    return window, sizes(step, "stride", dims, window)
+    return window, sizes(step, "stride", dims, window), sizes(step, "padding", dims, 0)
 
 
 def adaptive_window(step: Step, value: Value, dims: int) -> tuple[int, ...] | None:

@@ -93,9 +93,20 @@ def _conv(step: Step, inp: Value, _out: Value) -> FlaxPiece:
 
 def _pool(function: str) -> FlaxTranslate:
     def translate(step: Step, inp: Value, _out: Value) -> FlaxPiece:
-        window, stride = pool_sizes(step, spatial(step, inp))
+        window, stride, padding = pool_sizes(step, spatial(step, inp))
+        if (
+            any(padding)
+            and function == "avg_pool"
+            and not step.params.get("count_include_pad", True)
+        ):
+            raise no_counterpart(
+                step, FLAX, "nnx.avg_pool(..., count_include_pad=False) computes it."
+            )
+        pads = tuple((p, p) for p in padding) if any(padding) else None
         return FlaxPiece(
-            expression=call(f"nnx.{function}", Code("{x}"), window_shape=window, strides=stride)
+            expression=call(
+                f"nnx.{function}", Code("{x}"), window_shape=window, strides=stride, padding=pads
+            )
         )
 
     return translate

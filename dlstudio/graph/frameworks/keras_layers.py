@@ -86,11 +86,26 @@ def _conv(step: Step, inp: Value, _out: Value) -> Piece:
 def _pool(kind: str) -> Translate:
     def translate(step: Step, inp: Value, _out: Value) -> Piece:
         dims = spatial(step, inp)
-        window, stride = pool_sizes(step, dims)
+        window, stride, padding = pool_sizes(step, dims)
+        pieces = []
+        if any(padding):
+            # Keras pads pooling windows its own way; explicit zeros are PyTorch's padding for
+            # an average that counts them, and for a maximum over values that are never negative.
+            counts_zeros = kind == "Average" and step.params.get("count_include_pad", True)
+            if not (counts_zeros or (kind == "Max" and inp.nonnegative)):
+                raise no_counterpart(
+                    step,
+                    KERAS,
+                    "pad explicitly (layers.ZeroPadding) where zeros are right, then pool with padding 0.",
+                )
+            pieces.append(
+                call(f"layers.ZeroPadding{dims}D", _one(padding), name=f"{step.label}_pad")
+            )
         strides = _one(stride) if stride != window else None
-        return Piece(
-            [call(f"layers.{kind}Pooling{dims}D", _one(window), strides=strides, name=step.label)]
+        pieces.append(
+            call(f"layers.{kind}Pooling{dims}D", _one(window), strides=strides, name=step.label)
         )
+        return Piece(pieces)
 
     return translate
 

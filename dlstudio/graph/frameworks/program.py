@@ -62,6 +62,18 @@ LAYOUT_KEEPING = frozenset(
 )  # fmt: skip
 
 
+# Layers whose outputs are never negative, and layers that keep that true of their input.
+NONNEGATIVE = frozenset({"ReLU", "ReLU6", "Sigmoid", "Softmax", "Softplus", "Hardsigmoid"})
+ORDER_KEEPING = frozenset(
+    {
+        "Identity",
+        "Dropout",
+        "Flatten",
+        *(f"{k}Pool{d}d" for k in ("Max", "AdaptiveMax") for d in (1, 2, 3)),
+    }
+)
+
+
 @dataclass(frozen=True)
 class Value:
     """One node's output: its shape in the framework's layout (batch first, None) and whether
@@ -71,6 +83,8 @@ class Value:
     torch_shape: tuple[int | None, ...]
     channels_first: bool = False
     flat_from: tuple[int, ...] | None = None
+    nonnegative: bool = False
+    """No value is below 0 (a ReLU's output): zero padding equals PyTorch's -inf for a max."""
 
     def axis(self, torch_dim: int) -> int:
         """The framework's axis for PyTorch's dimension ``torch_dim`` of this value.
@@ -149,10 +163,10 @@ class Program:
                 first_inputs.append(node_id)
             elif node.op == "Output":
                 outputs.append(node_id)
-        consumers: dict[str, list[str]] = {}
+        consumers: dict[str, list[Step]] = {}
         for step in steps:
             for source in step.inputs:
-                consumers.setdefault(source, []).append(step.node.op)
+                consumers.setdefault(source, []).append(step)
         for step in steps:
             values[step.node.id] = _value(step, analysis, values, consumers, blocks)
         return cls(steps, values, first_inputs, outputs, blocks)
@@ -174,16 +188,14 @@ def _value(
     step: Step,
     analysis: Analysis,
     values: dict[str, Value],
-    consumers: dict[str, list[str]],
+    consumers: dict[str, list[Step]],
     blocks: dict[str, BlockDefinition],
 ) -> Value:
     node_id, op = step.node.id, step.node.op
     torch_shape = tuple(analysis.specs[node_id].shape) if node_id in analysis.specs else ()
     first = values.get(step.inputs[0]) if step.inputs else None
     if op == "Input":
-        channels_first = len(torch_shape) >= 3 and any(
-            reader in CHANNEL_LAYERS or reader in blocks for reader in consumers.get(node_id, [])
-        )
+        channels_first = len(torch_shape) >= 3 and _read_as_channels(node_id, consumers, blocks)
     elif op in CHANNEL_LAYERS:
         channels_first = len(torch_shape) >= 3
     elif step.block is not None:
@@ -200,7 +212,31 @@ def _value(
     elif op in LAYOUT_KEEPING and first is not None and op != "Concat":
         flat_from = first.flat_from
     shape = channels_last(torch_shape) if channels_first else torch_shape
-    return Value(shape, torch_shape, channels_first, flat_from)
+    if op in NONNEGATIVE:
+        nonnegative = True
+    elif op in ORDER_KEEPING and first is not None:
+        nonnegative = first.nonnegative
+    else:
+        nonnegative = False
+    return Value(shape, torch_shape, channels_first, flat_from, nonnegative)
+
+
+def _read_as_channels(
+    node_id: str, consumers: dict[str, list[Step]], blocks: dict[str, BlockDefinition]
+) -> bool:
+    """Whether a convolution-like layer (or a block) reads this value as (N, C, ...), directly
+    or through layers that keep the layout (a ReLU, a Dropout, an Add)."""
+    for reader in consumers.get(node_id, []):
+        op = reader.node.op
+        if op in CHANNEL_LAYERS or op in blocks:
+            return True
+        if (
+            op in LAYOUT_KEEPING
+            and op != "Output"
+            and _read_as_channels(reader.node.id, consumers, blocks)
+        ):
+            return True
+    return False
 
 
 def channels_last(shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
