@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ from dlstudio.frameworks.keras_weights import (
     _numpy,
     attention_arrays,
 )
-from dlstudio.graph.frameworks.program import Program, Step, Value
+from dlstudio.frameworks.walk import weighted_layers
+from dlstudio.graph.frameworks.program import Value
 from dlstudio.graph.graph import Graph
 
 
@@ -52,9 +53,7 @@ def to_flax(graph: Graph, module: nn.Module | None = None, class_name: str = "Ne
     """
     module = graph.build(class_name) if module is None else module
     model = flax_model(graph, class_name)
-    places = graph.module_names()
-    for path, names, step, program in _weighted(Program.of(graph), "", ()):
-        source = module.get_submodule(places[path])
+    for source, names, step, program in weighted_layers(graph, module):
         inp = program.values[step.inputs[0]] if step.inputs else None
         target = model
         for name in names:
@@ -63,18 +62,6 @@ def to_flax(graph: Graph, module: nn.Module | None = None, class_name: str = "Ne
             _set(target, attribute, array)
     model.eval()
     return model
-
-
-def _weighted(
-    program: Program, prefix: str, outer: tuple[str, ...]
-) -> Iterator[tuple[str, tuple[str, ...], Step, Program]]:
-    for step in program.steps:
-        path = f"{prefix}{step.node.id}"
-        names = (*outer, step.name)
-        if step.block is not None:
-            yield from _weighted(step.block, f"{path}/", names)
-        elif step.node.op in CONVERT:
-            yield path, names, step, program
 
 
 def _set(module: Any, path: str, array: np.ndarray) -> None:

@@ -11,13 +11,14 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from torch import nn
 
-from dlstudio.graph.frameworks.program import Program, Step, Value
+from dlstudio.frameworks.walk import weighted_layers
+from dlstudio.graph.frameworks.program import Value
 from dlstudio.graph.graph import Graph
 
 # Keras reads its backend once, at its first import; TensorFlow is not a dependency here.
@@ -48,9 +49,7 @@ def to_keras(graph: Graph, module: nn.Module | None = None, class_name: str = "N
     """
     module = graph.build(class_name) if module is None else module
     model = keras_model(graph, class_name)
-    places = graph.module_names()
-    for path, names, step, program in _weighted(Program.of(graph), "", ()):
-        source = module.get_submodule(places[path])
+    for source, names, step, program in weighted_layers(graph, module):
         inp = program.values[step.inputs[0]] if step.inputs else None
         layer = _keras_layer(model, names)
         if step.node.op in COMPOSITE:
@@ -59,20 +58,6 @@ def to_keras(graph: Graph, module: nn.Module | None = None, class_name: str = "N
         else:
             layer.set_weights(CONVERT[step.node.op](source, inp))
     return model
-
-
-def _weighted(
-    program: Program, prefix: str, outer: tuple[str, ...]
-) -> Iterator[tuple[str, tuple[str, ...], Step, Program]]:
-    """Each layer with weights: its path in ``module_names``, the names leading to its Keras
-    layer (the model's layer name, then attribute names inside blocks), its step."""
-    for step in program.steps:
-        path = f"{prefix}{step.node.id}"
-        names = (*outer, step.name if outer else step.label)
-        if step.block is not None:
-            yield from _weighted(step.block, f"{path}/", names)
-        elif step.node.op in CONVERT or step.node.op in COMPOSITE:
-            yield path, names, step, program
 
 
 def _keras_layer(model: Any, names: tuple[str, ...]) -> Any:

@@ -171,22 +171,29 @@ def compare(graph: Graph, left: str, right: str, class_name: str = "Net") -> Com
                 _step_lines(lines[right]),
             )
         )
-    missing = [
-        side
-        for side in (left, right)
-        if any(t.lstrip().startswith("# layer '") for t in lines[side])
-    ]
-    if missing:
+    sentences = {
+        side: {f"# {text}" for text in _missing(graph, side, class_name)} for side in (left, right)
+    }
+    if sentences[left] or sentences[right]:
         found.append(
             (
                 "Layers without a counterpart",
-                f"{' and '.join(NAMES[m] for m in missing)} cannot compute these layers as PyTorch does; the comment says what to write instead.",
-                tuple(i for i, t in enumerate(lines[left]) if t.lstrip().startswith("# layer '")),
-                tuple(i for i, t in enumerate(lines[right]) if t.lstrip().startswith("# layer '")),
+                f"{' and '.join(NAMES[s] for s in (left, right) if sentences[s])} cannot compute these "
+                "layers as PyTorch does; the comment says what to write instead.",
+                tuple(i for i, t in enumerate(lines[left]) if t.strip() in sentences[left]),
+                tuple(i for i, t in enumerate(lines[right]) if t.strip() in sentences[right]),
             )
         )
     differences = [Difference(n, *item) for n, item in enumerate(found, start=1)]
     return Comparison(left, right, codes[left], codes[right], differences)
+
+
+def _missing(graph: Graph, framework: str, class_name: str) -> list[str]:
+    if framework == "keras":
+        return write_keras(graph, class_name).missing
+    if framework == "flax":
+        return write_flax(graph, class_name).missing
+    return []
 
 
 def _step_start(lines: list[str]) -> int:

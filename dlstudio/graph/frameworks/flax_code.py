@@ -68,10 +68,11 @@ def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
 
 def _write_blocks(program: Program, classes: list[str], missing: list[str], done: set[str]) -> None:
     for step in program.steps:
-        if step.block is not None and step.node.op not in done:
+        if step.block is not None and step.block_class not in done:
             _write_blocks(step.block, classes, missing, done)
-            done.add(step.node.op)
-            classes += _module(step.node.op, step.block, missing, f"The block {step.node.op}")
+            done.add(step.block_class)
+            what = f"The block {step.block_class}"
+            classes += _module(step.block_class, step.block, missing, what)
 
 
 def _module(name: str, program: Program, missing: list[str], what: str) -> list[str]:
@@ -85,7 +86,7 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
         sources = [holders[s] for s in step.inputs]
         comment = shape_comment(program.values[step.node.id].shape)
         if step.block is not None:
-            init.append(f"self.{step.name} = {step.node.op}(rngs)")
+            init.append(f"self.{step.name} = {step.block_class}(rngs)")
             body.append(f"{target} = self.{step.name}({', '.join(sources)}){comment}")
             continue
         piece = _piece(step, program, missing)

@@ -135,7 +135,7 @@ def _statements(
     value = program.values[step.node.id]
     comment = shape_comment(value.shape)
     if step.block is not None:
-        layer = f"self.{step.name}" if owner else call(step.node.op, name=step.label)
+        layer = f"self.{step.name}" if owner else call(step.block_class, name=step.label)
         return [f"{target} = {layer}({', '.join(sources)}){comment}"]
     piece = _piece(step, program, missing)
     if piece is None:
@@ -188,9 +188,9 @@ def _block_classes(program: Program, missing: list[str]) -> list[str]:
 
 def _collect(program: Program, written: dict[str, Program]) -> None:
     for step in program.steps:
-        if step.block is not None and step.node.op not in written:
+        if step.block is not None and step.block_class not in written:
             _collect(step.block, written)
-            written[step.node.op] = step.block
+            written[step.block_class] = step.block
 
 
 def _block_class(name: str, block: Program, missing: list[str]) -> list[str]:
@@ -202,7 +202,7 @@ def _block_class(name: str, block: Program, missing: list[str]) -> list[str]:
         if step.node.op in ("Input", "Output"):
             continue
         if step.block is not None:
-            constructors.append(f"self.{step.name} = {call(step.node.op, name=step.label)}")
+            constructors.append(f"self.{step.name} = {call(step.block_class, name=step.label)}")
         else:
             piece = _piece(step, block, [])
             if piece is not None:

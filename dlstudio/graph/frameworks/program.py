@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,8 @@ class Step:
     inputs: list[str]
     name: str
     block: Program | None = None
+    block_class: str = ""
+    """The class a block node (or an expanded Pretrained network) is written as."""
 
     @property
     def label(self) -> str:
@@ -146,19 +149,17 @@ class Program:
         for node_id in analysis.order:
             node = by_id[node_id]
             sources = [s for s in analysis.inputs.get(node_id, []) if s is not None]
-            block = None
+            params = dict(analysis.params.get(node_id, {}))
+            block, block_class = None, ""
             if node.op in blocks:
                 use = analysis.blocks[node_id]
-                block = cls.from_analysis(use.nodes, use.analysis, blocks)
-            steps.append(
-                Step(
-                    node,
-                    dict(analysis.params.get(node_id, {})),
-                    sources,
-                    names.create(node.label or node.id),
-                    block,
-                )
-            )
+                block, block_class = cls.from_analysis(use.nodes, use.analysis, blocks), node.op
+            elif node.op == "Pretrained" and sources and expandable(params):
+                shape = analysis.specs[sources[0]].shape[1:]
+                block = cls.of(pretrained_graph(params, tuple(int(s or 1) for s in shape)))
+                block_class = to_class_name(str(params["arch"]))
+            name = names.create(node.label or node.id)
+            steps.append(Step(node, params, sources, name, block, block_class))
             if node.op == "Input":
                 first_inputs.append(node_id)
             elif node.op == "Output":
@@ -228,7 +229,9 @@ def _read_as_channels(
     or through layers that keep the layout (a ReLU, a Dropout, an Add)."""
     for reader in consumers.get(node_id, []):
         op = reader.node.op
-        if op in CHANNEL_LAYERS or op in blocks:
+        if reader.block is not None:
+            return any(reader.block.values[i].channels_first for i in reader.block.inputs)
+        if op in CHANNEL_LAYERS:
             return True
         if (
             op in LAYOUT_KEEPING
@@ -237,6 +240,43 @@ def _read_as_channels(
         ):
             return True
     return False
+
+
+def expandable(params: dict[str, Any]) -> bool:
+    """Whether a Pretrained node can be written out layer by layer: a torchvision network that
+    imports (timm's are not traced here)."""
+    from dlstudio.graph.zoo import IMPORTABLE
+
+    return params.get("arch") in IMPORTABLE
+
+
+@functools.lru_cache(maxsize=16)
+def _imported(arch: str) -> Graph:
+    from dlstudio.graph.zoo import import_architecture
+
+    return import_architecture(arch)
+
+
+def pretrained_graph(params: dict[str, Any], input_shape: tuple[int, ...]) -> Graph:
+    """The Pretrained node's network as a graph of its layers (node ids are its module paths),
+    on ``input_shape``, without its classifier when ``features_only``."""
+    from dlstudio.graph.adapt import head_layer
+
+    graph = _imported(str(params["arch"])).copy()
+    first = next(node for node in graph.nodes if node.op == "Input")
+    first.params["shape"] = list(input_shape)
+    head = head_layer(graph) if params.get("features_only") else None
+    if head is not None:
+        source = next(edge.source for edge in graph.edges if edge.target == head.id)
+        output = next(edge.target for edge in graph.edges if edge.source == head.id)
+        graph.remove(head.id)
+        graph.connect(source, output)
+    return graph
+
+
+def to_class_name(text: str) -> str:
+    """``resnet18`` -> ``Resnet18``, ``mobilenet_v3_small`` -> ``MobilenetV3Small``."""
+    return "".join(part[:1].upper() + part[1:] for part in text.split("_") if part)
 
 
 def channels_last(shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
