@@ -314,8 +314,18 @@ MAY_IMPORT: dict[str, set[str]] = {
     "explain": {"graph", "datasets", "train"},
     "session": {"graph", "datasets", "train", "paths"},
     "export": {"graph", "datasets", "train", "session", "paths"},
-    "frameworks": {"graph"},
-    "ui": {"graph", "datasets", "train", "inspect", "explain", "session", "export", "paths"},
+    "frameworks": {"graph", "datasets", "train", "session", "export"},
+    "ui": {
+        "graph",
+        "datasets",
+        "train",
+        "inspect",
+        "explain",
+        "session",
+        "export",
+        "paths",
+        "frameworks",
+    },
     "app": {"ui"},
     # server: of ui only its protocol module (Jupyter-free), so both transports check requests
     # alike (test_the_server_takes_only_the_protocol_from_the_ui).

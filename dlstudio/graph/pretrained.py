@@ -38,6 +38,9 @@ ARCHITECTURES = (
     "shufflenet_v2_x1_0", "mnasnet1_0", "densenet121", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn",
     "alexnet", "convnext_tiny", "convnext_small", "vit_b_16", "swin_t",
 )  # fmt: skip
+TRACEABLE = tuple(arch for arch in ARCHITECTURES if arch != "swin_t")
+"""The architectures torch.fx traces into layers (swin_t reads a position-index buffer that no
+node holds): the Studio's Import list, and what other frameworks' code writes out."""
 """torchvision's classification architectures the node offers (all build offline)."""
 
 TIMM = "timm/"
@@ -85,7 +88,9 @@ def empty_architecture(arch: str) -> nn.Module:
 
 
 @functools.cache
-def _meta_backbone(arch: str, features_only: bool) -> nn.Module:
+def meta_backbone(arch: str, features_only: bool) -> nn.Module:
+    """The network the node runs, with fresh weights (on the meta device where it can be),
+    its classifier replaced by ``nn.Identity()`` when ``features_only``."""
     model = empty_architecture(arch)
     if features_only and arch.startswith(TIMM):
         model.reset_classifier(0)  # type: ignore[operator]
@@ -153,7 +158,7 @@ def rule(ctx: RuleContext) -> TensorSpec:
             "Give the path of a .safetensors or .pth file (relative to the notebook).",
         )
     try:
-        model = _meta_backbone(arch, features_only)
+        model = meta_backbone(arch, features_only)
     except ModuleNotFoundError:
         ctx.fail(f"is {arch}, but timm is not installed.", "Install it: pip install timm.")
     try:
@@ -188,7 +193,7 @@ def init_statements(attribute: str, params: dict[str, Any]) -> list[tuple[str, E
     if params["features_only"] and arch.startswith(TIMM):
         statements.append(("", f"{name}.reset_classifier(0)", "the features, without its head"))
     elif params["features_only"]:
-        head = head_path(_meta_backbone(arch, False))
+        head = head_path(meta_backbone(arch, False))
         place = attribute_path(f"{attribute}.{head}")
         statements.append((f"{place} = ", "nn.Identity()", "the features, without its head"))
     return statements

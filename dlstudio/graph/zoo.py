@@ -15,9 +15,9 @@ from __future__ import annotations
 import torch
 
 from dlstudio.graph.graph import Graph
-from dlstudio.graph.pretrained import ARCHITECTURES, empty_architecture
+from dlstudio.graph.pretrained import TRACEABLE, empty_architecture
 
-IMPORTABLE = tuple(arch for arch in ARCHITECTURES if arch != "swin_t")
+IMPORTABLE = TRACEABLE
 """The architectures that import (swin_t reads a position-index buffer that no node holds)."""
 
 IMPORT_INPUT = (3, 224, 224)

@@ -54,3 +54,19 @@ def test_the_code_tab_switches_framework_and_compares() -> None:
     broken.add("Input", id="input")
     panel.show_model(broken)  # no Output: a comment says what to fix
     assert panel.model_view.code.startswith("# The model has problems")
+
+
+def test_the_code_tab_shows_the_training_script_in_the_framework_chosen() -> None:
+    from dlstudio import Studio
+    from dlstudio.session.data import DataSpec
+
+    studio = Studio()
+    studio.code.framework.value = "keras"
+    assert "model.fit(" in studio.code.script_view.code
+    assert studio.code.script_view.filename == "train_keras.py"
+    studio.code.framework.value = "flax"
+    assert "@nnx.jit" in studio.code.script_view.code
+    studio.data.select(DataSpec("builtin", "iris"))  # the scripts train digits only: said so
+    assert studio.code.script_view.code.startswith("# No Flax NNX training script for this:")
+    studio.code.framework.value = "pytorch"
+    assert "def main():" in studio.code.script_view.code

@@ -13,7 +13,7 @@ import torchvision
 from safetensors.torch import save_file
 
 from dlstudio import Graph, Trainer, datasets
-from dlstudio.graph.pretrained import ARCHITECTURES, TIMM_ARCHITECTURES, _meta_backbone
+from dlstudio.graph.pretrained import ARCHITECTURES, TIMM_ARCHITECTURES, meta_backbone
 from tests.graph.test_codegen_style import assert_clean
 from tests.train.test_freezing import _image_folder
 
@@ -146,10 +146,10 @@ def test_without_timm_a_timm_backbone_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "timm", None)  # what Python does when it is not installed
-    _meta_backbone.cache_clear()
+    meta_backbone.cache_clear()
     try:
         problems = transfer_graph(None, arch="timm/efficientvit_b0").analyze().problems
     finally:
-        _meta_backbone.cache_clear()
+        meta_backbone.cache_clear()
     assert "timm is not installed" in problems[0].message
     assert problems[0].hint == "Install it: pip install timm."

@@ -20,8 +20,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dlstudio.graph.analysis import Analysis
-from dlstudio.graph.document import BlockDefinition, Node
+from dlstudio.graph.analysis import Analysis, analyze
+from dlstudio.graph.document import BlockDefinition, Edge, Node
 from dlstudio.graph.namespace import Namespace
 
 if TYPE_CHECKING:
@@ -155,8 +155,10 @@ class Program:
                 use = analysis.blocks[node_id]
                 block, block_class = cls.from_analysis(use.nodes, use.analysis, blocks), node.op
             elif node.op == "Pretrained" and sources and expandable(params):
-                shape = analysis.specs[sources[0]].shape[1:]
-                block = cls.of(pretrained_graph(params, tuple(int(s or 1) for s in shape)))
+                shape = tuple(int(s or 1) for s in analysis.specs[sources[0]].shape[1:])
+                parts = expanded(str(params["arch"]), bool(params.get("features_only")), shape)
+                inner = analyze(parts[0], parts[1], blocks=parts[2])
+                block = cls.from_analysis(parts[0], inner, parts[2])
                 block_class = to_class_name(str(params["arch"]))
             name = names.create(node.label or node.id)
             steps.append(Step(node, params, sources, name, block, block_class))
@@ -244,34 +246,27 @@ def _read_as_channels(
 
 def expandable(params: dict[str, Any]) -> bool:
     """Whether a Pretrained node can be written out layer by layer: a torchvision network that
-    imports (timm's are not traced here)."""
-    from dlstudio.graph.zoo import IMPORTABLE
+    traces (timm's are not traced here)."""
+    from dlstudio.graph.pretrained import TRACEABLE
 
-    return params.get("arch") in IMPORTABLE
+    return params.get("arch") in TRACEABLE
 
 
 @functools.lru_cache(maxsize=16)
-def _imported(arch: str) -> Graph:
-    from dlstudio.graph.zoo import import_architecture
+def expanded(
+    arch: str, features_only: bool, input_shape: tuple[int, ...]
+) -> tuple[list[Node], list[Edge], dict[str, BlockDefinition]]:
+    """The Pretrained node's network as graph parts, traced on ``input_shape`` (node ids are
+    its module paths; the classifier an ``Identity`` with ``features_only``). Shared: read only."""
+    import torch
 
-    return import_architecture(arch)
+    from dlstudio.graph.importer import import_module
+    from dlstudio.graph.pretrained import meta_backbone
 
-
-def pretrained_graph(params: dict[str, Any], input_shape: tuple[int, ...]) -> Graph:
-    """The Pretrained node's network as a graph of its layers (node ids are its module paths),
-    on ``input_shape``, without its classifier when ``features_only``."""
-    from dlstudio.graph.adapt import head_layer
-
-    graph = _imported(str(params["arch"])).copy()
-    first = next(node for node in graph.nodes if node.op == "Input")
-    first.params["shape"] = list(input_shape)
-    head = head_layer(graph) if params.get("features_only") else None
-    if head is not None:
-        source = next(edge.source for edge in graph.edges if edge.target == head.id)
-        output = next(edge.target for edge in graph.edges if edge.source == head.id)
-        graph.remove(head.id)
-        graph.connect(source, output)
-    return graph
+    model = meta_backbone(arch, features_only).eval()
+    device = next(model.parameters()).device
+    parts = import_module(model, torch.empty((1, *input_shape), device=device), blocks="auto")
+    return parts.nodes, parts.edges, parts.blocks
 
 
 def to_class_name(text: str) -> str:

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -77,10 +78,14 @@ class CodePanel(ipywidgets.VBox):
             view.layout = ipywidgets.Layout(flex="1 1 0", min_width="0")
         self.codes = ipywidgets.HBox([self.model_view], layout={"width": "100%", "gap": "8px"})
         self._graph: Graph | None = None
+        self._pytorch_script = ""
+        self.script_maker: Callable[[str], str] | None = None
+        """The training script in another framework ("keras", "flax"), set by the Studio."""
         controls = ipywidgets.HBox([self.framework, self.side_by_side, self.other])
         super().__init__([controls, self.codes, self.differences, self.script_view], **kwargs)
         for control in (self.framework, self.side_by_side, self.other):
             control.observe(lambda _change: self._draw(), "value")
+        self.framework.observe(lambda _change: self._draw_script(), "value")
 
     def show_model(self, graph: Graph) -> None:
         """Show ``graph``'s generated code, or why there is none yet."""
@@ -126,4 +131,31 @@ class CodePanel(ipywidgets.VBox):
 
     def show_script(self, source: str | None, problem: str | None = None) -> None:
         """Show a training script, or a comment saying why it cannot be written."""
-        self.script_view.code = source if source is not None else _commented(problem or "")
+        self._pytorch_script = source if source is not None else _commented(problem or "")
+        self._draw_script()
+
+    def _draw_script(self) -> None:
+        chosen = str(self.framework.value)
+        if chosen == "pytorch" or self.script_maker is None:
+            title, filename, code = (
+                "Training script: run it with python train.py",
+                "train.py",
+                self._pytorch_script,
+            )
+        else:
+            filename = f"train_{chosen}.py"
+            run = (
+                f"KERAS_BACKEND=torch python {filename}"
+                if chosen == "keras"
+                else f"python {filename}"
+            )
+            title = f"Training script ({_TITLES[chosen]}): run it with {run}"
+            try:
+                code = self.script_maker(chosen)
+            except (GraphError, ValueError, TypeError) as error:
+                code = _commented(f"No {_TITLES[chosen]} training script for this: {error}")
+        self.script_view.title, self.script_view.filename, self.script_view.code = (
+            title,
+            filename,
+            code,
+        )

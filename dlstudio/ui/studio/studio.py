@@ -196,7 +196,15 @@ class Studio(w.VBox):
             source, problem = None, f"The model has problems; fix them first:\n{error}"
         except (ValueError, TypeError) as error:
             source, problem = None, f"No training script yet: {error}"
+        self.code.script_maker = self._framework_script
         self.code.show_script(source, problem)
+
+    def _framework_script(self, framework: str) -> str:
+        """The training script of what is on screen in Keras or Flax (digits only)."""
+        from dlstudio.frameworks.scripts import flax_script, keras_script
+
+        make = keras_script if framework == "keras" else flax_script
+        return make(self.model.graph, self.train.settings(), data=self.data.spec)
 
     def _update_header(self) -> None:
         bundle, graph = self.data.bundle, self.model.graph
