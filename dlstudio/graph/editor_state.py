@@ -42,3 +42,28 @@ def code_state(graph: Graph) -> str:
         return graph.to_code()
     except GraphError as error:  # the generator found what the analysis let through
         return f"# {error}\n"
+
+
+FRAMEWORK_TRAITS = {"keras": "code_keras", "flax": "code_flax"}
+"""The traits (and answer fields) holding the model's code in the other frameworks."""
+
+
+def framework_codes(graph: Graph) -> dict[str, str]:
+    """The model's Keras and Flax code (``code_keras``, ``code_flax``), or the comment saying
+    why there is none yet; a layer without counterpart is a sentence inside the code."""
+    from dlstudio.graph.frameworks import framework_code
+
+    if not graph.analyze().ok:
+        return {
+            trait: NO_CODE.replace("PyTorch", name)
+            for (framework, trait), name in zip(
+                FRAMEWORK_TRAITS.items(), ("Keras", "Flax"), strict=True
+            )
+        }
+    codes = {}
+    for framework, trait in FRAMEWORK_TRAITS.items():
+        try:
+            codes[trait] = framework_code(graph, framework)
+        except GraphError as error:
+            codes[trait] = f"# {error}\n"
+    return codes

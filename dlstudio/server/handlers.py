@@ -31,7 +31,7 @@ from tornado import web
 from dlstudio import paths, tutorials
 from dlstudio.graph import Graph, GraphError, editor_requests, examples, layers
 from dlstudio.graph.document import parse_json, write_atomically
-from dlstudio.graph.editor_state import analysis_state, code_state
+from dlstudio.graph.editor_state import analysis_state, code_state, framework_codes
 from dlstudio.ui import protocol
 
 MAX_BODY = 4_000_000
@@ -164,7 +164,7 @@ def _state(graph: Graph) -> dict[str, Any]:
     # As the widget does: one structure key serves the analysis and the code generator, so
     # the graph is analysed once (``Graph.analyze`` caches by that key).
     with graph._unchanging():
-        return {**analysis_state(graph), "code": code_state(graph)}
+        return {**analysis_state(graph), "code": code_state(graph), **framework_codes(graph)}
 
 
 class TutorialsHandler(_JsonHandler):

@@ -25,7 +25,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 from torch import nn
 
 from dlstudio.graph import Graph, GraphError, editing, editor_requests, examples, layers
-from dlstudio.graph.editor_state import NO_CODE, analysis_state, code_state
+from dlstudio.graph.editor_state import NO_CODE, analysis_state, code_state, framework_codes
 from dlstudio.ui import protocol
 from dlstudio.ui._bundle import LOADER_ESM, BundleHost, shared_host
 from dlstudio.ui.page_writes import PageWritable
@@ -104,7 +104,10 @@ class GraphTrait(traitlets.Instance):
 
 # Traits this widget fills with plain JSON only (no bytes, no widgets): nothing in them to
 # take out as a binary buffer.
-_PLAIN_JSON = ("graph", "graph_revision", "shapes", "problems", "code", "block_params")
+_PLAIN_JSON = (
+    "graph", "graph_revision", "shapes", "problems", "code", "code_keras", "code_flax",
+    "block_params",
+)  # fmt: skip
 
 
 def _graph_to_json(graph: Graph, _widget: Any) -> dict[str, Any]:
@@ -147,6 +150,10 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
     shapes = traitlets.Dict().tag(sync=True)
     problems: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     code = traitlets.Unicode(NO_CODE).tag(sync=True)
+    code_keras = traitlets.Unicode(NO_CODE).tag(sync=True)
+    """The same model in Keras 3 (the code panel's framework switch)."""
+    code_flax = traitlets.Unicode(NO_CODE).tag(sync=True)
+    """The same model in Flax NNX."""
     param_count = traitlets.Int(0).tag(sync=True)
     block_params = traitlets.Dict().tag(sync=True)
     """Parameter count of each node that uses a named block (drawn on the collapsed node)."""
@@ -294,8 +301,10 @@ class ModelBuilder(PageWritable, anywidget.AnyWidget):
 
     def _write_code(self) -> None:
         graph = self._current
-        with graph._unchanging(self._structure):  # analysed already, by ``_analyse``
+        with graph._unchanging(self._structure), self.hold_sync():  # analysed by ``_analyse``
             self.code = code_state(graph)
+            for name, value in framework_codes(graph).items():
+                setattr(self, name, value)
 
     def _notify(self) -> None:
         graph = self._current

@@ -34,6 +34,8 @@ TRAIT_NAMES = (
     "shapes",
     "problems",
     "code",
+    "code_keras",
+    "code_flax",
     "param_count",
     "block_params",
     "error",
@@ -292,6 +294,8 @@ class EditorAnswer(TypedDict):
     param_count: int
     block_params: dict[str, int]
     code: str
+    code_keras: str
+    code_flax: str
 
 
 class TutorialsAnswer(TypedDict):

@@ -101,7 +101,7 @@ def test_an_edit_is_taken_and_answered_with_the_document_and_its_revision() -> N
     # One message: the document, its revision and its analysis arrive together, so the page
     # draws the answer once; the code, slower to generate, follows in a second one.
     update, code = b.updates
-    assert code == {"code": b.code}
+    assert code == {"code": b.code, "code_keras": b.code_keras, "code_flax": b.code_flax}
     assert Graph.from_dict(update["graph"]) == Graph.from_dict(mlp_doc(in_features=5))
     number = page.base + 1
     answer = {"number": number, "view": "view-a", "edit": 1, "refused": False}

@@ -131,6 +131,9 @@ export interface BuilderTraits {
   shapes: Shapes;
   problems: Problem[];
   code: string;
+  /** The same model in Keras 3 and in Flax NNX (the code panel's framework switch). */
+  code_keras: string;
+  code_flax: string;
   param_count: number;
   /** Parameter count of each node that uses a named block. */
   block_params: Record<string, number>;
@@ -154,6 +157,8 @@ export const TRAIT_NAMES = [
   "shapes",
   "problems",
   "code",
+  "code_keras",
+  "code_flax",
   "param_count",
   "block_params",
   "error",
@@ -347,6 +352,9 @@ export interface EditorAnswer {
   param_count: number;
   block_params: Record<string, number>;
   code: string;
+  /** The same model in Keras 3 and in Flax NNX (the code panel's framework switch). */
+  code_keras: string;
+  code_flax: string;
 }
 
 /**

@@ -44,12 +44,16 @@ function answer(over: Partial<EditorAnswer> = {}): EditorAnswer {
     param_count: 0,
     block_params: {},
     code: "",
+    code_keras: "",
+    code_flax: "",
     ...over,
   };
 }
 
 /** The analysis the server gives of `d` (distinct per document, to see which one was written). */
-function analysis(d: GraphDoc): Pick<EditorAnswer, "shapes" | "problems" | "param_count" | "block_params" | "code"> {
+function analysis(
+  d: GraphDoc,
+): Pick<EditorAnswer, "shapes" | "problems" | "param_count" | "block_params" | "code" | "code_keras" | "code_flax"> {
   const n = d.nodes.length;
   return {
     shapes: Object.fromEntries(d.nodes.map((node) => [node.id, [null, n]])),
@@ -57,6 +61,8 @@ function analysis(d: GraphDoc): Pick<EditorAnswer, "shapes" | "problems" | "para
     param_count: 10 * n,
     block_params: {},
     code: `# ${n} nodes`,
+    code_keras: `# ${n} nodes in Keras`,
+    code_flax: `# ${n} nodes in Flax`,
   };
 }
 
@@ -147,7 +153,7 @@ describe("ServerModel: edits, answered by graph_revision", () => {
     expect(model.get("param_count")).toBe(50);
     expect(model.get("code")).toBe("# 5 nodes");
     expect(model.get("error")).toBe("");
-    expect(events).toEqual(["error", "graph", "graph_revision", "shapes", "problems", "param_count", "block_params", "code"]);
+    expect(events).toEqual(["error", "graph", "graph_revision", "shapes", "problems", "param_count", "block_params", "code", "code_keras", "code_flax"]);
     expect(seen).toEqual([[doc(4), analysis(doc(4)).shapes, "# 5 nodes"]]);
     expect(replies).toEqual([]); // an edit has no reply: the revision answers it
   });
@@ -294,7 +300,7 @@ describe("ServerModel: other requests, answered by a reply", () => {
     expect(model.get("graph_revision")).toEqual(rev(4));
     expect(model.get("code")).toBe("# 7 nodes");
     expect(model.get("error")).toBe("kept"); // only edits write the error trait
-    expect(events).toEqual(["graph", "graph_revision", "shapes", "problems", "param_count", "block_params", "code"]);
+    expect(events).toEqual(["graph", "graph_revision", "shapes", "problems", "param_count", "block_params", "code", "code_keras", "code_flax"]);
     expect(replies).toEqual([
       { type: "reply", view: "a", id: 7, request: "apply_template", ok: true, error: null, result: null },
     ]);
@@ -367,7 +373,7 @@ describe("ServerModel: the document replaced from outside (the file reverted)", 
     expect(model.get("graph")).toEqual(doc(5));
     expect(model.get("graph_revision")).toEqual(rev(4));
     expect(model.get("code")).toBe("# 6 nodes");
-    expect(events).toEqual(["graph", "graph_revision", "shapes", "problems", "param_count", "block_params", "code"]);
+    expect(events).toEqual(["graph", "graph_revision", "shapes", "problems", "param_count", "block_params", "code", "code_keras", "code_flax"]);
 
     // The page's edit and block, made on revision 3, arrive after it.
     events.length = 0;

@@ -76,7 +76,7 @@ class CodePanel(ipywidgets.VBox):
             widget.add_class(f"dls-{name}")
         for view in (self.model_view, self.other_view):  # side by side: half the width each
             view.layout = ipywidgets.Layout(flex="1 1 0", min_width="0")
-        self.codes = ipywidgets.HBox([self.model_view], layout={"width": "100%", "gap": "8px"})
+        self.codes = ipywidgets.HBox([self.model_view], layout={"width": "100%"})
         self._graph: Graph | None = None
         self._pytorch_script = ""
         self.script_maker: Callable[[str], str] | None = None

@@ -65,6 +65,12 @@ function Editor() {
   const [categories] = useModelState<string[]>("categories");
   const [problems] = useModelState<Problem[]>("problems");
   const [code] = useModelState<string>("code");
+  const [codeKeras] = useModelState<string>("code_keras");
+  const [codeFlax] = useModelState<string>("code_flax");
+  const codes = useMemo(
+    () => ({ pytorch: code ?? "", keras: codeKeras ?? "", flax: codeFlax ?? "" }),
+    [code, codeKeras, codeFlax],
+  );
   const [paramCount] = useModelState<number>("param_count");
   const [error] = useModelState<string>("error");
   const flow = useReactFlow();
@@ -281,7 +287,7 @@ function Editor() {
               onFrozen={editor.setFrozen}
               onUngroup={ungroup}
             />
-            <CodePanel code={code ?? ""} />
+            <CodePanel codes={codes} />
           </div>
         </div>
         <div className="dls-status" data-testid="status">

@@ -52,6 +52,11 @@ export const BUILDER_CSS = `
 .dls-param input[type=checkbox] { justify-self: start; }
 .dls-param.invalid input { border-color: var(--dls-error); }
 .dls-param-error { grid-column: 2; color: var(--dls-error); font-size: 11px; }
+.dls-code-panel { flex: 1; display: flex; flex-direction: column; min-height: 0; }
+.dls-code-frameworks { display: flex; gap: 4px; padding: 4px 8px 0; }
+.dls-code-frameworks button { font: inherit; font-size: 11px; padding: 1px 8px; cursor: pointer;
+  color: var(--dls-fg); background: var(--dls-bg); border: 1px solid var(--dls-border); border-radius: 3px; }
+.dls-code-frameworks button.dls-active { background: var(--dls-accent); border-color: var(--dls-accent); color: #fff; }
 .dls-code { flex: 1; display: flex; flex-direction: column; min-height: 0; padding: 6px 8px; }
 .dls-code-head { display: flex; justify-content: space-between; align-items: center; }
 .dls-code pre { flex: 1; overflow: auto; margin: 0; padding: 6px; font-family: var(--dls-mono);

@@ -26,9 +26,13 @@ export type Call = <T>(endpoint: string, body?: unknown) => Promise<T>;
 // anywidget's own handler type: callbacks take what each event carries.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handler = (...args: any[]) => void;
-type Analysis = Pick<BuilderTraits, "shapes" | "problems" | "param_count" | "block_params" | "code">;
+type Analysis = Pick<
+  BuilderTraits,
+  "shapes" | "problems" | "param_count" | "block_params" | "code" | "code_keras" | "code_flax"
+>;
 
 const EDITS: ReadonlySet<string> = new Set(["edit", "patch"]);
+const ANALYSIS_KEYS = ["shapes", "problems", "param_count", "block_params", "code", "code_keras", "code_flax"] as const;
 
 /** The widget's sentence for a request made on a document replaced meanwhile (builder.py). */
 const STALE_REQUEST =
@@ -47,6 +51,8 @@ export function initialTraits(doc: GraphDoc, catalog: Partial<BuilderTraits>): B
     shapes: {},
     problems: [],
     code: "",
+    code_keras: "",
+    code_flax: "",
     param_count: 0,
     block_params: {},
     error: "",
@@ -198,7 +204,7 @@ export class ServerModel implements AnyModel<BuilderTraits> {
     this.traits.graph = doc;
     this.traits.graph_revision = revision;
     if (analysis) {
-      for (const key of ["shapes", "problems", "param_count", "block_params", "code"] as const) {
+      for (const key of ANALYSIS_KEYS) {
         (this.traits as unknown as Record<string, unknown>)[key] = analysis[key];
         changed.push(key);
       }
