@@ -97,11 +97,10 @@ def _run(
         count = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         return _numpy(out), count
     if framework == "flax":
-        import jax
-
         from dlstudio.frameworks.flax_weights import to_flax
 
         model = _needs("flax", lambda: to_flax(graph, module))
+        import jax
         from flax import nnx
 
         count = sum(int(np.prod(v.shape)) for v in jax.tree.leaves(nnx.state(model, nnx.Param)))

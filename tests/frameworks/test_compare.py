@@ -85,3 +85,28 @@ def test_the_builder_writes_the_model_in_the_three_frameworks_after_each_edit() 
     assert builder.code.startswith("# The generated PyTorch code appears here")
     assert builder.code_keras.startswith("# The generated Keras code appears here")
     assert builder.code_flax.startswith("# The generated Flax code appears here")
+
+
+def test_without_the_extra_the_verification_says_what_to_install() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import sys
+        for name in ("keras", "jax", "flax"):
+            sys.modules[name] = None
+        from dlstudio import frameworks
+        from dlstudio.graph import examples
+        for framework in ("keras", "flax"):
+            try:
+                frameworks.verify(examples.load("mlp"), framework)
+            except ImportError as error:
+                print(framework, "dlstudio[frameworks]" in str(error))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["keras", "True", "flax", "True"], done.stderr
