@@ -50,6 +50,12 @@ def test_the_code_tab_switches_framework_and_compares() -> None:
     assert panel.codes.children == (panel.model_view, panel.other_view)
     assert "keras.Sequential(" in panel.other_view.code and panel.other_view.marks
     assert "How a training step is written" in panel.differences.value
+    panel.other.index = None  # a page may unset a choice: the panel keeps working
+    panel.framework.index = None
+    assert (
+        "class Net(nn.Module)" in panel.model_view.code
+        and "keras.Sequential(" in panel.other_view.code
+    )
     broken = Graph()
     broken.add("Input", id="input")
     panel.show_model(broken)  # no Output: a comment says what to fix

@@ -93,7 +93,7 @@ class CodePanel(ipywidgets.VBox):
         self._draw()
 
     def _draw(self) -> None:
-        chosen = str(self.framework.value)
+        chosen = self._chosen(self.framework, "pytorch")
         title = f"Model code ({_TITLES[chosen]})"
         suffix = "" if chosen == "pytorch" else f"_{chosen}"
         self.model_view.title, self.model_view.filename = title, f"model{suffix}.py"
@@ -103,7 +103,7 @@ class CodePanel(ipywidgets.VBox):
             return
         try:
             if comparing:
-                self._show_comparison(self._graph, chosen, str(self.other.value))
+                self._show_comparison(self._graph, chosen, self._chosen(self.other, "keras"))
             else:
                 self.model_view.code = model_code(self._graph, chosen)
                 self.model_view.marks = {}
@@ -134,8 +134,14 @@ class CodePanel(ipywidgets.VBox):
         self._pytorch_script = source if source is not None else _commented(problem or "")
         self._draw_script()
 
+    @staticmethod
+    def _chosen(control: ipywidgets.ToggleButtons | ipywidgets.Dropdown, default: str) -> str:
+        """The framework a control names; a page that unset it (index None) gets ``default``."""
+        value = control.value
+        return value if isinstance(value, str) and value in NAMES else default
+
     def _draw_script(self) -> None:
-        chosen = str(self.framework.value)
+        chosen = self._chosen(self.framework, "pytorch")
         if chosen == "pytorch" or self.script_maker is None:
             title, filename, code = (
                 "Training script: run it with python train.py",
