@@ -131,6 +131,7 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], dict[str, np.ndarray]]] =
     **{f"Conv{d}d": _named(("conv",)) for d in (1, 2, 3)},
     **{f"BatchNorm{d}d": _named(("norm",)) for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
+    "GroupNorm": _layer_norm,
     "Embedding": _embedding,
     "LSTM": _lstm,
     "RNN": _simple,

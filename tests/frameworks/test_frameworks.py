@@ -64,6 +64,22 @@ CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
     ("GRU", {"hidden_size": 5}, SEQUENCE),
     ("RNN", {"hidden_size": 5}, SEQUENCE),
     ("Index", {"dim": 1, "index": -1}, SEQUENCE),
+    ("ZeroPad2d", {"padding": [1, 2, 0, 3]}, IMAGE),
+    ("ZeroPad1d", {"padding": 2}, (3, 12)),
+    ("ReflectionPad2d", {"padding": 2}, IMAGE),
+    ("ReplicationPad1d", {"padding": [1, 3]}, (3, 12)),
+    ("ConstantPad2d", {"padding": 1, "value": 0.5}, IMAGE),
+    ("Upsample", {"scale_factor": 2}, IMAGE),
+    ("Reshape", {"shape": [3, 4]}, (12,)),
+    ("Permute", {"dims": [0, 2, 1]}, SEQUENCE),
+    ("Transpose", {"dim0": 1, "dim1": 2}, SEQUENCE),
+    ("Mean", {"dim": [1], "keepdim": True}, SEQUENCE),
+    ("Mean", {"dim": [2, 3]}, IMAGE),
+    ("MatMul", {}, (6, 6)),
+    ("GroupNorm", {"num_groups": 3}, (6, 5, 5)),
+    ("GLU", {"dim": -1}, (12,)),
+    ("Hardtanh", {"min_val": -0.5, "max_val": 2.0}, (12,)),
+    ("CELU", {}, (12,)),
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 10}, (5, 8)),
     (
         "TransformerEncoderLayer",
@@ -72,7 +88,12 @@ CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
     ),
 ]
 # Layers one framework cannot compute as PyTorch does, and the word its sentence names.
-NOT_IN = {("GRU", "flax"): "b_hn"}
+NOT_IN = {
+    ("GRU", "flax"): "b_hn",
+    ("ReflectionPad2d", "keras"): "keras.ops.pad",
+    ("ReplicationPad1d", "keras"): "keras.ops.pad",
+    ("ConstantPad2d", "keras"): "keras.ops.pad",
+}
 
 
 def one_layer(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> Graph:
@@ -80,7 +101,7 @@ def one_layer(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> Graph:
     graph.add("Input", id="input", shape=list(shape))
     graph.add(op, id="layer", **params)
     graph.connect("input", "layer")
-    if op in ("Add", "Multiply", "Concat"):
+    if op in ("Add", "Multiply", "Concat", "MatMul"):
         graph.connect("input", "layer", port=1)
     graph.add("Output", id="output")
     graph.connect("layer", "output")
@@ -98,8 +119,26 @@ def test_each_layer_computes_what_pytorch_computes(framework, op, params, shape)
         with pytest.raises(ValueError, match=NOT_IN[op, framework]):
             frameworks.verify(graph, framework)
         return
-    check = frameworks.verify(graph, framework)
+    check = frameworks.verify(graph, framework, module=perturbed(graph))
     assert check.ok, str(check)
+
+
+def perturbed(graph: Graph) -> Any:
+    """``graph``'s module with every weight and statistic moved off its initial value, so a
+    weight the transfer forgot (a fresh one equal by chance) shows."""
+    import torch
+
+    torch.manual_seed(3)
+    module = graph.build()
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+        for name, buffer in module.named_buffers():
+            if name.endswith("running_mean"):
+                buffer.add_(torch.randn_like(buffer) * 0.1)
+            elif name.endswith("running_var"):
+                buffer.mul_(torch.rand_like(buffer) + 0.5)
+    return module
 
 
 @pytest.mark.parametrize("framework", ["keras", "flax"])

@@ -128,3 +128,44 @@ def describe(step: Step) -> str:
 
 def no_counterpart(step: Step, framework: str, instead: str) -> NoCounterpart:
     return NoCounterpart(f"{describe(step)} has no counterpart in {framework}: {instead}")
+
+
+def pad_pairs(step: Step, dims: int) -> tuple[tuple[int, int], ...]:
+    """A pad layer's (before, after) sizes per spatial axis, first axis first (PyTorch lists
+    them last axis first: left, right, top, bottom, ...).
+
+    Example:
+        >>> from dlstudio.graph import Graph
+        >>> from dlstudio.graph.frameworks.program import Program
+        >>> g = Graph(); x = g.add("Input", shape=[1, 4, 4])
+        >>> g.add("Output", after=g.add("ZeroPad2d", after=x, padding=[1, 2, 3, 4])) and None
+        >>> pad_pairs(Program.of(g).steps[1], 2)
+        ((3, 4), (1, 2))
+    """
+    padding = step.params.get("padding", 0)
+    flat = [padding] * (2 * dims) if isinstance(padding, int) else list(padding)
+    pairs = [(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
+    return tuple(reversed(pairs))
+
+
+def upsample_factor(step: Step, dims: int) -> int:
+    """The whole number a nearest-neighbour Upsample repeats each pixel by, or NoCounterpart."""
+    scale = step.params.get("scale_factor")
+    if step.params.get("mode", "nearest") != "nearest" or step.params.get("size") is not None:
+        raise NoCounterpart(
+            f"{describe(step)} resizes by size or by interpolation, which dlstudio writes only in PyTorch yet."
+        )
+    if not isinstance(scale, int | float) or float(scale) != int(scale):
+        raise NoCounterpart(
+            f"{describe(step)} scales by {scale}, not a whole number: resize with an explicit size instead."
+        )
+    return int(scale)
+
+
+def kept_batch(step: Step, perm: list[int]) -> list[int]:
+    """A permutation that keeps the batch axis first, or NoCounterpart."""
+    if perm[0] != 0:
+        raise NoCounterpart(
+            f"{describe(step)} moves the batch axis, which Keras and Flax layers keep first."
+        )
+    return perm

@@ -97,6 +97,7 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
             init.append(f"self.{step.name} = {piece.module}")
         expression = piece.expression.format(
             x=sources[0] if sources else "x",
+            y=sources[1] if len(sources) > 1 else (sources[0] if sources else "x"),
             inputs=", ".join(sources),
             sum=" + ".join(sources),
             product=" * ".join(sources),

@@ -24,9 +24,11 @@ from dlstudio.graph.frameworks.common import (
     explicit_padding,
     is_same_padding,
     no_counterpart,
+    pad_pairs,
     pool_sizes,
     sizes,
     spatial,
+    upsample_factor,
 )
 from dlstudio.graph.frameworks.program import Step, Value
 
@@ -295,6 +297,91 @@ def _transformer(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(made, support="TransformerEncoderLayer")
 
 
+_PAD_MODES = {
+    "Zero": "constant",
+    "Constant": "constant",
+    "Reflection": "reflect",
+    "Replication": "edge",
+}
+
+
+def _pad(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    dims = spatial(step, inp)
+    kind = step.node.op[: -len("Pad1d")]
+    widths = ((0, 0), *pad_pairs(step, dims), (0, 0))
+    value = step.params.get("value", 0.0) if kind == "Constant" else None
+    mode = _PAD_MODES[kind]
+    return FlaxPiece(
+        expression=call(
+            "jnp.pad",
+            Code("{x}"),
+            widths,
+            mode=mode if mode != "constant" else None,
+            constant_values=value or None,
+        )
+    )
+
+
+def _upsample(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    dims = spatial(step, inp)
+    factor = upsample_factor(step, dims)
+    expression = "{x}"
+    for axis in range(1, dims + 1):
+        expression = f"{expression}.repeat({factor}, axis={axis})"
+    return FlaxPiece(expression=expression)
+
+
+def _reshape(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if inp.channels_first:
+        raise no_counterpart(step, FLAX, "reshape the channels-last array, minding the axis order.")
+    sizes_ = ", ".join(str(size) for size in step.params["shape"])
+    return FlaxPiece(expression=f"{{x}}.reshape({{x}}.shape[0], {sizes_})")
+
+
+def _permute(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if inp.channels_first:
+        raise no_counterpart(
+            step, FLAX, "transpose the channels-last array, minding the axis order."
+        )
+    if step.node.op == "Transpose":
+        a, b = (step.params.get(k) for k in ("dim0", "dim1"))
+        return FlaxPiece(expression=f"jnp.swapaxes({{x}}, {a}, {b})")
+    perm = [d % len(inp.torch_shape) for d in step.params["dims"]]
+    return FlaxPiece(expression=call("jnp.transpose", Code("{x}"), tuple(perm)))
+
+
+def _mean(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    axes = tuple(inp.axis(d) for d in step.params.get("dim", [-1]))
+    keep = True if step.params.get("keepdim") else None
+    return FlaxPiece(
+        expression=call("{x}.mean", axis=axes[0] if len(axes) == 1 else axes, keepdims=keep)
+    )
+
+
+def _group_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    extra = {} if step.params.get("affine", True) else {"use_bias": False, "use_scale": False}
+    made = call(
+        "nnx.GroupNorm",
+        _features(inp),
+        num_groups=step.params["num_groups"],
+        epsilon=step.params.get("eps", 1e-5),
+        **extra,
+        rngs=RNGS,
+    )
+    return FlaxPiece(made)
+
+
+def _glu(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    return FlaxPiece(
+        expression=call("jax.nn.glu", Code("{x}"), axis=inp.axis(step.params.get("dim", -1)))
+    )
+
+
+def _hardtanh(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    low, high = step.params.get("min_val", -1.0), step.params.get("max_val", 1.0)
+    return FlaxPiece(expression=call("jnp.clip", Code("{x}"), low, high))
+
+
 _INSTEAD = {
     "Pretrained": "load a pretrained network written for JAX (e.g. from the Hugging Face hub's Flax models) instead.",
     "MultiheadAttention": "nnx.MultiHeadAttention is Flax's, with its weights laid out per head; rebuild it there.",
@@ -341,6 +428,16 @@ FLAX_LAYERS: dict[str, FlaxTranslate] = {
     "RNN": _recurrent("SimpleCell"),
     "Index": _index,
     "TransformerEncoderLayer": _transformer,
+    **{f"{kind}Pad{d}d": _pad for kind in _PAD_MODES for d in (1, 2, 3)},
+    "Upsample": _upsample,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "Transpose": _permute,
+    "Mean": _mean,
+    "MatMul": lambda _step, _inp, _out: FlaxPiece(expression="{x} @ {y}"),
+    "GroupNorm": _group_norm,
+    "GLU": _glu,
+    "Hardtanh": _hardtanh,
 }
 
 

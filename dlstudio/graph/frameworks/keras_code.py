@@ -141,7 +141,8 @@ def _statements(
     if piece is None:
         return [f"# {missing[-1]}"]
     if piece.expression is not None:
-        return [f"{target} = {piece.expression.format(x=sources[0])}{comment}"]
+        second = sources[1] if len(sources) > 1 else sources[0]
+        return [f"{target} = {piece.expression.format(x=sources[0], y=second)}{comment}"]
     argument = f"[{', '.join(sources)}]" if piece.merge else sources[0]
     lines = []
     for index, layer in enumerate(piece.layers):

@@ -17,16 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dlstudio.graph.frameworks.common import (
+    Code,
     NoCounterpart,
     adaptive_window,
     call,
     describe,
     explicit_padding,
     is_same_padding,
+    kept_batch,
     no_counterpart,
+    pad_pairs,
     pool_sizes,
     sizes,
     spatial,
+    upsample_factor,
 )
 from dlstudio.graph.frameworks.program import Step, Value
 
@@ -337,6 +341,106 @@ def _transformer(step: Step, inp: Value, _out: Value) -> Piece:
     return Piece([made], support="TransformerEncoderLayer")
 
 
+def _zero_pad(step: Step, inp: Value, _out: Value) -> Piece:
+    dims = spatial(step, inp)
+    pairs = pad_pairs(step, dims)
+    return Piece(
+        [call(f"layers.ZeroPadding{dims}D", pairs[0] if dims == 1 else pairs, name=step.label)]
+    )
+
+
+def _pad_elsewise(step: Step, _inp: Value, _out: Value) -> Piece:
+    raise no_counterpart(
+        step, KERAS, "keras.ops.pad(x, ..., mode=...) in a layer of your own pads this way."
+    )
+
+
+def _upsample(step: Step, inp: Value, _out: Value) -> Piece:
+    dims = spatial(step, inp)
+    return Piece([call(f"layers.UpSampling{dims}D", upsample_factor(step, dims), name=step.label)])
+
+
+def _reshape(step: Step, inp: Value, _out: Value) -> Piece:
+    if inp.channels_first:
+        raise no_counterpart(
+            step,
+            KERAS,
+            "reshape the channels-last tensor (layers.Reshape), minding the axis order.",
+        )
+    return Piece([call("layers.Reshape", tuple(step.params["shape"]), name=step.label)])
+
+
+def _permute(step: Step, inp: Value, _out: Value) -> Piece:
+    if inp.channels_first:
+        raise no_counterpart(
+            step,
+            KERAS,
+            "permute the channels-last tensor (layers.Permute), minding the axis order.",
+        )
+    if step.node.op == "Transpose":
+        rank = len(inp.torch_shape)
+        perm = list(range(rank))
+        a, b = (int(step.params.get(k, 0)) % rank for k in ("dim0", "dim1"))
+        perm[a], perm[b] = perm[b], perm[a]
+    else:
+        perm = [d % len(inp.torch_shape) for d in step.params["dims"]]
+    return Piece([call("layers.Permute", tuple(kept_batch(step, perm)[1:]), name=step.label)])
+
+
+def _mean(step: Step, inp: Value, _out: Value) -> Piece:
+    axes = tuple(inp.axis(d) for d in step.params.get("dim", [-1]))
+    keep = True if step.params.get("keepdim") else None
+    return Piece(
+        expression=call(
+            "keras.ops.mean", Code("{x}"), axis=axes[0] if len(axes) == 1 else axes, keepdims=keep
+        )
+    )
+
+
+def _matmul(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece(expression="keras.ops.matmul({x}, {y})")
+
+
+def _group_norm(step: Step, inp: Value, _out: Value) -> Piece:
+    extra = {} if step.params.get("affine", True) else {"center": False, "scale": False}
+    made = call(
+        "layers.GroupNormalization",
+        step.params["num_groups"],
+        epsilon=step.params.get("eps", 1e-5),
+        **extra,
+        name=step.label,
+    )
+    return Piece([made])
+
+
+def _glu(step: Step, inp: Value, _out: Value) -> Piece:
+    if inp.axis(step.params.get("dim", -1)) != -1:
+        raise no_counterpart(step, KERAS, "keras.ops.glu(x, axis=...) splits another axis.")
+    return Piece([call("layers.Activation", "glu", name=step.label)])
+
+
+def _hardtanh(step: Step, _inp: Value, _out: Value) -> Piece:
+    low, high = step.params.get("min_val", -1.0), step.params.get("max_val", 1.0)
+    if (low, high) == (-1.0, 1.0):
+        return Piece([call("layers.Activation", "hard_tanh", name=step.label)])
+    return Piece(expression=call("keras.ops.clip", Code("{x}"), low, high))
+
+
+def _bounded(name: str, param: str, default: float) -> Translate:
+    """An activation Keras writes by name only with PyTorch's default parameter."""
+
+    def translate(step: Step, _inp: Value, _out: Value) -> Piece:
+        if step.params.get(param, default) != default:
+            raise no_counterpart(
+                step,
+                KERAS,
+                f"keras.activations.{name}(x, ...) with {param}={step.params.get(param)} computes it.",
+            )
+        return Piece([call("layers.Activation", name, name=step.label)])
+
+    return translate
+
+
 _INSTEAD = {
     "Pretrained": "keras.applications holds pretrained networks of its own (e.g. keras.applications.ResNet50); use one of those.",
     "MultiheadAttention": "layers.MultiHeadAttention is Keras's, with its weights laid out per head; rebuild it there.",
@@ -391,6 +495,22 @@ KERAS_LAYERS: dict[str, Translate] = {
     "RNN": _recurrent("SimpleRNN"),
     "Index": _index,
     "TransformerEncoderLayer": _transformer,
+    **{f"ZeroPad{d}d": _zero_pad for d in (1, 2, 3)},
+    **{
+        f"{kind}Pad{d}d": _pad_elsewise
+        for kind in ("Constant", "Reflection", "Replication")
+        for d in (1, 2, 3)
+    },
+    "Upsample": _upsample,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "Transpose": _permute,
+    "Mean": _mean,
+    "MatMul": _matmul,
+    "GroupNorm": _group_norm,
+    "GLU": _glu,
+    "CELU": _bounded("celu", "alpha", 1.0),
+    "Hardtanh": _hardtanh,
 }
 
 
