@@ -132,6 +132,7 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], dict[str, np.ndarray]]] =
     **{f"BatchNorm{d}d": _named(("norm",)) for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
     "GroupNorm": _layer_norm,
+    **{f"InstanceNorm{d}d": _layer_norm for d in (1, 2, 3)},
     "Embedding": _embedding,
     "LSTM": _lstm,
     "RNN": _simple,

@@ -136,6 +136,7 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], list[np.ndarray]]] = {
     **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
     "GroupNorm": _layer_norm,
+    **{f"InstanceNorm{d}d": _layer_norm for d in (1, 2, 3)},
     "Embedding": _embedding,
     "LSTM": _recurrent((0, 1, 2, 3), split_bias=False),
     "GRU": _recurrent((1, 0, 2), split_bias=True),

@@ -203,9 +203,10 @@ def _gelu(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
 
 
 def _softplus(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
-    if step.params.get("beta", 1.0) != 1.0:
-        raise no_counterpart(step, FLAX, "jax.nn.softplus(beta * x) / beta computes it.")
-    return FlaxPiece(expression="jax.nn.softplus({x})")
+    beta = step.params.get("beta", 1.0)
+    if beta == 1.0:
+        return FlaxPiece(expression="jax.nn.softplus({x})")
+    return FlaxPiece(expression=f"jax.nn.softplus({beta!r} * {{x}}) / {beta!r}")
 
 
 def _concat(step: Step, inp: Value, _out: Value) -> FlaxPiece:
@@ -371,6 +372,26 @@ def _group_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(made)
 
 
+def _instance_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if step.params.get("track_running_stats"):
+        raise no_counterpart(
+            step,
+            FLAX,
+            "nnx.GroupNorm(num_groups=channels) normalises each sample, without running statistics.",
+        )
+    channels = _features(inp)
+    extra = {} if step.params.get("affine") else {"use_bias": False, "use_scale": False}
+    made = call(
+        "nnx.GroupNorm",
+        channels,
+        num_groups=channels,
+        epsilon=step.params.get("eps", 1e-5),
+        **extra,
+        rngs=RNGS,
+    )
+    return FlaxPiece(made)
+
+
 def _glu(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(
         expression=call("jax.nn.glu", Code("{x}"), axis=inp.axis(step.params.get("dim", -1)))
@@ -436,6 +457,7 @@ FLAX_LAYERS: dict[str, FlaxTranslate] = {
     "Mean": _mean,
     "MatMul": lambda _step, _inp, _out: FlaxPiece(expression="{x} @ {y}"),
     "GroupNorm": _group_norm,
+    **{f"InstanceNorm{d}d": _instance_norm for d in (1, 2, 3)},
     "GLU": _glu,
     "Hardtanh": _hardtanh,
 }

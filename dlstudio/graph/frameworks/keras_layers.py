@@ -225,9 +225,10 @@ def _gelu(step: Step, _inp: Value, _out: Value) -> Piece:
 
 
 def _softplus(step: Step, _inp: Value, _out: Value) -> Piece:
-    if step.params.get("beta", 1.0) != 1.0:
-        raise no_counterpart(step, KERAS, "keras.ops.softplus(beta * x) / beta computes it.")
-    return Piece([call("layers.Activation", "softplus", name=step.label)])
+    beta = step.params.get("beta", 1.0)
+    if beta == 1.0:
+        return Piece([call("layers.Activation", "softplus", name=step.label)])
+    return Piece(expression=f"keras.ops.softplus({beta!r} * {{x}}) / {beta!r}")
 
 
 def _merge(kind: str) -> Translate:
@@ -413,6 +414,24 @@ def _group_norm(step: Step, inp: Value, _out: Value) -> Piece:
     return Piece([made])
 
 
+def _instance_norm(step: Step, inp: Value, _out: Value) -> Piece:
+    if step.params.get("track_running_stats"):
+        raise no_counterpart(
+            step,
+            KERAS,
+            "layers.GroupNormalization(groups=-1) normalises each sample, without running statistics.",
+        )
+    extra = {} if step.params.get("affine") else {"center": False, "scale": False}
+    made = call(
+        "layers.GroupNormalization",
+        -1,
+        epsilon=step.params.get("eps", 1e-5),
+        **extra,
+        name=step.label,
+    )
+    return Piece([made])
+
+
 def _glu(step: Step, inp: Value, _out: Value) -> Piece:
     if inp.axis(step.params.get("dim", -1)) != -1:
         raise no_counterpart(step, KERAS, "keras.ops.glu(x, axis=...) splits another axis.")
@@ -508,6 +527,7 @@ KERAS_LAYERS: dict[str, Translate] = {
     "Mean": _mean,
     "MatMul": _matmul,
     "GroupNorm": _group_norm,
+    **{f"InstanceNorm{d}d": _instance_norm for d in (1, 2, 3)},
     "GLU": _glu,
     "CELU": _bounded("celu", "alpha", 1.0),
     "Hardtanh": _hardtanh,
