@@ -104,6 +104,10 @@ def _embedding(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
     return {"embedding": _numpy(module.weight)}
 
 
+def _prelu(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
+    return {"negative_slope": _numpy(module.weight).reshape(())}
+
+
 def _lstm(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
     # PyTorch stacks the gates i, f, g, o; Flax's LSTMCell has a dense layer per gate, the
     # input ones without bias, the hidden ones with the sum of PyTorch's two biases.
@@ -134,6 +138,7 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], dict[str, np.ndarray]]] =
     "GroupNorm": _layer_norm,
     **{f"InstanceNorm{d}d": _layer_norm for d in (1, 2, 3)},
     "Embedding": _embedding,
+    "PReLU": _prelu,
     "LSTM": _lstm,
     "RNN": _simple,
 }

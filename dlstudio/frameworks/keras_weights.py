@@ -106,6 +106,18 @@ def _embedding(module: nn.Module, _inp: Value | None) -> list[np.ndarray]:
     return [_numpy(module.weight)]
 
 
+def _prelu(module: nn.Module, inp: Value | None) -> list[np.ndarray]:
+    """Keras's alpha has the input's shape with 1 on the shared axes: one slope, or one per
+    channel (last in Keras's layout)."""
+    weight = _numpy(module.weight)
+    rank = len(inp.torch_shape) if inp is not None else 2
+    if weight.size == 1:
+        return [np.full((1,) * (rank - 1), weight.item(), dtype=weight.dtype)]
+    if inp is not None and inp.channels_first:
+        return [weight.reshape((1,) * (rank - 2) + (-1,))]
+    return [weight.reshape((-1,) + (1,) * (rank - 2))]
+
+
 def _gates(order: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
     def reorder(array: np.ndarray) -> np.ndarray:
         parts = np.split(array, len(order), axis=0)
@@ -138,6 +150,7 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], list[np.ndarray]]] = {
     "GroupNorm": _layer_norm,
     **{f"InstanceNorm{d}d": _layer_norm for d in (1, 2, 3)},
     "Embedding": _embedding,
+    "PReLU": _prelu,
     "LSTM": _recurrent((0, 1, 2, 3), split_bias=False),
     "GRU": _recurrent((1, 0, 2), split_bias=True),
     "RNN": _recurrent((0,), split_bias=False),

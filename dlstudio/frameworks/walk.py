@@ -24,7 +24,7 @@ Found = tuple[nn.Module, tuple[str, ...], Step, Program]
 WEIGHTED = frozenset(
     {
         "Linear", "Conv1d", "Conv2d", "Conv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
-        "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "Embedding", "LSTM", "GRU", "RNN", "TransformerEncoderLayer",
+        "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "Embedding", "PReLU", "LSTM", "GRU", "RNN", "TransformerEncoderLayer",
     }
 )  # fmt: skip
 

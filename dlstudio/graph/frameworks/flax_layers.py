@@ -392,6 +392,23 @@ def _instance_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(made)
 
 
+def _prelu(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    if step.params.get("num_parameters", 1) != 1:
+        raise no_counterpart(
+            step,
+            FLAX,
+            "nnx.PReLU has one slope; an nnx.Param of one slope per channel in a module of your own.",
+        )
+    return FlaxPiece(call("nnx.PReLU", negative_slope_init=step.params.get("init", 0.25)))
+
+
+def _unflatten(step: Step, inp: Value, out: Value) -> FlaxPiece:
+    if inp.channels_first or out.channels_first:
+        raise no_counterpart(step, FLAX, "reshape the channels-last array, minding the axis order.")
+    sizes_ = ", ".join(str(int(size or 0)) for size in out.torch_shape[1:])
+    return FlaxPiece(expression=f"{{x}}.reshape({{x}}.shape[0], {sizes_})")
+
+
 def _glu(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(
         expression=call("jax.nn.glu", Code("{x}"), axis=inp.axis(step.params.get("dim", -1)))
@@ -459,6 +476,8 @@ FLAX_LAYERS: dict[str, FlaxTranslate] = {
     "GroupNorm": _group_norm,
     **{f"InstanceNorm{d}d": _instance_norm for d in (1, 2, 3)},
     "GLU": _glu,
+    "PReLU": _prelu,
+    "Unflatten": _unflatten,
     "Hardtanh": _hardtanh,
 }
 

@@ -432,6 +432,35 @@ def _instance_norm(step: Step, inp: Value, _out: Value) -> Piece:
     return Piece([made])
 
 
+def _prelu(step: Step, inp: Value, _out: Value) -> Piece:
+    rank = len(inp.torch_shape)
+    if step.params.get("num_parameters", 1) == 1:
+        shared: tuple[int, ...] | None = tuple(range(1, rank))
+    elif inp.channels_first:  # channels last: one slope per channel, shared over space
+        shared = tuple(range(1, rank - 1)) or None
+    else:  # PyTorch's order kept: channels on axis 1, shared over the axes after it
+        shared = tuple(range(2, rank)) or None
+    return Piece([call("layers.PReLU", shared_axes=shared, name=step.label)])
+
+
+def _unflatten(step: Step, inp: Value, out: Value) -> Piece:
+    if inp.channels_first or out.channels_first:
+        raise no_counterpart(
+            step,
+            KERAS,
+            "layers.Reshape(target_shape) on the channels-last tensor, minding the axis order.",
+        )
+    return Piece(
+        [
+            call(
+                "layers.Reshape",
+                tuple(int(size or 0) for size in out.torch_shape[1:]),
+                name=step.label,
+            )
+        ]
+    )
+
+
 def _glu(step: Step, inp: Value, _out: Value) -> Piece:
     if inp.axis(step.params.get("dim", -1)) != -1:
         raise no_counterpart(step, KERAS, "keras.ops.glu(x, axis=...) splits another axis.")
@@ -529,6 +558,8 @@ KERAS_LAYERS: dict[str, Translate] = {
     "GroupNorm": _group_norm,
     **{f"InstanceNorm{d}d": _instance_norm for d in (1, 2, 3)},
     "GLU": _glu,
+    "PReLU": _prelu,
+    "Unflatten": _unflatten,
     "CELU": _bounded("celu", "alpha", 1.0),
     "Hardtanh": _hardtanh,
 }
