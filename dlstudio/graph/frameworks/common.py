@@ -169,3 +169,29 @@ def kept_batch(step: Step, perm: list[int]) -> list[int]:
             f"{describe(step)} moves the batch axis, which Keras and Flax layers keep first."
         )
     return perm
+
+
+def index_expression(step: Step, inp: Value) -> str:
+    """An Index node as indexing on ``{x}``, the same in Keras's functional API and in JAX:
+    ``{x}[:, -1]``, ``{x}[:, 2:5]``."""
+    dim = step.params.get("dim", 1) % len(inp.torch_shape)
+    start, stop, stride = (step.params.get(k) for k in ("start", "stop", "step"))
+    if start is None and stop is None:
+        where = str(step.params.get("index", 0))
+    else:
+        where = f"{'' if start is None else start}:{'' if stop is None else stop}"
+        if stride not in (None, 1):
+            where += f":{stride}"
+    return "{x}[" + ", ".join([":"] * dim + [where]) + "]"
+
+
+def transformer_arguments(step: Step) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments of the code's own TransformerEncoderLayer class (support.py), which the
+    Keras and Flax versions share: (d_model, nhead, dim_feedforward) and the keywords."""
+    p = step.params
+    keywords = {
+        "dropout": p.get("dropout", 0.1),
+        "activation": p.get("activation", "relu"),
+        "norm_first": True if p.get("norm_first") else None,
+    }
+    return (p["d_model"], p["nhead"], p["dim_feedforward"]), keywords

@@ -22,12 +22,14 @@ from dlstudio.graph.frameworks.common import (
     call,
     describe,
     explicit_padding,
+    index_expression,
     is_same_padding,
     no_counterpart,
     pad_pairs,
     pool_sizes,
     sizes,
     spatial,
+    transformer_arguments,
     upsample_factor,
 )
 from dlstudio.graph.frameworks.program import Step, Value
@@ -266,15 +268,7 @@ def _index(step: Step, inp: Value, _out: Value) -> FlaxPiece:
         raise no_counterpart(
             step, FLAX, "index the channels-last array, with the channel axis last."
         )
-    dim = step.params.get("dim", 1) % len(inp.torch_shape)
-    start, stop, stride = (step.params.get(k) for k in ("start", "stop", "step"))
-    if start is None and stop is None:
-        where = str(step.params.get("index", 0))
-    else:
-        where = f"{'' if start is None else start}:{'' if stop is None else stop}"
-        if stride not in (None, 1):
-            where += f":{stride}"
-    return FlaxPiece(expression="{x}[" + ", ".join([":"] * dim + [where]) + "]")
+    return FlaxPiece(expression=index_expression(step, inp))
 
 
 def _transformer(step: Step, inp: Value, _out: Value) -> FlaxPiece:
@@ -284,17 +278,8 @@ def _transformer(step: Step, inp: Value, _out: Value) -> FlaxPiece:
             FLAX,
             "nnx.MultiHeadAttention(use_bias=False) and nnx.Linear(use_bias=False) build it.",
         )
-    p = step.params
-    made = call(
-        "TransformerEncoderLayer",
-        p["d_model"],
-        p["nhead"],
-        p["dim_feedforward"],
-        dropout=p.get("dropout", 0.1),
-        activation=p.get("activation", "relu"),
-        norm_first=True if p.get("norm_first") else None,
-        rngs=RNGS,
-    )
+    args, keywords = transformer_arguments(step)
+    made = call("TransformerEncoderLayer", *args, **keywords, rngs=RNGS)
     return FlaxPiece(made, support="TransformerEncoderLayer")
 
 

@@ -23,6 +23,7 @@ from dlstudio.graph.frameworks.common import (
     call,
     describe,
     explicit_padding,
+    index_expression,
     is_same_padding,
     kept_batch,
     no_counterpart,
@@ -30,6 +31,7 @@ from dlstudio.graph.frameworks.common import (
     pool_sizes,
     sizes,
     spatial,
+    transformer_arguments,
     upsample_factor,
 )
 from dlstudio.graph.frameworks.program import Step, Value
@@ -298,15 +300,7 @@ def _index(step: Step, inp: Value, _out: Value) -> Piece:
         raise no_counterpart(
             step, KERAS, "index the channels-last tensor, with the channel axis last."
         )
-    dim = step.params.get("dim", 1) % len(inp.torch_shape)
-    start, stop, stride = (step.params.get(k) for k in ("start", "stop", "step"))
-    if start is None and stop is None:
-        where = str(step.params.get("index", 0))
-    else:
-        where = f"{'' if start is None else start}:{'' if stop is None else stop}"
-        if stride not in (None, 1):
-            where += f":{stride}"
-    return Piece(expression="{x}[" + ", ".join([":"] * dim + [where]) + "]")
+    return Piece(expression=index_expression(step, inp))
 
 
 def _identity(step: Step, _inp: Value, _out: Value) -> Piece:
@@ -328,17 +322,8 @@ def _transformer(step: Step, inp: Value, _out: Value) -> Piece:
             KERAS,
             "layers.MultiHeadAttention(use_bias=False) and Dense(use_bias=False) build it.",
         )
-    p = step.params
-    made = call(
-        "TransformerEncoderLayer",
-        p["d_model"],
-        p["nhead"],
-        p["dim_feedforward"],
-        dropout=p.get("dropout", 0.1),
-        activation=p.get("activation", "relu"),
-        norm_first=True if p.get("norm_first") else None,
-        name=step.label,
-    )
+    args, keywords = transformer_arguments(step)
+    made = call("TransformerEncoderLayer", *args, **keywords, name=step.label)
     return Piece([made], support="TransformerEncoderLayer")
 
 
