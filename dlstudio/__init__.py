@@ -23,6 +23,7 @@ _LAZY = {
     "Trainer": ("dlstudio.train", "Trainer"),
     "ModelBuilder": ("dlstudio.ui", "ModelBuilder"),
     "Studio": ("dlstudio.ui", "Studio"),
+    "Playground": ("dlstudio.ui.playground", "Playground"),
     # The function, from its own module: the package dlstudio.ui.live is another thing.
     "live": ("dlstudio.ui.live.view", "live"),
     "LossPlot": ("dlstudio.ui.live", "LossPlot"),

@@ -16,7 +16,17 @@ from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "dlstudio"
-CORE = ("graph", "train", "datasets", "inspect", "explain", "export", "session", "paths")
+CORE = (
+    "graph",
+    "train",
+    "datasets",
+    "inspect",
+    "explain",
+    "export",
+    "session",
+    "paths",
+    "playground",
+)
 UI_PACKAGES = ("dlstudio.ui", "dlstudio.app", "dlstudio.server")
 JUPYTER = ("ipywidgets", "anywidget", "traitlets", "IPython", "ipykernel", "voila", "notebook")
 JUPYTER_PREFIXES = ("jupyter",)  # jupyter_server, jupyterlab, jupyter_client, ...
@@ -315,6 +325,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "session": {"graph", "datasets", "train", "paths"},
     "export": {"graph", "datasets", "train", "session", "paths"},
     "frameworks": {"graph", "datasets", "train", "session", "export"},
+    "playground": {"graph", "export"},
     "ui": {
         "graph",
         "datasets",
@@ -325,6 +336,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "export",
         "paths",
         "frameworks",
+        "playground",
     },
     "app": {"ui"},
     # server: of ui only its protocol module (Jupyter-free), so both transports check requests
