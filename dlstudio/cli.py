@@ -187,6 +187,7 @@ def _app(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         max_sessions=args.max_sessions,
         cull_idle_s=args.cull_idle_after,
+        playground=args.playground,
     )
 
 
@@ -224,6 +225,10 @@ def _add_app_commands(sub: argparse._SubParsersAction) -> None:
     app.add_argument(
         "--cull-idle-after", type=int, default=1800, metavar="SECONDS",
         help="shut down a visitor's kernel idle this long (default 1800; 0: never)",
+    )  # fmt: skip
+    app.add_argument(
+        "--playground", action="store_true",
+        help="serve the Playground alone (TensorFlow Playground's lessons on PyTorch)",
     )  # fmt: skip
     app.set_defaults(handler=_app)
     lab = sub.add_parser("lab", help="open JupyterLab with the tutorials")

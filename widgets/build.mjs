@@ -29,7 +29,7 @@ const common = {
 
 const widgets = {
   ...common,
-  entryPoints: { builder: "src/builder.tsx", plots: "src/plots.ts" },
+  entryPoints: { builder: "src/builder.tsx", plots: "src/plots.ts", playground: "src/playground.tsx" },
   outdir: "../dlstudio/ui/static",
 };
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 NOTEBOOK = Path(__file__).resolve().parent / "studio.ipynb"
+PLAYGROUND_NOTEBOOK = Path(__file__).resolve().parent / "playground.ipynb"
 # Holds voila/templates/dlstudio: Voila's lab template without its CDN stylesheet links.
 TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"
 TEMPLATE = "dlstudio"
@@ -124,14 +125,28 @@ def app_studio(**kwargs: Any) -> Any:
     return studio
 
 
+def app_playground(**kwargs: Any) -> Any:
+    """Build and display the Playground for ``dlstudio app --playground`` (in the Voila
+    kernel); its state follows the page's address (``#dataset=spiral&...``), so a link shares it.
+    """
+    from IPython.display import display
+
+    from dlstudio.ui.playground import Playground
+
+    playground = Playground(url_state=True, **kwargs)
+    display(playground)
+    return playground
+
+
 def voila_command(
     port: int = DEFAULT_PORT,
     open_browser: bool = True,
     extra: Sequence[str] = (),
     cull_idle_s: int = CULL_IDLE_S,
+    notebook: Path = NOTEBOOK,
 ) -> list[str]:
-    """The Voila command line that serves the Studio on 127.0.0.1:``port``; kernels idle for
-    ``cull_idle_s`` seconds are shut down (0: never)."""
+    """The Voila command line that serves the Studio (or another app ``notebook``) on
+    127.0.0.1:``port``; kernels idle for ``cull_idle_s`` seconds are shut down (0: never)."""
     argv = [
         sys.executable,
         "-c",
@@ -153,7 +168,7 @@ def voila_command(
     ]
     if not open_browser:
         argv.append("--no-browser")
-    argv.append(str(NOTEBOOK))
+    argv.append(str(notebook))
     return argv
 
 
@@ -206,8 +221,10 @@ def run_app(
     data_dir: str | os.PathLike | None = None,
     max_sessions: int = 0,
     cull_idle_s: int = CULL_IDLE_S,
+    playground: bool = False,
 ) -> int:
-    """Serve the Studio with Voila until Ctrl+C; returns the server's exit status.
+    """Serve the Studio (or, with ``playground``, the Playground alone) with Voila until Ctrl+C;
+    returns the server's exit status.
 
     ``data_dir`` (default: the current folder) is the only place the page may read CSV files
     and image folders from, and where sessions are saved. ``max_sessions`` (0: no limit) caps
@@ -224,8 +241,9 @@ def run_app(
         MAX_SESSIONS_ENV: str(max(0, int(max_sessions))),
         FULL_PAGE_ENV: FULL_PAGE.format(limit=max_sessions),
     }
-    print(f"dlstudio Studio: http://127.0.0.1:{port}/  (data folder: {folder}; Ctrl+C stops it)")
-    return _run(voila_command(port, open_browser, cull_idle_s=cull_idle_s), env)
+    name, notebook = ("Playground", PLAYGROUND_NOTEBOOK) if playground else ("Studio", NOTEBOOK)
+    print(f"dlstudio {name}: http://127.0.0.1:{port}/  (data folder: {folder}; Ctrl+C stops it)")
+    return _run(voila_command(port, open_browser, cull_idle_s=cull_idle_s, notebook=notebook), env)
 
 
 def _jupyter_path() -> str:

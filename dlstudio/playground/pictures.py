@@ -102,7 +102,8 @@ class Painter:
         key = (tuple(settings.feature_names()), tuple(settings.networkShape), settings.activation,
                settings.problem)  # fmt: skip
         if key != self._key or self._model is None:
-            self._model = playground_graph(settings).build(CLASS_NAME).double().eval()
+            # float32: pictures need no more, and it halves the drawing thread's work.
+            self._model = playground_graph(settings).build(CLASS_NAME).eval()
             self._neurons = _neuron_outputs(self._model)
             self._key = key
         return self._model
@@ -119,7 +120,7 @@ class Painter:
             m.register_forward_hook(lambda _m, _i, out: caught.append(out)) for m in self._neurons
         ]
         try:
-            final = model(torch.as_tensor(features, dtype=torch.float64))
+            final = model(torch.as_tensor(features, dtype=torch.float32))
         finally:
             for handle in handles:
                 handle.remove()

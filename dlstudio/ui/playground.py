@@ -45,6 +45,7 @@ from dlstudio.playground.settings import (
 from dlstudio.ui._bundle import BundledWidget
 from dlstudio.ui.live import _responsive
 from dlstudio.ui.live._batcher import Batcher
+from dlstudio.ui.protocol import ProtocolError, parse_playground_request
 
 log = logging.getLogger(__name__)
 
@@ -339,15 +340,11 @@ class Playground(BundledWidget):
     # -- the page's requests -------------------------------------------------------------------------
 
     def _on_request(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") not in REQUESTS:
-            self.error = "The page sent a request the Playground does not know."
-            return
         try:
-            REQUESTS[content["type"]](self, content)
-        except PlaygroundError as error:
+            request = parse_playground_request(content)
+            REQUESTS[request["type"]](self, request)
+        except (PlaygroundError, ProtocolError) as error:
             self.error = str(error)
-        except (KeyError, TypeError, ValueError) as error:
-            self.error = f"The page sent a request the Playground cannot read ({error})."
         else:
             self.error = ""
 
@@ -375,7 +372,7 @@ def _all_points(run: PlaygroundRun) -> Points:
 
 
 REQUESTS: dict[str, Handler] = {
-    "set": lambda pg, r: pg.set(str(r["name"]), r["value"]),
+    "set": lambda pg, r: pg.set(r["name"], r["value"]),
     "play": lambda pg, r: pg.play(),
     "pause": lambda pg, r: pg.pause(),
     "step": lambda pg, r: pg.step(),
@@ -390,8 +387,8 @@ REQUESTS: dict[str, Handler] = {
     "focus": lambda pg, r: pg._set_focus(r["node"]),
     "add_point": lambda pg, r: pg.add_point(r["x"], r["y"], r["label"]),
     "clear_points": lambda pg, r: pg.clear_points(),
-    "load_csv": lambda pg, r: pg.load_csv(str(r["text"]), str(r.get("name") or "data.csv")),
-    "hide": lambda pg, r: pg.hide(str(r["control"]), bool(r["hidden"])),
-    "load_share": lambda pg, r: pg.load_share(str(r["text"])),
+    "load_csv": lambda pg, r: pg.load_csv(r["text"], r["name"] or "data.csv"),
+    "hide": lambda pg, r: pg.hide(r["control"], r["hidden"]),
+    "load_share": lambda pg, r: pg.load_share(r["text"]),
     "open_builder": lambda pg, r: pg._open_builder(),
 }

@@ -307,6 +307,201 @@ class TutorialsAnswer(TypedDict):
     copied: list[str]
 
 
+# -- The Playground: dlstudio/ui/playground.py <-> widgets/src/playground/ ---------------------
+# docs/playground-protocol.md. Only Python writes the traits; the page sends plain requests
+# ``{type, ...}`` (nothing is answered but by the traits; a refused request sets ``error``).
+
+PLAYGROUND_TRAIT_NAMES = (
+    "settings",
+    "hidden",
+    "share",
+    "url_state",
+    "options",
+    "thumbnails",
+    "points",
+    "network",
+    "maps",
+    "map_size",
+    "focus",
+    "big_map",
+    "big_size",
+    "epoch",
+    "loss_train",
+    "loss_test",
+    "history",
+    "playing",
+    "frame",
+    "code",
+    "error",
+    "status",
+    "can_open_builder",
+)
+
+
+class PlaygroundSetRequest(TypedDict):
+    """Change one setting (any key of ``settings``; the core checks the value)."""
+
+    type: Literal["set"]
+    name: str
+    value: Any
+
+
+class PlaygroundPlayRequest(TypedDict):
+    type: Literal["play"]
+
+
+class PlaygroundPauseRequest(TypedDict):
+    type: Literal["pause"]
+
+
+class PlaygroundStepRequest(TypedDict):
+    type: Literal["step"]
+
+
+class PlaygroundResetRequest(TypedDict):
+    type: Literal["reset"]
+
+
+class PlaygroundRegenerateRequest(TypedDict):
+    type: Literal["regenerate"]
+
+
+class PlaygroundAddLayerRequest(TypedDict):
+    type: Literal["add_layer"]
+
+
+class PlaygroundRemoveLayerRequest(TypedDict):
+    type: Literal["remove_layer"]
+
+
+class PlaygroundAddNeuronRequest(TypedDict):
+    type: Literal["add_neuron"]
+    layer: int
+
+
+class PlaygroundRemoveNeuronRequest(TypedDict):
+    type: Literal["remove_neuron"]
+    layer: int
+
+
+# "from" is a Python keyword: the functional form names it.
+PlaygroundSetWeightRequest = TypedDict(
+    "PlaygroundSetWeightRequest",
+    {"type": Literal["set_weight"], "layer": int, "to": int, "from": int, "value": float},
+)
+
+
+class PlaygroundSetBiasRequest(TypedDict):
+    type: Literal["set_bias"]
+    layer: int
+    node: int
+    value: float
+
+
+class PlaygroundFocusRequest(TypedDict):
+    type: Literal["focus"]
+    node: str
+
+
+class PlaygroundAddPointRequest(TypedDict):
+    type: Literal["add_point"]
+    x: float
+    y: float
+    label: float
+
+
+class PlaygroundClearPointsRequest(TypedDict):
+    type: Literal["clear_points"]
+
+
+class PlaygroundLoadCsvRequest(TypedDict):
+    type: Literal["load_csv"]
+    name: str
+    text: str
+
+
+class PlaygroundHideRequest(TypedDict):
+    type: Literal["hide"]
+    control: str
+    hidden: bool
+
+
+class PlaygroundLoadShareRequest(TypedDict):
+    type: Literal["load_share"]
+    text: str
+
+
+class PlaygroundOpenBuilderRequest(TypedDict):
+    type: Literal["open_builder"]
+
+
+PLAYGROUND_REQUEST_CLASSES: dict[str, type] = {
+    "set": PlaygroundSetRequest,
+    "play": PlaygroundPlayRequest,
+    "pause": PlaygroundPauseRequest,
+    "step": PlaygroundStepRequest,
+    "reset": PlaygroundResetRequest,
+    "regenerate": PlaygroundRegenerateRequest,
+    "add_layer": PlaygroundAddLayerRequest,
+    "remove_layer": PlaygroundRemoveLayerRequest,
+    "add_neuron": PlaygroundAddNeuronRequest,
+    "remove_neuron": PlaygroundRemoveNeuronRequest,
+    "set_weight": PlaygroundSetWeightRequest,
+    "set_bias": PlaygroundSetBiasRequest,
+    "focus": PlaygroundFocusRequest,
+    "add_point": PlaygroundAddPointRequest,
+    "clear_points": PlaygroundClearPointsRequest,
+    "load_csv": PlaygroundLoadCsvRequest,
+    "hide": PlaygroundHideRequest,
+    "load_share": PlaygroundLoadShareRequest,
+    "open_builder": PlaygroundOpenBuilderRequest,
+}
+PLAYGROUND_REQUEST_TYPES = tuple(PLAYGROUND_REQUEST_CLASSES)
+
+
+def parse_playground_request(message: Any) -> dict[str, Any]:
+    """Check a Playground request's shape (type known, each field there with its JSON type, no
+    other field); what the values mean the core checks.
+
+    Example:
+        >>> parse_playground_request({"type": "add_neuron", "layer": 1})
+        {'type': 'add_neuron', 'layer': 1}
+        >>> parse_playground_request({"type": "add_neuron", "layer": "1"})
+        Traceback (most recent call last):
+        ...
+        dlstudio.ui.protocol.ProtocolError: The add_neuron request's 'layer' field has the wrong type.
+    """
+    if not isinstance(message, dict):
+        raise ProtocolError("A request must be a JSON object.")
+    kind = message.get("type")
+    if kind not in PLAYGROUND_REQUEST_CLASSES:
+        raise ProtocolError(f"The Playground does not know the request {kind!r}.")
+    fields = get_type_hints(PLAYGROUND_REQUEST_CLASSES[kind])
+    extra = set(message) - set(fields)
+    if extra:
+        raise ProtocolError(f"The {kind} request has unexpected fields: {sorted(extra)}.")
+    for name, expected in fields.items():
+        if name == "type":
+            continue
+        if name not in message:
+            raise ProtocolError(f"The {kind} request lacks its {name!r} field.")
+        if not _json_type_fits(message[name], expected):
+            raise ProtocolError(f"The {kind} request's {name!r} field has the wrong type.")
+    return message
+
+
+def _json_type_fits(value: Any, expected: Any) -> bool:
+    if expected is Any:
+        return True
+    if expected is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if expected is float:
+        return isinstance(value, int | float)
+    return isinstance(value, expected)
+
+
 # -- The loss plot: dlstudio/ui/live/loss_plot.py <-> widgets/src/plots/lossPlot.ts ------------
 # State lives in synced traits (the bounded history in ``data``); new points travel as "points"
 # messages between two syncs, and a view that just appeared says "hello" to get ``data``

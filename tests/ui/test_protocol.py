@@ -48,12 +48,13 @@ def _names(fields: dict[str, str]) -> set[str]:
     return {name.rstrip("?") for name in fields}
 
 
-def _ts_requests() -> dict[str, set[str]]:
-    """request type -> its fields, from every interface whose `type` is a string literal."""
+def _ts_requests(playground: bool = False) -> dict[str, set[str]]:
+    """request type -> its fields, from every interface whose `type` is a string literal (the
+    ModelBuilder's, or with ``playground`` the Playground's)."""
     out = {}
     for name, fields in _ts_interfaces().items():
         literal = re.fullmatch(r'"(\w+)"', fields.get("type", ""))
-        if literal and name.endswith("Request"):
+        if literal and name.endswith("Request") and name.startswith("Playground") == playground:
             out[literal.group(1)] = _names(fields)
     return out
 
@@ -237,3 +238,35 @@ def test_the_loss_plot_speaks_the_protocol() -> None:
     plot._on_message(plot, {"type": "hello"}, [])
     assert plot.data is not data and plot.data["series"]["loss"]["x"] == [1, 2]
     plot.close()
+
+
+def test_playground_traits_and_requests_match_both_ways() -> None:
+    from dlstudio.ui.playground import REQUESTS, Playground
+
+    assert _ts_const_list("PLAYGROUND_TRAIT_NAMES") == list(protocol.PLAYGROUND_TRAIT_NAMES)
+    assert _names(_ts_interfaces()["PlaygroundTraits"]) == set(protocol.PLAYGROUND_TRAIT_NAMES)
+    base = set(anywidget.AnyWidget.class_trait_names(sync=True))
+    synced = {n for n in Playground.class_trait_names(sync=True) if n not in base and n[0] != "_"}
+    assert synced == set(protocol.PLAYGROUND_TRAIT_NAMES)
+    assert _ts_const_list("PLAYGROUND_REQUEST_TYPES") == list(protocol.PLAYGROUND_REQUEST_TYPES)
+    ts = _ts_requests(playground=True)
+    assert set(ts) == set(protocol.PLAYGROUND_REQUEST_TYPES) == set(REQUESTS)
+    for kind, cls in protocol.PLAYGROUND_REQUEST_CLASSES.items():
+        assert set(get_type_hints(cls)) == ts[kind], kind
+
+
+def test_playground_requests_are_checked_before_use() -> None:
+    parse = protocol.parse_playground_request
+    assert parse({"type": "set_weight", "layer": 1, "to": 0, "from": 1, "value": 0.5})["from"] == 1
+    cases = [
+        ([], "JSON object"),
+        ({"type": "exec"}, "does not know the request 'exec'"),
+        ({"type": "focus"}, "lacks its 'node' field"),
+        ({"type": "focus", "node": 3}, "'node' field has the wrong type"),
+        ({"type": "hide", "control": "noise", "hidden": 1}, "'hidden' field has the wrong type"),
+        ({"type": "set_bias", "layer": True, "node": 0, "value": 1}, "'layer' field"),
+        ({"type": "play", "code": "x"}, "unexpected fields: ['code']"),
+    ]
+    for message, expected in cases:
+        with pytest.raises(protocol.ProtocolError, match=re.escape(expected)):
+            parse(message)

@@ -366,3 +366,277 @@ export interface TutorialsAnswer {
   notebooks: string[];
   copied: string[];
 }
+
+// -- The Playground: dlstudio/ui/playground.py <-> src/playground/ ----------------------------
+// docs/playground-protocol.md. Only Python writes the traits; the page sends requests as plain
+// custom messages `{type, ...}` (no view or id: nothing is answered but by the traits, and a
+// refused request sets `error`).
+
+/** The run's settings, with the original TensorFlow Playground's names. */
+export interface PlaygroundSettings {
+  problem: "classification" | "regression";
+  dataset: string;
+  regDataset: string;
+  noise: number;
+  percTrainData: number;
+  batchSize: number;
+  learningRate: number;
+  activation: string;
+  regularization: string;
+  regularizationRate: number;
+  networkShape: number[];
+  seed: string;
+  showTestData: boolean;
+  discretize: boolean;
+  initZero: boolean;
+  x: boolean;
+  y: boolean;
+  xSquared: boolean;
+  ySquared: boolean;
+  xTimesY: boolean;
+  sinX: boolean;
+  sinY: boolean;
+}
+
+/** A name and what the page calls it (features, hidable controls). */
+export interface PlaygroundNamed {
+  name: string;
+  label: string;
+}
+
+/** The `options` trait: constants the page draws its controls from. */
+export interface PlaygroundOptions {
+  learning_rates: number[];
+  regularization_rates: number[];
+  activations: string[];
+  regularizations: string[];
+  datasets: { classification: string[]; regression: string[] };
+  dataset_labels?: Record<string, string>;
+  features: PlaygroundNamed[];
+  hidable: PlaygroundNamed[];
+  max_layers: number;
+  max_neurons: number;
+  noise_max: number;
+  noise_step: number;
+  ratio_min: number;
+  ratio_max: number;
+  ratio_step: number;
+  batch_max: number;
+  domain: [number, number];
+}
+
+/** Points on the [-6, 6] plane; `label` in [-1, 1] (classification: -1 or 1). */
+export interface PlaygroundPointSet {
+  x: number[];
+  y: number[];
+  label: number[];
+}
+
+/** The `network` trait: weights[layer][to][from], layer 0 the first Linear layer. */
+export interface PlaygroundNetwork {
+  inputs: string[];
+  shape: number[];
+  weights: number[][][];
+  biases: number[][];
+  dead: [number, number, number][];
+}
+
+/** Every synced trait of the Playground, with its type (bytes arrive as a DataView). */
+export interface PlaygroundTraits {
+  settings: PlaygroundSettings;
+  hidden: string[];
+  share: string;
+  url_state: boolean;
+  options: PlaygroundOptions;
+  thumbnails: Record<string, PlaygroundPointSet>;
+  points: { train: PlaygroundPointSet; test: PlaygroundPointSet };
+  network: PlaygroundNetwork;
+  maps: DataView | ArrayBuffer | Uint8Array | null;
+  map_size: number;
+  focus: string;
+  big_map: DataView | ArrayBuffer | Uint8Array | null;
+  big_size: number;
+  epoch: number;
+  loss_train: number;
+  loss_test: number;
+  history: [number, number, number][];
+  playing: boolean;
+  frame: number;
+  code: string;
+  error: string;
+  status: string;
+  can_open_builder: boolean;
+}
+
+export const PLAYGROUND_TRAIT_NAMES = [
+  "settings",
+  "hidden",
+  "share",
+  "url_state",
+  "options",
+  "thumbnails",
+  "points",
+  "network",
+  "maps",
+  "map_size",
+  "focus",
+  "big_map",
+  "big_size",
+  "epoch",
+  "loss_train",
+  "loss_test",
+  "history",
+  "playing",
+  "frame",
+  "code",
+  "error",
+  "status",
+  "can_open_builder",
+] as const;
+
+/** Change one setting (any key of `settings`). */
+export interface PlaygroundSetRequest {
+  type: "set";
+  name: string;
+  value: unknown;
+}
+
+export interface PlaygroundPlayRequest {
+  type: "play";
+}
+
+export interface PlaygroundPauseRequest {
+  type: "pause";
+}
+
+/** Train one epoch. */
+export interface PlaygroundStepRequest {
+  type: "step";
+}
+
+export interface PlaygroundResetRequest {
+  type: "reset";
+}
+
+/** A new seed, new data. */
+export interface PlaygroundRegenerateRequest {
+  type: "regenerate";
+}
+
+export interface PlaygroundAddLayerRequest {
+  type: "add_layer";
+}
+
+export interface PlaygroundRemoveLayerRequest {
+  type: "remove_layer";
+}
+
+/** `layer`: a hidden layer, 1-based. */
+export interface PlaygroundAddNeuronRequest {
+  type: "add_neuron";
+  layer: number;
+}
+
+export interface PlaygroundRemoveNeuronRequest {
+  type: "remove_neuron";
+  layer: number;
+}
+
+/** `layer`: a Linear layer, 1-based (the last one is the output layer). */
+export interface PlaygroundSetWeightRequest {
+  type: "set_weight";
+  layer: number;
+  to: number;
+  from: number;
+  value: number;
+}
+
+export interface PlaygroundSetBiasRequest {
+  type: "set_bias";
+  layer: number;
+  node: number;
+  value: number;
+}
+
+/** Show node `node`'s picture big ("output" when the pointer leaves a node). */
+export interface PlaygroundFocusRequest {
+  type: "focus";
+  node: string;
+}
+
+/** A point drawn on the output plane (x, y on the [-6, 6] plane). */
+export interface PlaygroundAddPointRequest {
+  type: "add_point";
+  x: number;
+  y: number;
+  label: number;
+}
+
+export interface PlaygroundClearPointsRequest {
+  type: "clear_points";
+}
+
+/** A CSV file's text picked in the page (at most 2 MB). */
+export interface PlaygroundLoadCsvRequest {
+  type: "load_csv";
+  name: string;
+  text: string;
+}
+
+export interface PlaygroundHideRequest {
+  type: "hide";
+  control: string;
+  hidden: boolean;
+}
+
+export interface PlaygroundLoadShareRequest {
+  type: "load_share";
+  text: string;
+}
+
+export interface PlaygroundOpenBuilderRequest {
+  type: "open_builder";
+}
+
+export type PlaygroundRequest =
+  | PlaygroundSetRequest
+  | PlaygroundPlayRequest
+  | PlaygroundPauseRequest
+  | PlaygroundStepRequest
+  | PlaygroundResetRequest
+  | PlaygroundRegenerateRequest
+  | PlaygroundAddLayerRequest
+  | PlaygroundRemoveLayerRequest
+  | PlaygroundAddNeuronRequest
+  | PlaygroundRemoveNeuronRequest
+  | PlaygroundSetWeightRequest
+  | PlaygroundSetBiasRequest
+  | PlaygroundFocusRequest
+  | PlaygroundAddPointRequest
+  | PlaygroundClearPointsRequest
+  | PlaygroundLoadCsvRequest
+  | PlaygroundHideRequest
+  | PlaygroundLoadShareRequest
+  | PlaygroundOpenBuilderRequest;
+
+export const PLAYGROUND_REQUEST_TYPES = [
+  "set",
+  "play",
+  "pause",
+  "step",
+  "reset",
+  "regenerate",
+  "add_layer",
+  "remove_layer",
+  "add_neuron",
+  "remove_neuron",
+  "set_weight",
+  "set_bias",
+  "focus",
+  "add_point",
+  "clear_points",
+  "load_csv",
+  "hide",
+  "load_share",
+  "open_builder",
+] as const;

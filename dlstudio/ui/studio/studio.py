@@ -1,6 +1,7 @@
 """``Studio``: build, train and watch a model learn, in one widget.
 
-Tabs: Data, Model, Train, Code, Inspect, Explain, Session and Export. The state lives in Python
+Tabs: Data, Model, Train, Code, Inspect, Explain, Session, Export and Playground (made when
+first opened: TensorFlow Playground's lessons on a small network of its own). The state lives in Python
 objects and synced traits, so a reloaded page (while the kernel lives) draws the same Studio again.
 """
 
@@ -31,7 +32,7 @@ from dlstudio.ui.studio.train import TrainPanel
 log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "DLSTUDIO_DATA_DIR"
-TABS = ("Data", "Model", "Train", "Code", "Inspect", "Explain", "Session", "Export")
+TABS = ("Data", "Model", "Train", "Code", "Inspect", "Explain", "Session", "Export", "Playground")
 EXPORTS = "dlstudio-exports"  # the folder, inside the data folder, that the Export tab fills
 
 
@@ -80,9 +81,11 @@ class Studio(w.VBox):
         sessions = Path(session_dir).expanduser().resolve() if session_dir else self.root
         self.session = SessionPanel(self, sessions / "dlstudio-sessions")
         self.export = ExportPanel(self._for_export, self.root / EXPORTS)
+        self.playground_tab = w.VBox()
+        self.playground: Any = None
         self.tabs = w.Tab(
             [self.data, self.model, self.train, self.code, self.inspect, self.explain,
-             self.session, self.export],
+             self.session, self.export, self.playground_tab],
             titles=TABS,
         )  # fmt: skip
         super().__init__([self.header, self.tabs], **kwargs)
@@ -237,3 +240,17 @@ class Studio(w.VBox):
             self.explain.fill(self.trainer)
         elif name == "Session":
             self.session.refresh()
+        elif name == "Playground":
+            self._show_playground()
+
+    def _show_playground(self) -> None:
+        if self.playground is None:
+            from dlstudio.ui.playground import Playground
+
+            self.playground = Playground(on_open_builder=self._open_in_builder)
+            self.playground_tab.children = (self.playground,)
+
+    def _open_in_builder(self, graph: Graph) -> None:
+        """The Playground's network as the model (the Model tab says what does not fit the data)."""
+        self.model.show_template(None, graph)
+        self.tabs.selected_index = TABS.index("Model")
