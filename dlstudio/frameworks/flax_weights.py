@@ -21,7 +21,7 @@ from dlstudio.frameworks.keras_weights import (
     _conv,
     _dense,
     _numpy,
-    attention_arrays,
+    attention_parts,
 )
 from dlstudio.frameworks.walk import weighted_layers
 from dlstudio.graph.frameworks.program import Value
@@ -104,8 +104,13 @@ def _embedding(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
     return {"embedding": _numpy(module.weight)}
 
 
-def _prelu(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
-    return {"negative_slope": _numpy(module.weight).reshape(())}
+def _prelu(module: nn.Module, inp: Value | None) -> dict[str, np.ndarray]:
+    from dlstudio.graph.frameworks.flax_layers import prelu_shape
+
+    weight = _numpy(module.weight)
+    if weight.size == 1 or inp is None:
+        return {"negative_slope": weight.reshape(())}
+    return {"negative_slope": weight.reshape(prelu_shape(inp, weight.size))}
 
 
 def _lstm(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
@@ -122,6 +127,18 @@ def _lstm(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
     return out
 
 
+def _gru(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
+    # The code's GRUCell (support.py): PyTorch's gates r, z, n in the same order, both biases.
+    return {
+        f"cell.dense_{side}.{kind}": array.T if kind == "kernel" else array
+        for side, k in (("i", "ih"), ("h", "hh"))
+        for kind, array in (
+            ("kernel", _numpy(getattr(module, f"weight_{k}_l0"))),
+            ("bias", _numpy(getattr(module, f"bias_{k}_l0"))),
+        )
+    }
+
+
 def _simple(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
     return {
         "cell.dense_i.kernel": _numpy(module.weight_ih_l0).T,
@@ -132,7 +149,7 @@ def _simple(module: nn.Module, _inp: Value | None) -> dict[str, np.ndarray]:
 
 CONVERT: dict[str, Callable[[nn.Module, Value | None], dict[str, np.ndarray]]] = {
     "Linear": _named(("kernel",)),
-    **{f"Conv{d}d": _named(("conv",)) for d in (1, 2, 3)},
+    **{f"Conv{kind}{d}d": _named(("conv",)) for kind in ("", "Transpose") for d in (1, 2, 3)},
     **{f"BatchNorm{d}d": _named(("norm",)) for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
     "GroupNorm": _layer_norm,
@@ -140,24 +157,36 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], dict[str, np.ndarray]]] =
     "Embedding": _embedding,
     "PReLU": _prelu,
     "LSTM": _lstm,
+    "GRU": _gru,
     "RNN": _simple,
 }
 
 
-def _transformer(module: Any, _inp: Value | None) -> dict[str, np.ndarray]:
-    names = ("query", "key", "value", "out")
-    arrays = attention_arrays(module.self_attn)
-    out = {
-        f"self_attn.{name}.{kind}": arrays[2 * index + offset]
-        for index, name in enumerate(names)
-        for offset, kind in enumerate(("kernel", "bias"))
+def _attention(module: Any, prefix: str = "") -> dict[str, np.ndarray]:
+    return {
+        f"{prefix}{name}.{kind}": array
+        for name, arrays in attention_parts(module)
+        for kind, array in zip(("kernel", "bias"), arrays, strict=False)
     }
+
+
+def _transformer(module: Any, _inp: Value | None) -> dict[str, np.ndarray]:
+    """An encoder or decoder layer's arrays (a decoder also has the memory's attention and a
+    third norm)."""
+    out: dict[str, np.ndarray] = {}
+    for name in ("self_attn", "multihead_attn"):
+        if hasattr(module, name):
+            out |= _attention(getattr(module, name), f"{name}.")
     for name in ("linear1", "linear2"):
         kernel, bias = _dense(getattr(module, name), None)
         out[f"{name}.kernel"], out[f"{name}.bias"] = kernel, bias
-    for name in ("norm1", "norm2"):
-        out |= {f"{name}.{k}": v for k, v in _layer_norm(getattr(module, name), None).items()}
+    for name in ("norm1", "norm2", "norm3"):
+        if hasattr(module, name):
+            layer_norm = _layer_norm(getattr(module, name), None)
+            out |= {f"{name}.{k}": v for k, v in layer_norm.items()}
     return out
 
 
 CONVERT["TransformerEncoderLayer"] = _transformer
+CONVERT["TransformerDecoderLayer"] = _transformer
+CONVERT["MultiheadAttention"] = lambda module, _inp: _attention(module)

@@ -144,7 +144,8 @@ def _recurrent(
 # (Keras's GRU keeps the input and recurrent biases apart, as PyTorch does: reset_after).
 CONVERT: dict[str, Callable[[nn.Module, Value | None], list[np.ndarray]]] = {
     "Linear": _dense,
-    **{f"Conv{d}d": _conv for d in (1, 2, 3)},
+    # (in, out / groups, *kernel) -> (*kernel, out, in): the transposed layout is Keras's too.
+    **{f"Conv{kind}{d}d": _conv for kind in ("", "Transpose") for d in (1, 2, 3)},
     **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
     "GroupNorm": _layer_norm,
@@ -157,29 +158,42 @@ CONVERT: dict[str, Callable[[nn.Module, Value | None], list[np.ndarray]]] = {
 }
 
 
-def attention_arrays(attention: nn.MultiheadAttention) -> list[np.ndarray]:
+def attention_parts(attention: Any) -> list[tuple[str, list[np.ndarray]]]:
     """nn.MultiheadAttention's weights per head, as Keras's and Flax's attention holds them:
-    query, key and value kernels (d_model, heads, head size) with their biases (heads, head
-    size), then the output kernel (heads, head size, d_model) and bias."""
+    for the query, key, value and output projections, the kernel ((d_model, heads, head size),
+    the output's (heads, head size, d_model)) and its bias if it has one."""
     heads = attention.num_heads
     size = attention.embed_dim // heads
     weights = np.split(_numpy(attention.in_proj_weight), 3)
-    biases = np.split(_numpy(attention.in_proj_bias), 3)
-    arrays: list[np.ndarray] = []
-    for weight, bias in zip(weights, biases, strict=True):
-        arrays += [weight.T.reshape(-1, heads, size), bias.reshape(heads, size)]
+    bias = attention.in_proj_bias
+    biases = np.split(_numpy(bias), 3) if bias is not None else [None] * 3
+    parts = [
+        (name, [weight.T.reshape(-1, heads, size), *_heads(part, heads, size)])
+        for name, weight, part in zip(("query", "key", "value"), weights, biases, strict=True)
+    ]
     out = attention.out_proj
-    arrays += [_numpy(out.weight).T.reshape(heads, size, -1), _numpy(out.bias)]
-    return arrays
+    return [*parts, ("out", [_numpy(out.weight).T.reshape(heads, size, -1), *_bias(out)])]
+
+
+def _heads(bias: np.ndarray | None, heads: int, size: int) -> list[np.ndarray]:
+    return [] if bias is None else [bias.reshape(heads, size)]
+
+
+def attention_arrays(attention: Any, _inp: Value | None = None) -> list[np.ndarray]:
+    """The arrays of ``attention_parts`` in Keras's order (set_weights)."""
+    return [array for _name, arrays in attention_parts(attention) for array in arrays]
 
 
 def _transformer(module: Any) -> dict[str, list[np.ndarray]]:
+    """An encoder or decoder layer's parts by attribute name (a decoder also has the memory's
+    attention and a third norm)."""
+    attentions = [name for name in ("self_attn", "multihead_attn") if hasattr(module, name)]
+    norms = [name for name in ("norm1", "norm2", "norm3") if hasattr(module, name)]
     return {
-        "self_attn": attention_arrays(module.self_attn),
+        **{name: attention_arrays(getattr(module, name)) for name in attentions},
         "linear1": _dense(module.linear1, None),
         "linear2": _dense(module.linear2, None),
-        "norm1": _layer_norm(module.norm1, None),
-        "norm2": _layer_norm(module.norm2, None),
+        **{name: _layer_norm(getattr(module, name), None) for name in norms},
     }
 
 
@@ -187,4 +201,6 @@ def _transformer(module: Any) -> dict[str, list[np.ndarray]]:
 # arrays of each part, by its attribute name.
 COMPOSITE: dict[str, Callable[[nn.Module], dict[str, list[np.ndarray]]]] = {
     "TransformerEncoderLayer": _transformer,
+    "TransformerDecoderLayer": _transformer,
 }
+CONVERT["MultiheadAttention"] = attention_arrays

@@ -24,9 +24,10 @@ from dlstudio.graph.graph import Graph
 TOLERANCE = 1e-4
 
 # PyTorch keeps two bias vectors in a recurrent layer (input and recurrent), Keras's LSTM and
-# SimpleRNN and all of Flax's cells one: their sum does the same work. Gates per layer:
+# SimpleRNN and Flax's LSTM and simple cells one: their sum does the same work (a GRU keeps both,
+# as its reset gate multiplies the recurrent one). Gates per layer:
 _GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
-_ONE_BIAS = {"keras": {"LSTM", "RNN"}, "flax": {"LSTM", "RNN", "GRU"}}
+_ONE_BIAS = {"keras": {"LSTM", "RNN"}, "flax": {"LSTM", "RNN"}}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ Found = tuple[nn.Module, tuple[str, ...], Step, Program]
 WEIGHTED = frozenset(
     {
         "Linear", "Conv1d", "Conv2d", "Conv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+        "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
         "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "Embedding", "PReLU", "LSTM", "GRU", "RNN", "TransformerEncoderLayer",
+        "TransformerDecoderLayer", "MultiheadAttention",
     }
 )  # fmt: skip
 

@@ -92,16 +92,63 @@ CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
         {"nhead": 4, "dim_feedforward": 12, "activation": "gelu", "norm_first": True},
         (5, 8),
     ),
+    ("ConvTranspose1d", {"out_channels": 4, "kernel_size": 3}, (3, 12)),
+    ("ConvTranspose1d", {"out_channels": 4, "kernel_size": 3, "stride": 2, "dilation": 2}, (3, 12)),
+    ("ConvTranspose2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}, IMAGE),
+    ("ConvTranspose2d", {"out_channels": 4, "kernel_size": 4, "stride": 2, "padding": 1}, IMAGE),
+    (
+        "ConvTranspose2d",
+        {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1},
+        IMAGE,
+    ),
+    (
+        "ConvTranspose2d",
+        {"out_channels": 2, "kernel_size": [3, 2], "stride": 3, "bias": False},
+        IMAGE,
+    ),
+    ("ConvTranspose2d", {"out_channels": 2, "kernel_size": 3, "dilation": 2, "padding": 1}, IMAGE),
+    ("ConvTranspose2d", {"out_channels": 6, "kernel_size": 3, "groups": 3}, IMAGE),
+    ("ConvTranspose3d", {"out_channels": 2, "kernel_size": 2, "stride": 2}, (2, 3, 3, 3)),
+    ("MultiheadAttention", {"num_heads": 2}, (5, 8)),
+    ("MultiheadAttention", {"num_heads": 4, "bias": False, "dropout": 0.1}, (5, 8)),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 10}, (5, 8)),
+    (
+        "TransformerDecoderLayer",
+        {
+            "nhead": 4,
+            "dim_feedforward": 12,
+            "activation": "gelu",
+            "norm_first": True,
+            "layer_norm_eps": 1e-3,
+        },
+        (5, 8),
+    ),  # fmt: skip
+    ("PReLU", {"num_parameters": 7, "init": 0.1}, SEQUENCE),
+    ("AlphaDropout", {"p": 0.2}, (12,)),
+    ("Expand", {}, SEQUENCE),
+    ("PixelShuffle", {"upscale_factor": 2}, (12, 4, 5)),
+    ("PixelUnshuffle", {"downscale_factor": 2}, (3, 4, 6)),
+    ("Upsample", {"size": [20, 30], "scale_factor": None}, IMAGE),
+    ("Upsample", {"scale_factor": 2, "mode": "bilinear"}, IMAGE),
+    ("Upsample", {"size": [7, 15], "scale_factor": None, "mode": "bilinear"}, IMAGE),
+    ("Upsample", {"scale_factor": 3, "mode": "linear"}, (3, 12)),
+    ("Upsample", {"scale_factor": 2, "mode": "bicubic"}, IMAGE),
 ]
 # Layers one framework cannot compute as PyTorch does, and the word its sentence names.
 NOT_IN = {
-    ("GRU", "flax"): "b_hn",
     ("ReflectionPad2d", "keras"): "keras.ops.pad",
     ("ReplicationPad1d", "keras"): "keras.ops.pad",
     ("ConstantPad2d", "keras"): "keras.ops.pad",
 }
 # Cases only one of several settings of a layer hits: (op, framework, parameter, value).
-NOT_WITH = {("PReLU", "flax", "num_parameters", 3): "one slope"}
+NOT_WITH = {
+    ("ConvTranspose2d", "keras", "groups", 3): "groups",
+    ("ConvTranspose2d", "flax", "groups", 3): "groups",
+    ("ConvTranspose1d", "keras", "dilation", 2): "dilates only with stride 1",
+    ("Upsample", "keras", "mode", "linear"): "only repeats",
+    ("Upsample", "keras", "mode", "bicubic"): "cubic kernel",
+    ("Upsample", "flax", "mode", "bicubic"): "cubic kernel",
+}
 
 
 def one_layer(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> Graph:
@@ -109,7 +156,7 @@ def one_layer(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> Graph:
     graph.add("Input", id="input", shape=list(shape))
     graph.add(op, id="layer", **params)
     graph.connect("input", "layer")
-    if op in ("Add", "Multiply", "Concat", "MatMul"):
+    if op in ("Add", "Multiply", "Concat", "MatMul", "TransformerDecoderLayer", "Expand"):
         graph.connect("input", "layer", port=1)
     graph.add("Output", id="output")
     graph.connect("layer", "output")

@@ -148,18 +148,92 @@ def pad_pairs(step: Step, dims: int) -> tuple[tuple[int, int], ...]:
     return tuple(reversed(pairs))
 
 
-def upsample_factor(step: Step, dims: int) -> int:
-    """The whole number a nearest-neighbour Upsample repeats each pixel by, or NoCounterpart."""
+def upsample_plan(step: Step, inp: Value, out: Value) -> tuple[str, tuple[int, ...]]:
+    """An Upsample as Keras and Flax can compute it: ``("nearest", factors)``, each pixel
+    repeated a whole number of times per axis, or ``("linear", sizes)``, interpolated to the
+    output's spatial sizes at half-pixel centres (PyTorch's ``align_corners=False``)."""
     scale = step.params.get("scale_factor")
-    if step.params.get("mode", "nearest") != "nearest" or step.params.get("size") is not None:
-        raise NoCounterpart(
-            f"{describe(step)} resizes by size or by interpolation, which dlstudio writes only in PyTorch yet."
-        )
-    if not isinstance(scale, int | float) or float(scale) != int(scale):
+    if step.params.get("size") is None and float(scale or 0) != int(scale or 0):
         raise NoCounterpart(
             f"{describe(step)} scales by {scale}, not a whole number: resize with an explicit size instead."
         )
-    return int(scale)
+    outside = tuple(int(size or 1) for size in out.torch_shape[2:])
+    mode = step.params.get("mode", "nearest")
+    if mode == "nearest":
+        factors = whole_factors(inp, outside)
+        if factors is None:
+            raise NoCounterpart(
+                f"{describe(step)} picks nearest pixels for a size that is not a whole multiple of "
+                "the input's, which PyTorch rounds its own way: choose a multiple, or bilinear."
+            )
+        return "nearest", factors
+    if mode == "bicubic":
+        raise NoCounterpart(
+            f"{describe(step)} uses PyTorch's cubic kernel (a = -0.75), not Keras's and JAX's "
+            "(a = -0.5): interpolate bilinearly instead."
+        )
+    if step.params.get("align_corners"):
+        raise NoCounterpart(
+            f"{describe(step)} aligns corners, which Keras's and JAX's resizing do not: set "
+            "align_corners to False."
+        )
+    return "linear", outside
+
+
+def whole_factors(inp: Value, sizes_: tuple[int, ...]) -> tuple[int, ...] | None:
+    """How many times each spatial axis of ``inp`` grows to ``sizes_``, None where one does
+    not grow a whole number of times."""
+    inside = [int(size or 1) for size in inp.torch_shape[2:]]
+    if any(o % i for i, o in zip(inside, sizes_, strict=True)):
+        return None
+    return tuple(o // i for i, o in zip(inside, sizes_, strict=True))
+
+
+def dilated_kernel(step: Step, dims: int) -> tuple[int, ...]:
+    """The span of each kernel axis, dilation included: ``d * (k - 1) + 1``."""
+    kernel = sizes(step, "kernel_size", dims)
+    dilation = sizes(step, "dilation", dims, 1)
+    return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+
+
+def transposed_padding(step: Step, dims: int) -> str | None:
+    """A transposed convolution's padding where the frameworks have a name for it: "valid"
+    (none: the full output) or "same" (the output is the input times the stride); None where
+    it must be written out (with its output_padding)."""
+    span = dilated_kernel(step, dims)
+    stride = sizes(step, "stride", dims, 1)
+    padding = sizes(step, "padding", dims, 0)
+    if any(sizes(step, "output_padding", dims, 0)):
+        return None
+    if not any(padding) and all(k >= s for k, s in zip(span, stride, strict=True)):
+        return "valid"
+    if all(2 * p == k - s for p, k, s in zip(padding, span, stride, strict=True)):
+        return "same"
+    return None
+
+
+def pixel_shuffle_plan(
+    step: Step, inp: Value, out: Value
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """PixelShuffle and PixelUnshuffle on a channels-last image, in PyTorch's channel order:
+    the shape to split it into, the axes to move, and the output shape (all without the batch).
+
+    Example:
+        >>> from dlstudio.graph import Graph
+        >>> from dlstudio.graph.frameworks.program import Program
+        >>> g = Graph(); x = g.add("Input", shape=[12, 5, 5])
+        >>> g.add("Output", after=g.add("PixelShuffle", after=x, upscale_factor=2)) and None
+        >>> p = Program.of(g)
+        >>> pixel_shuffle_plan(p.steps[1], p.values[p.steps[0].node.id], p.values[p.steps[1].node.id])
+        ((5, 5, 3, 2, 2), (1, 4, 2, 5, 3), (10, 10, 3))
+    """
+    channels, height, width = (int(size or 1) for size in inp.torch_shape[1:])
+    result = tuple(int(size or 1) for size in out.shape[1:])
+    if step.node.op == "PixelShuffle":
+        r = int(step.params.get("upscale_factor", 2))
+        return (height, width, channels // (r * r), r, r), (1, 4, 2, 5, 3), result
+    r = int(step.params.get("downscale_factor", 2))
+    return (height // r, r, width // r, r, channels), (1, 3, 5, 2, 4), result
 
 
 def kept_batch(step: Step, perm: list[int]) -> list[int]:
@@ -186,12 +260,15 @@ def index_expression(step: Step, inp: Value) -> str:
 
 
 def transformer_arguments(step: Step) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The arguments of the code's own TransformerEncoderLayer class (support.py), which the
-    Keras and Flax versions share: (d_model, nhead, dim_feedforward) and the keywords."""
+    """The arguments of the code's own TransformerEncoderLayer and TransformerDecoderLayer
+    classes (support.py), which the Keras and Flax versions share: (d_model, nhead,
+    dim_feedforward) and the keywords."""
     p = step.params
+    eps = p.get("layer_norm_eps", 1e-5)
     keywords = {
         "dropout": p.get("dropout", 0.1),
         "activation": p.get("activation", "relu"),
+        "layer_norm_eps": eps if eps != 1e-5 else None,
         "norm_first": True if p.get("norm_first") else None,
     }
     return (p["d_model"], p["nhead"], p["dim_feedforward"]), keywords

@@ -21,16 +21,19 @@ from dlstudio.graph.frameworks.common import (
     adaptive_window,
     call,
     describe,
+    dilated_kernel,
     explicit_padding,
     index_expression,
     is_same_padding,
     no_counterpart,
     pad_pairs,
+    pixel_shuffle_plan,
     pool_sizes,
     sizes,
     spatial,
     transformer_arguments,
-    upsample_factor,
+    transposed_padding,
+    upsample_plan,
 )
 from dlstudio.graph.frameworks.program import Step, Value
 
@@ -93,6 +96,46 @@ def _conv(step: Step, inp: Value, _out: Value) -> FlaxPiece:
         rngs=RNGS,
     )
     return FlaxPiece(module)
+
+
+def _conv_transpose(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    dims = spatial(step, inp)
+    if step.params.get("groups", 1) != 1:
+        raise no_counterpart(
+            step, FLAX, "nnx.ConvTranspose has no feature groups: one per group, then concatenate."
+        )
+    named = transposed_padding(step, dims)
+    stride = sizes(step, "stride", dims, 1)
+    dilation = sizes(step, "dilation", dims, 1)
+    module = call(
+        "nnx.ConvTranspose",
+        step.params["in_channels"],
+        step.params["out_channels"],
+        kernel_size=sizes(step, "kernel_size", dims),
+        strides=stride if any(s != 1 for s in stride) else None,
+        padding=named.upper() if named else _transposed_pads(step, dims),
+        kernel_dilation=dilation if any(d != 1 for d in dilation) else None,
+        use_bias=False if not step.params.get("bias", True) else None,
+        transpose_kernel=True,  # PyTorch's kernel: flipped, in and out swapped
+        rngs=RNGS,
+    )
+    return FlaxPiece(module)
+
+
+def _transposed_pads(step: Step, dims: int) -> tuple[tuple[int, int], ...]:
+    """PyTorch's padding and output_padding as lax.conv_transpose pads the dilated input."""
+    pads = zip(
+        dilated_kernel(step, dims),
+        sizes(step, "padding", dims, 0),
+        sizes(step, "output_padding", dims, 0),
+        strict=True,
+    )
+    written = tuple((k - 1 - p, k - 1 - p + e) for k, p, e in pads)
+    if any(before < 0 for before, _after in written):
+        raise no_counterpart(
+            step, FLAX, "its padding exceeds the kernel: crop the output of padding 0 instead."
+        )
+    return written
 
 
 def _pool(function: str) -> FlaxTranslate:
@@ -176,6 +219,10 @@ def _dropout(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(call("nnx.Dropout", rate, rngs=RNGS))
 
 
+def _alpha_dropout(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    return FlaxPiece(call("AlphaDropout", step.params.get("p", 0.5), rngs=RNGS))
+
+
 def _function(name: str, **kwargs: object) -> FlaxTranslate:
     return lambda _step, _inp, _out: FlaxPiece(expression=call(name, Code("{x}"), **kwargs))
 
@@ -233,30 +280,24 @@ def _embedding(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
 
 
 def _recurrent(cell: str) -> FlaxTranslate:
+    """A recurrent layer as nnx.RNN over ``cell`` (GRUCell: the code's own, support.py)."""
+
     def translate(step: Step, inp: Value, _out: Value) -> FlaxPiece:
         if step.params.get("num_layers", 1) != 1 or step.params.get("bidirectional"):
             raise no_counterpart(
                 step,
                 FLAX,
-                f"stack one nnx.RNN(nnx.{cell}(...)) per layer; nnx.Bidirectional reads both ways.",
+                f"stack one nnx.RNN({cell}(...)) per layer; nnx.Bidirectional reads both ways.",
             )
         if not step.params.get("bias", True):
             raise no_counterpart(
-                step, FLAX, f"nnx.{cell} always has a bias; write the cell yourself without one."
+                step, FLAX, f"{cell} always has a bias; write the cell yourself without one."
             )
         if step.node.op == "RNN" and step.params.get("nonlinearity", "tanh") != "tanh":
             raise no_counterpart(
                 step, FLAX, "nnx.SimpleCell(activation_fn=jax.nn.relu) computes it."
             )
-        if step.node.op == "GRU":
-            raise no_counterpart(
-                step,
-                FLAX,
-                "nnx.GRUCell has no bias inside the reset gate's product (PyTorch's b_hn); write the cell as a module of your own to carry it.",
-            )
-        inner = call(
-            f"nnx.{cell}", int(inp.torch_shape[-1] or 0), step.params["hidden_size"], rngs=RNGS
-        )
+        inner = call(cell, int(inp.torch_shape[-1] or 0), step.params["hidden_size"], rngs=RNGS)
         last = step.params.get("output", "sequence") != "sequence"
         return FlaxPiece(f"nnx.RNN({inner})", "{layer}({x})[:, -1]" if last else "{layer}({x})")
 
@@ -279,8 +320,23 @@ def _transformer(step: Step, inp: Value, _out: Value) -> FlaxPiece:
             "nnx.MultiHeadAttention(use_bias=False) and nnx.Linear(use_bias=False) build it.",
         )
     args, keywords = transformer_arguments(step)
-    made = call("TransformerEncoderLayer", *args, **keywords, rngs=RNGS)
-    return FlaxPiece(made, support="TransformerEncoderLayer")
+    kind = step.node.op  # the code's own class of that name; a decoder reads the memory too
+    made = call(kind, *args, **keywords, rngs=RNGS)
+    called = "{layer}({x}, {y})" if kind == "TransformerDecoderLayer" else "{layer}({x})"
+    return FlaxPiece(made, called, support=kind)
+
+
+def _attention(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
+    made = call(
+        "nnx.MultiHeadAttention",
+        step.params["num_heads"],
+        step.params["embed_dim"],
+        dropout_rate=step.params.get("dropout") or None,
+        use_bias=False if not step.params.get("bias", True) else None,
+        decode=False,
+        rngs=RNGS,
+    )
+    return FlaxPiece(made)
 
 
 _PAD_MODES = {
@@ -308,13 +364,44 @@ def _pad(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     )
 
 
-def _upsample(step: Step, inp: Value, _out: Value) -> FlaxPiece:
-    dims = spatial(step, inp)
-    factor = upsample_factor(step, dims)
+def _upsample(step: Step, inp: Value, out: Value) -> FlaxPiece:
+    kind, numbers = upsample_plan(step, inp, out)
+    if kind == "linear":
+        shape = ", ".join(str(size) for size in ("{x}.shape[0]", *numbers, _features(out)))
+        smaller = any(o < int(i or 1) for i, o in zip(inp.torch_shape[2:], numbers, strict=True))
+        method = step.params.get("mode")
+        return FlaxPiece(
+            expression=call(
+                "jax.image.resize",
+                Code("{x}"),
+                Code(f"({shape})"),
+                method,
+                antialias=False if smaller else None,  # PyTorch averages no wider window
+            )
+        )
     expression = "{x}"
-    for axis in range(1, dims + 1):
-        expression = f"{expression}.repeat({factor}, axis={axis})"
+    for axis, factor in enumerate(numbers, start=1):
+        if factor != 1:
+            expression = f"{expression}.repeat({factor}, axis={axis})"
     return FlaxPiece(expression=expression)
+
+
+def _pixel_shuffle(step: Step, inp: Value, out: Value) -> FlaxPiece:
+    split, moved, joined = pixel_shuffle_plan(step, inp, out)
+    sizes_ = (", ".join(str(size) for size in shape) for shape in (split, joined))
+    return FlaxPiece(
+        expression=(
+            f"{{x}}.reshape({{x}}.shape[0], {next(sizes_)})"
+            f".transpose(0, {', '.join(map(str, moved))})"
+            f".reshape({{x}}.shape[0], {next(sizes_)})"
+        )
+    )
+
+
+def _expand(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    if inp.channels_first:
+        raise no_counterpart(step, FLAX, "jnp.broadcast_to on the channels-last array repeats it.")
+    return FlaxPiece(expression="jnp.broadcast_to({x}, ({y}.shape[0], *{x}.shape[1:]))")
 
 
 def _reshape(step: Step, inp: Value, _out: Value) -> FlaxPiece:
@@ -377,14 +464,21 @@ def _instance_norm(step: Step, inp: Value, _out: Value) -> FlaxPiece:
     return FlaxPiece(made)
 
 
-def _prelu(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
-    if step.params.get("num_parameters", 1) != 1:
-        raise no_counterpart(
-            step,
-            FLAX,
-            "nnx.PReLU has one slope; an nnx.Param of one slope per channel in a module of your own.",
-        )
-    return FlaxPiece(call("nnx.PReLU", negative_slope_init=step.params.get("init", 0.25)))
+def _prelu(step: Step, inp: Value, _out: Value) -> FlaxPiece:
+    init = step.params.get("init", 0.25)
+    count = step.params.get("num_parameters", 1)
+    if count == 1:
+        return FlaxPiece(call("nnx.PReLU", negative_slope_init=init))
+    # One slope per channel, broadcast over the axes after it (none: channels last).
+    shape = prelu_shape(inp, count)
+    return FlaxPiece(call("nnx.PReLU", negative_slope_init=Code(f"jnp.full({shape}, {init})")))
+
+
+def prelu_shape(inp: Value, count: int) -> tuple[int, ...]:
+    """The shape of Flax's PReLU slopes for PyTorch's one per channel."""
+    rank = len(inp.torch_shape)
+    trailing = 0 if inp.channels_first else max(rank - 2, 0)
+    return (count, *(1,) * trailing)
 
 
 def _unflatten(step: Step, inp: Value, out: Value) -> FlaxPiece:
@@ -407,14 +501,13 @@ def _hardtanh(step: Step, _inp: Value, _out: Value) -> FlaxPiece:
 
 _INSTEAD = {
     "Pretrained": "load a pretrained network written for JAX (e.g. from the Hugging Face hub's Flax models) instead.",
-    "MultiheadAttention": "nnx.MultiHeadAttention is Flax's, with its weights laid out per head; rebuild it there.",
-    "TransformerDecoderLayer": "build it from nnx.MultiHeadAttention, nnx.Linear and nnx.LayerNorm.",
     "Parameter": "an nnx.Param attribute of your module holds a free array.",
 }
 
 FLAX_LAYERS: dict[str, FlaxTranslate] = {
     "Linear": _linear,
     **{f"Conv{d}d": _conv for d in (1, 2, 3)},
+    **{f"ConvTranspose{d}d": _conv_transpose for d in (1, 2, 3)},
     **{f"MaxPool{d}d": _pool("max_pool") for d in (1, 2, 3)},
     **{f"AvgPool{d}d": _pool("avg_pool") for d in (1, 2, 3)},
     **{f"AdaptiveAvgPool{d}d": _adaptive("mean", "avg_pool") for d in (1, 2, 3)},
@@ -422,6 +515,7 @@ FLAX_LAYERS: dict[str, FlaxTranslate] = {
     **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
     **{name: _dropout for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")},
+    "AlphaDropout": _alpha_dropout,
     "Identity": lambda _step, _inp, _out: FlaxPiece(expression="{x}"),
     "ReLU": _function("jax.nn.relu"),
     "ReLU6": _function("jax.nn.relu6"),
@@ -446,13 +540,18 @@ FLAX_LAYERS: dict[str, FlaxTranslate] = {
     "Concat": _concat,
     "Flatten": _flatten,
     "Embedding": _embedding,
-    "LSTM": _recurrent("LSTMCell"),
+    "LSTM": _recurrent("nnx.LSTMCell"),
     "GRU": _recurrent("GRUCell"),
-    "RNN": _recurrent("SimpleCell"),
+    "RNN": _recurrent("nnx.SimpleCell"),
     "Index": _index,
     "TransformerEncoderLayer": _transformer,
+    "TransformerDecoderLayer": _transformer,
+    "MultiheadAttention": _attention,
     **{f"{kind}Pad{d}d": _pad for kind in _PAD_MODES for d in (1, 2, 3)},
     "Upsample": _upsample,
+    "PixelShuffle": _pixel_shuffle,
+    "PixelUnshuffle": _pixel_shuffle,
+    "Expand": _expand,
     "Reshape": _reshape,
     "Permute": _permute,
     "Transpose": _permute,

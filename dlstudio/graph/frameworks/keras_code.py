@@ -144,17 +144,22 @@ def _statements(
         second = sources[1] if len(sources) > 1 else sources[0]
         return [f"{target} = {piece.expression.format(x=sources[0], y=second)}{comment}"]
     argument = f"[{', '.join(sources)}]" if piece.merge else sources[0]
+    if piece.arguments is not None:
+        argument = piece.arguments.format(x=sources[0])
     lines = []
     for index, layer in enumerate(piece.layers):
-        made = f"self.{_attribute(step, index, len(piece.layers))}" if owner else layer
+        made = f"self.{_attribute(step, layer)}" if owner else layer
         last = index == len(piece.layers) - 1
         lines.append(f"{target} = {made}({argument}){comment if last else ''}")
         argument = target
     return lines
 
 
-def _attribute(step: Step, index: int, count: int) -> str:
-    return step.name if index == count - 1 else f"{step.name}_pad"
+def _attribute(step: Step, layer: str) -> str:
+    """The attribute a block holds ``layer`` in: the step's name, with the suffix of the
+    layer's own name when it is a part (``conv1_pad`` for the padding before ``conv1``)."""
+    suffix = layer.rpartition(f'name="{step.label}')[2]
+    return step.name + suffix.removesuffix('")')
 
 
 def _piece(step: Step, program: Program, missing: list[str]) -> Piece | None:
@@ -167,14 +172,17 @@ def _piece(step: Step, program: Program, missing: list[str]) -> Piece | None:
 
 
 def _has_expressions(program: Program) -> bool:
-    """Whether a layer is written as an expression on its input (indexing), which only the
-    functional API can hold."""
+    """Whether a layer is written as an expression on its input (indexing) or called on more
+    than its input (self-attention), which only the functional API can hold."""
     pieces = (
         _piece(step, program, [])
         for step in program.steps
         if step.node.op not in ("Input", "Output")
     )
-    return any(piece is not None and piece.expression is not None for piece in pieces)
+    return any(
+        piece is not None and (piece.expression is not None or piece.arguments is not None)
+        for piece in pieces
+    )
 
 
 def _block_classes(program: Program, missing: list[str]) -> list[str]:
@@ -207,10 +215,8 @@ def _block_class(name: str, block: Program, missing: list[str]) -> list[str]:
         else:
             piece = _piece(step, block, [])
             if piece is not None:
-                for index, layer in enumerate(piece.layers):
-                    constructors.append(
-                        f"self.{_attribute(step, index, len(piece.layers))} = {layer}"
-                    )
+                for layer in piece.layers:
+                    constructors.append(f"self.{_attribute(step, layer)} = {layer}")
         body += _statements(
             step, block, [holders[s] for s in step.inputs], holders[step.node.id], missing, "self."
         )

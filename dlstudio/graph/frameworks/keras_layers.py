@@ -28,11 +28,14 @@ from dlstudio.graph.frameworks.common import (
     kept_batch,
     no_counterpart,
     pad_pairs,
+    pixel_shuffle_plan,
     pool_sizes,
     sizes,
     spatial,
     transformer_arguments,
-    upsample_factor,
+    transposed_padding,
+    upsample_plan,
+    whole_factors,
 )
 from dlstudio.graph.frameworks.program import Step, Value
 
@@ -47,6 +50,9 @@ class Piece:
     layers: list[str] = field(default_factory=list)
     expression: str | None = None
     merge: bool = False
+    arguments: str | None = None
+    """What the layer is called on when not just its input: ``"{x}, {x}"`` (self-attention,
+    functional API only)."""
     support: str | None = None
     """A class the code must carry (dlstudio.graph.frameworks.support)."""
 
@@ -87,6 +93,57 @@ def _conv(step: Step, inp: Value, _out: Value) -> Piece:
         )
     )
     return Piece(pieces)
+
+
+def _conv_transpose(step: Step, inp: Value, _out: Value) -> Piece:
+    dims = spatial(step, inp)
+    stride = sizes(step, "stride", dims, 1)
+    dilation = sizes(step, "dilation", dims, 1)
+    extra = sizes(step, "output_padding", dims, 0)
+    _transposable(step, dims, stride, dilation, extra)
+    named = transposed_padding(step, dims)
+    padding = sizes(step, "padding", dims, 0)
+    made = call(
+        f"layers.Conv{dims}DTranspose",
+        step.params["out_channels"],
+        _one(sizes(step, "kernel_size", dims)),
+        strides=_one(stride) if any(s != 1 for s in stride) else None,
+        padding="same" if named == "same" else None,
+        output_padding=None if named else _one(extra),
+        dilation_rate=_one(dilation) if any(d != 1 for d in dilation) else None,
+        use_bias=False if not step.params.get("bias", True) else None,
+        name=step.label,
+    )
+    if named or not any(padding):
+        return Piece([made])
+    # PyTorch's padding takes rows off each side of the full output.
+    crop = call(f"layers.Cropping{dims}D", _one(padding), name=f"{step.label}_crop")
+    return Piece([made, crop])
+
+
+def _transposable(
+    step: Step,
+    dims: int,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    extra: tuple[int, ...],
+) -> None:
+    """Raises where Keras's transposed convolution cannot compute PyTorch's."""
+    layer = f"layers.Conv{dims}DTranspose"
+    if step.params.get("groups", 1) != 1:
+        raise no_counterpart(
+            step, KERAS, f"{layer} has no groups: one per group, then Concatenate."
+        )
+    if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
+        raise no_counterpart(
+            step, KERAS, f"{layer} dilates only with stride 1: use one of the two."
+        )
+    if any(e >= s for e, s in zip(extra, stride, strict=True)):
+        raise no_counterpart(
+            step,
+            KERAS,
+            "Keras adds an output_padding below the stride only: pad the output instead.",
+        )
 
 
 def _pool(kind: str) -> Translate:
@@ -181,6 +238,10 @@ def _dropout(step: Step, inp: Value, _out: Value) -> Piece:
             ]
         )
     return Piece([call("layers.Dropout", step.params.get("p", 0.5), name=step.label)])
+
+
+def _alpha_dropout(step: Step, _inp: Value, _out: Value) -> Piece:
+    return Piece([call("layers.AlphaDropout", step.params.get("p", 0.5), name=step.label)])
 
 
 def _activation(name: str) -> Translate:
@@ -323,8 +384,22 @@ def _transformer(step: Step, inp: Value, _out: Value) -> Piece:
             "layers.MultiHeadAttention(use_bias=False) and Dense(use_bias=False) build it.",
         )
     args, keywords = transformer_arguments(step)
-    made = call("TransformerEncoderLayer", *args, **keywords, name=step.label)
-    return Piece([made], support="TransformerEncoderLayer")
+    kind = step.node.op  # the code's own class of that name; a decoder reads [x, memory]
+    made = call(kind, *args, **keywords, name=step.label)
+    return Piece([made], merge=kind == "TransformerDecoderLayer", support=kind)
+
+
+def _attention(step: Step, _inp: Value, _out: Value) -> Piece:
+    heads = step.params["num_heads"]
+    made = call(
+        "layers.MultiHeadAttention",
+        num_heads=heads,
+        key_dim=step.params["embed_dim"] // heads,
+        dropout=step.params.get("dropout") or None,
+        use_bias=False if not step.params.get("bias", True) else None,
+        name=step.label,
+    )
+    return Piece([made], arguments="{x}, {x}")
 
 
 def _zero_pad(step: Step, inp: Value, _out: Value) -> Piece:
@@ -341,9 +416,42 @@ def _pad_elsewise(step: Step, _inp: Value, _out: Value) -> Piece:
     )
 
 
-def _upsample(step: Step, inp: Value, _out: Value) -> Piece:
+def _upsample(step: Step, inp: Value, out: Value) -> Piece:
     dims = spatial(step, inp)
-    return Piece([call(f"layers.UpSampling{dims}D", upsample_factor(step, dims), name=step.label)])
+    kind, numbers = upsample_plan(step, inp, out)
+    if kind == "nearest":
+        return Piece([call(f"layers.UpSampling{dims}D", _one(numbers), name=step.label)])
+    if dims != 2:
+        raise no_counterpart(
+            step,
+            KERAS,
+            f"layers.UpSampling{dims}D only repeats; interpolate in a layer of your own.",
+        )
+    factors = whole_factors(inp, numbers)
+    if factors is None:
+        made = call("layers.Resizing", *numbers, interpolation="bilinear", name=step.label)
+    else:
+        made = call("layers.UpSampling2D", _one(factors), interpolation="bilinear", name=step.label)
+    return Piece([made])
+
+
+def _pixel_shuffle(step: Step, inp: Value, out: Value) -> Piece:
+    split, moved, joined = pixel_shuffle_plan(step, inp, out)
+    return Piece(
+        [
+            call("layers.Reshape", split, name=f"{step.label}_split"),
+            call("layers.Permute", moved, name=f"{step.label}_move"),
+            call("layers.Reshape", joined, name=step.label),
+        ]
+    )
+
+
+def _expand(step: Step, inp: Value, _out: Value) -> Piece:
+    if inp.channels_first:
+        raise no_counterpart(
+            step, KERAS, "keras.ops.broadcast_to on the channels-last tensor repeats it."
+        )
+    return Piece([call("Expand", name=step.label)], merge=True, support="Expand")
 
 
 def _reshape(step: Step, inp: Value, _out: Value) -> Piece:
@@ -476,8 +584,6 @@ def _bounded(name: str, param: str, default: float) -> Translate:
 
 _INSTEAD = {
     "Pretrained": "keras.applications holds pretrained networks of its own (e.g. keras.applications.ResNet50); use one of those.",
-    "MultiheadAttention": "layers.MultiHeadAttention is Keras's, with its weights laid out per head; rebuild it there.",
-    "TransformerDecoderLayer": "build it from layers.MultiHeadAttention, layers.Dense and layers.LayerNormalization (keras_hub.layers.TransformerDecoder is one).",
     "Parameter": "a layer of your own that calls self.add_weight() holds a free tensor.",
 }
 
@@ -493,6 +599,7 @@ KERAS_LAYERS: dict[str, Translate] = {
         ]
     ),
     **{f"Conv{d}d": _conv for d in (1, 2, 3)},
+    **{f"ConvTranspose{d}d": _conv_transpose for d in (1, 2, 3)},
     **{f"MaxPool{d}d": _pool("Max") for d in (1, 2, 3)},
     **{f"AvgPool{d}d": _pool("Average") for d in (1, 2, 3)},
     **{f"AdaptiveAvgPool{d}d": _adaptive("Average") for d in (1, 2, 3)},
@@ -500,6 +607,7 @@ KERAS_LAYERS: dict[str, Translate] = {
     **{f"BatchNorm{d}d": _batch_norm for d in (1, 2, 3)},
     "LayerNorm": _layer_norm,
     **{name: _dropout for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")},
+    "AlphaDropout": _alpha_dropout,
     "Identity": _identity,
     "ReLU": _relu,
     "ReLU6": _relu6,
@@ -528,6 +636,8 @@ KERAS_LAYERS: dict[str, Translate] = {
     "RNN": _recurrent("SimpleRNN"),
     "Index": _index,
     "TransformerEncoderLayer": _transformer,
+    "TransformerDecoderLayer": _transformer,
+    "MultiheadAttention": _attention,
     **{f"ZeroPad{d}d": _zero_pad for d in (1, 2, 3)},
     **{
         f"{kind}Pad{d}d": _pad_elsewise
@@ -535,6 +645,9 @@ KERAS_LAYERS: dict[str, Translate] = {
         for d in (1, 2, 3)
     },
     "Upsample": _upsample,
+    "PixelShuffle": _pixel_shuffle,
+    "PixelUnshuffle": _pixel_shuffle,
+    "Expand": _expand,
     "Reshape": _reshape,
     "Permute": _permute,
     "Transpose": _permute,
