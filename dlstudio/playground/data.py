@@ -300,7 +300,8 @@ def _features(rows: list[list[str]], header: list[str], name: str) -> np.ndarray
         raise PlaygroundError(f"The feature columns of {name} hold empty or infinite values.")
     low, high = values.min(axis=0), values.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
-    return (values - low) / span * 2 * CUSTOM_SPAN - CUSTOM_SPAN
+    scaled: np.ndarray = (values - low) / span * 2 * CUSTOM_SPAN - CUSTOM_SPAN
+    return scaled
 
 
 def _labels(cells: list[str], column: str, name: str) -> tuple[np.ndarray, bool, str]:

@@ -100,8 +100,9 @@ def sgd_update(
     the regularisation pull ``lr * rate`` (L1: sign(w), L2: w, on the weight before the step);
     a weight L1 pushes across 0 becomes 0 and dead (never trained again)."""
     for layer, gone in zip(layers, dead, strict=True):
-        layer.bias -= lr * layer.bias.grad / count
-        weight = layer.weight
+        weight, bias = layer.weight, layer.bias
+        weight_grad, bias_grad = _grad(weight), _grad(bias)
+        bias.sub_(lr * bias_grad / count)
         if regularization == "L1":
             penalty = torch.sign(weight)
         elif regularization == "L2":
@@ -109,13 +110,18 @@ def sgd_update(
         else:
             penalty = torch.zeros_like(weight)
         # Dead links are neither trained nor pulled (the original skips them).
-        stepped = torch.where(gone, weight, weight - lr * weight.grad / count)
+        stepped = torch.where(gone, weight, weight - lr * weight_grad / count)
         pulled = torch.where(gone, weight, stepped - lr * rate * penalty)
         if regularization == "L1":
             crossed = stepped * pulled < 0
             pulled = torch.where(crossed, 0.0, pulled)
             gone |= crossed
         weight.copy_(pulled)
+
+
+def _grad(tensor: torch.Tensor) -> torch.Tensor:
+    # A parameter no point reached has no gradient yet: it does not move.
+    return tensor.grad if tensor.grad is not None else torch.zeros_like(tensor)
 
 
 @torch.no_grad()

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -36,7 +38,7 @@ def feature_columns(xy: np.ndarray, names: list[str]) -> np.ndarray:
         [[2.0, 6.0, 9.0]]
     """
     x, y = xy[:, 0], xy[:, 1]
-    formulas = {
+    formulas: dict[str, Callable[[], np.ndarray]] = {
         "x": lambda: x,
         "y": lambda: y,
         "xSquared": lambda: x * x,

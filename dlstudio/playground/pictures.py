@@ -64,13 +64,18 @@ def to_bytes(values: np.ndarray) -> bytes:
         >>> list(to_bytes(np.array([-1.0, 0.0, 1.0, 7.0])))
         [0, 128, 255, 255]
     """
-    return np.round((np.clip(values, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8).tobytes()
+    quantised: bytes = (
+        np.round((np.clip(values, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8).tobytes()
+    )
+    return quantised
 
 
 def shrink(picture: np.ndarray, size: int) -> np.ndarray:
     """A square picture reduced to ``size`` x ``size`` by the mean of each block."""
     block = picture.shape[0] // size
-    return picture[: block * size, : block * size].reshape(size, block, size, block).mean((1, 3))
+    blocks = picture[: block * size, : block * size].reshape(size, block, size, block)
+    small: np.ndarray = blocks.mean((1, 3))
+    return small
 
 
 @dataclass
@@ -94,7 +99,7 @@ class Painter:
     def __init__(self, big_size: int = BIG_SIZE, map_size: int = MAP_SIZE) -> None:
         self.big_size, self.map_size = big_size, map_size
         self._points = grid(big_size)
-        self._key: tuple | None = None
+        self._key: tuple[object, ...] | None = None
         self._model: nn.Module | None = None
         self._neurons: list[nn.Module] = []
 

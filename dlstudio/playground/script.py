@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +115,7 @@ def _points_literal(run: PlaygroundRun) -> str:
     return f"# Your own points on the plane: x1, x2, label.\nPOINTS = np.array([\n{body}])"
 
 
-def _loading(run: PlaygroundRun) -> tuple[str, list]:
+def _loading(run: PlaygroundRun) -> tuple[str, list[Callable[..., Any]]]:
     """The first lines of main() and the generator to copy (none for your own points)."""
     settings = run.settings
     if settings.data_name == "custom":
@@ -132,7 +134,7 @@ def playground_script(run: PlaygroundRun) -> str:
     settings = run.settings
     load, generators = _loading(run)
     model_code = run.graph.to_code(CLASS_NAME).split("\n\n\n", 1)[1].strip()
-    functions = [
+    functions: list[Callable[..., Any]] = [
         *generators,
         data.split_indices,
         network.feature_columns,

@@ -90,7 +90,7 @@ class Playground(BundledWidget):
     epoch = traitlets.Int(0).tag(sync=True)
     loss_train = traitlets.Float(0.0).tag(sync=True)
     loss_test = traitlets.Float(0.0).tag(sync=True)
-    history = traitlets.List().tag(sync=True)
+    history: traitlets.List[list[float]] = traitlets.List().tag(sync=True)
     playing = traitlets.Bool(False).tag(sync=True)
     frame = traitlets.Int(0).tag(sync=True)
     code = traitlets.Unicode().tag(sync=True)
@@ -286,7 +286,7 @@ class Playground(BundledWidget):
         with self.hold_sync():
             values = settings.to_dict()
             self.hidden = values.pop("hidden")
-            self.state_json = values
+            self.settings = values
             self.share = settings.to_share()
             if data_changed:
                 self.points = {"train": self.run.data.train.to_json(),

@@ -42,7 +42,10 @@ export function TopBar({ settings, options, playing, epoch, send }: TopBarProps)
         </Hidable>
         <Hidable name="stepButton">
           <button type="button" className="pg-round" data-testid="pg-step" title="Train one epoch" onClick={send.step}>
-            ⏭
+            {/* An icon drawn here: the page's fonts may lack the "next track" character. */}
+            <svg width="18" height="18" viewBox="0 0 24 24" aria-label="Step">
+              <path d="M6 18l8.5-6L6 6v12zM16 6v12h2V6h-2z" fill="currentColor" />
+            </svg>
           </button>
         </Hidable>
       </div>
