@@ -59,7 +59,8 @@ def _share(page: Page) -> str:
 
 
 def _open(page: Page, url: str) -> None:
-    page.goto(url)
+    # A visitor after the first gets a kernel started for them: Voila answers when it has run.
+    page.goto(url, timeout=START_MS)
     expect(_by(page, "pg-root")).to_be_visible(timeout=START_MS)
     expect(_by(page, "pg-node-output")).to_be_visible()
 
@@ -153,3 +154,104 @@ def test_a_learners_session_and_its_shared_link(
         expect(other.locator(f"[data-control={control}]")).to_have_count(0)
     expect(other.locator("[data-control=batchSize]")).not_to_have_count(0)
     other.close()
+
+
+def _picture(page: Page, test_id: str) -> str:
+    return _by(page, test_id).evaluate(CANVAS_PIXELS_JS)
+
+
+def _wait_picture_change(page: Page, test_id: str, before: str) -> str:
+    page.wait_for_function(
+        "([id, before]) => document.querySelector(`[data-testid=${id}]`).toDataURL() !== before",
+        arg=[test_id, before], timeout=20_000,
+    )  # fmt: skip
+    return _picture(page, test_id)
+
+
+def _type_on_card(page: Page, target: Locator, value: str) -> None:
+    target.hover(force=True)
+    _by(page, "pg-card").click()
+    _by(page, "pg-edit-input").fill(value)
+    _by(page, "pg-edit-input").press("Enter")
+
+
+def test_every_other_control_of_the_page(
+    playground_app: ServerProcess, page: Page, snap: Snap, tmp_path: Path
+) -> None:
+    url = playground_app.base_url + "/"
+    grant_clipboard(page, url)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    _open(page, url)
+
+    # Hovering a neuron shows its picture big; leaving shows the output again.
+    output = _picture(page, "pg-output")
+    _by(page, "pg-node-h1_0").hover()
+    neuron = _wait_picture_change(page, "pg-output", output)
+    _by(page, "pg-epoch").hover()
+    assert _wait_picture_change(page, "pg-output", neuron) == output
+
+    # Neurons in and out of a layer, a bias typed in, Reset back to epoch 0.
+    _by(page, "pg-add-neuron-1").click()
+    expect(_by(page, "pg-neurons-1")).to_contain_text("5")
+    _by(page, "pg-remove-neuron-2").click()
+    expect(_by(page, "pg-neurons-2")).to_contain_text("1")
+    _type_on_card(page, _by(page, "pg-bias-1-0"), "-3")
+    _by(page, "pg-bias-1-0").hover(force=True)
+    expect(_by(page, "pg-card")).to_contain_text("-3")
+    _by(page, "pg-step").click()
+    expect(_by(page, "pg-epoch")).to_have_text(_epoch_text(1))
+    _by(page, "pg-reset").click()
+    expect(_by(page, "pg-epoch")).to_have_text(_epoch_text(0))
+
+    # Regenerate draws a new seed; test points and the discretized output change the picture.
+    seed = re.search(r"seed=([^&]+)", _share(page))
+    _by(page, "pg-regenerate").click()
+    expect(_by(page, "pg-share-text")).not_to_have_value(re.compile(f"seed={seed and seed[1]}&"))
+    dots = page.locator("svg.pg-dots circle")
+    expect(dots).to_have_count(250)  # the training half of 500
+    _by(page, "pg-show-test").click()
+    _wait_share(page, "showTestData=true")
+    expect(dots).to_have_count(500)
+    before = _picture(page, "pg-output")
+    _by(page, "pg-discretize").click()
+    _wait_share(page, "discretize=true")
+    _wait_picture_change(page, "pg-output", before)
+    snap("test points, discretized")
+
+    # Regression: its own data sets; then back.
+    _by(page, "pg-problem").select_option(label="Regression")
+    expect(_by(page, "pg-dataset-reg-gauss")).to_be_visible()
+    _by(page, "pg-dataset-reg-gauss").click()
+    _wait_share(page, "regDataset=reg-gauss")
+    _wait_share(page, "problem=regression")
+    _by(page, "pg-problem").select_option(label="Classification")
+    _wait_share(page, "problem=classification")
+
+    # Points drawn with the mouse make the data your own.
+    _by(page, "pg-draw").select_option(label="Class +1 (blue)")
+    box = _by(page, "pg-output").bounding_box()
+    assert box is not None
+    _by(page, "pg-output").click(position={"x": box["width"] * 0.8, "y": box["height"] * 0.2})
+    _wait_share(page, "dataset=custom")
+    expect(_by(page, "pg-error")).to_have_count(0)
+
+    # A CSV file picked in the page: loaded, said so; a broken one is refused in a sentence.
+    good = tmp_path / "two_moons.csv"
+    rows = [f"{i % 7 - 3},{(i * 3) % 5 - 2},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    good.write_text("a,b,answer\n" + "\n".join(rows) + "\n")
+    _by(page, "pg-csv").set_input_files(str(good))
+    expect(_by(page, "pg-status")).to_contain_text("Loaded two_moons.csv: 40 points")
+    bad = tmp_path / "broken.csv"
+    bad.write_text("a,b\n1,2\n3,4\n")
+    _by(page, "pg-csv").set_input_files(str(bad))
+    expect(_by(page, "pg-error")).to_contain_text("three columns")
+
+    # A pasted shared state is taken whole; the code follows; Copy puts it on the clipboard.
+    _by(page, "pg-share-input").fill("dataset=xor&networkShape=3&activation=relu&seed=7")
+    _by(page, "pg-share-apply").click()
+    _wait_share(page, "dataset=xor")
+    _wait_share(page, "networkShape=3&")
+    expect(_by(page, "pg-code")).to_contain_text("nn.ReLU()")
+    page.locator(".pg-code button", has_text="Copy").first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "class PlaygroundNet(nn.Module):" in copied and "nn.ReLU()" in copied
