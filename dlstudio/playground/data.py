@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlstudio.playground.settings import CUSTOM, DOMAIN, PlaygroundError, PlaygroundSettings
+from dlstudio.playground.settings import (
+    CUSTOM,
+    DOMAIN,
+    PlaygroundError,
+    PlaygroundSettings,
+    brief,
+)
 
 NUM_SAMPLES_CLASSIFY = 500
 NUM_SAMPLES_REGRESS = 1200
@@ -217,7 +223,9 @@ def add_point(points: Points, x: float, y: float, label: float, classification: 
         try:
             values.append(float(value))
         except (TypeError, ValueError):
-            raise PlaygroundError(f"A point's {name} must be a number; got {value!r}.") from None
+            raise PlaygroundError(
+                f"A point's {name} must be a number; got {brief(value)}."
+            ) from None
     x, y, label = values
     if not (low <= x <= high and low <= y <= high):
         raise PlaygroundError(
@@ -253,6 +261,7 @@ def read_csv(text: str, name: str = "data.csv") -> CsvPoints:
         >>> found.classification, found.points.label.tolist()
         (True, [-1.0, 1.0, 1.0, -1.0])
     """
+    name = brief(str(name), 60).strip("'\"")
     if len(text.encode("utf-8", "replace")) > MAX_CSV_BYTES:
         raise PlaygroundError(f"{name} is larger than {MAX_CSV_BYTES // 1_000_000} MB.")
     rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
@@ -275,7 +284,7 @@ def read_csv(text: str, name: str = "data.csv") -> CsvPoints:
     features = _features(rows, header, name)
     labels, classification, described = _labels([row[2].strip() for row in rows], header[2], name)
     summary = (
-        f"Loaded {name}: {len(rows)} points, features {header[0]!r} and {header[1]!r} scaled "
+        f"Loaded {name}: {len(rows)} points, features {brief(header[0])} and {brief(header[1])} scaled "
         f"onto the plane, {described}."
     )
     return CsvPoints(Points(features, labels), classification, summary)
@@ -294,7 +303,7 @@ def _features(rows: list[list[str]], header: list[str], name: str) -> np.ndarray
         values = np.array([[float(row[0]), float(row[1])] for row in rows])
     except ValueError:
         raise PlaygroundError(
-            f"The feature columns {header[0]!r} and {header[1]!r} of {name} must hold numbers."
+            f"The feature columns {brief(header[0])} and {brief(header[1])} of {name} must hold numbers."
         ) from None
     if not np.isfinite(values).all():
         raise PlaygroundError(f"The feature columns of {name} hold empty or infinite values.")
@@ -308,14 +317,18 @@ def _labels(cells: list[str], column: str, name: str) -> tuple[np.ndarray, bool,
     distinct = sorted(set(cells))
     if len(distinct) == 2:
         classes = np.array([1.0 if c == distinct[1] else -1.0 for c in cells])
-        return classes, True, f"{column!r} {distinct[0]!r} as -1 and {distinct[1]!r} as +1"
+        return (
+            classes,
+            True,
+            f"{brief(column)} {brief(distinct[0])} as -1 and {brief(distinct[1])} as +1",
+        )
     if len(distinct) < 2:
-        raise PlaygroundError(f"The label column {column!r} of {name} has one value only.")
+        raise PlaygroundError(f"The label column {brief(column)} of {name} has one value only.")
     if not _numeric(distinct):
         raise PlaygroundError(
-            f"The label column {column!r} of {name} has {len(distinct)} different texts; the "
+            f"The label column {brief(column)} of {name} has {len(distinct)} different texts; the "
             "Playground takes two classes or numbers."
         )
     values = np.array([float(c) for c in cells])
     low, high = values.min(), values.max()
-    return (values - low) / (high - low) * 2 - 1, False, f"{column!r} scaled onto [-1, 1]"
+    return (values - low) / (high - low) * 2 - 1, False, f"{brief(column)} scaled onto [-1, 1]"

@@ -41,6 +41,7 @@ from dlstudio.playground.settings import (
     RESHAPING,
     PlaygroundError,
     PlaygroundSettings,
+    brief,
     changed,
 )
 
@@ -256,7 +257,7 @@ class PlaygroundRun:
             index = 0
         if not 1 <= index <= len(self.linears):
             raise PlaygroundError(
-                f"There is no layer {layer!r}: layers are numbered 1 to {len(self.linears)}."
+                f"There is no layer {brief(layer)}: layers are numbered 1 to {len(self.linears)}."
             )
         return self.linears[index - 1]
 
@@ -310,7 +311,7 @@ def _index(value: Any, size: int, name: str) -> int:
         index = -1
     if not 0 <= index < size:
         raise PlaygroundError(
-            f"{name} must be a neuron number from 0 to {size - 1}; got {value!r}."
+            f"{name} must be a neuron number from 0 to {size - 1}; got {brief(value)}."
         )
     return index
 
@@ -321,5 +322,5 @@ def _number(value: Any) -> float:
     except (TypeError, ValueError):
         number = float("nan")
     if not np.isfinite(number) or abs(number) > 1e6:
-        raise PlaygroundError(f"A weight is a number between -1e6 and 1e6; got {value!r}.")
+        raise PlaygroundError(f"A weight is a number between -1e6 and 1e6; got {brief(value)}.")
     return number

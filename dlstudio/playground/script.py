@@ -110,9 +110,11 @@ def _constants(run: PlaygroundRun) -> str:
 
 def _points_literal(run: PlaygroundRun) -> str:
     points = run.custom
-    rows = np.round(np.column_stack([points.xy, points.label]), 4).tolist()
-    body = "".join(f"    [{x!r}, {y!r}, {t!r}],\n" for x, y, t in rows)
-    return f"# Your own points on the plane: x1, x2, label.\nPOINTS = np.array([\n{body}])"
+    rows = np.column_stack([points.xy, points.label]).tolist()
+    body = "".join(f"        [{x!r}, {y!r}, {t!r}],\n" for x, y, t in rows)
+    return (
+        f"# Your own points on the plane: x1, x2, label.\nPOINTS = np.array(\n    [\n{body}    ]\n)"
+    )
 
 
 def _loading(run: PlaygroundRun) -> tuple[str, list[Callable[..., Any]]]:
@@ -141,6 +143,7 @@ def playground_script(run: PlaygroundRun) -> str:
         network.linear_layers,
         network.init_weights,
         engine.train_epoch,
+        engine._grad,
         engine.sgd_update,
         engine.half_squared_error,
     ]

@@ -84,6 +84,18 @@ class PlaygroundError(ValueError):
     """A setting or request the Playground cannot take; the message says why in one sentence."""
 
 
+def brief(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error repeats what it was given, never
+    a whole megabyte of it.
+
+    Example:
+        >>> brief("x" * 100)
+        "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def new_seed() -> str:
     """A fresh seed in the original's form, e.g. ``"0.51203"`` (Regenerate draws one)."""
     return f"{random.random():.5f}"
@@ -158,7 +170,7 @@ class PlaygroundSettings:
         """
         unknown = sorted(set(changes) - set(SETTING_NAMES))
         if unknown:
-            raise PlaygroundError(f"There is no Playground setting {unknown[0]!r}.")
+            raise PlaygroundError(f"There is no Playground setting {brief(unknown[0])}.")
         return dataclasses.replace(self, **changes)
 
     # -- sharing ------------------------------------------------------------------------------
@@ -194,7 +206,14 @@ class PlaygroundSettings:
             text = text.split("#", 1)[1]
         values: dict[str, Any] = {}
         hidden: list[str] = []
-        for part in filter(None, text.split("&")):
+        parts = [part for part in text.split("&") if part]
+        known = [p for p in parts if p.partition("=")[0].removesuffix(HIDE_SUFFIX) in KNOWN_NAMES]
+        if parts and not known:
+            raise PlaygroundError(
+                "That text holds no Playground settings: share text looks like "
+                "'activation=tanh&batchSize=10&dataset=circle&...'."
+            )
+        for part in parts:
             name, _, value = part.partition("=")
             if name.endswith(HIDE_SUFFIX):
                 if value == "true" and name[: -len(HIDE_SUFFIX)] in HIDABLE:
@@ -211,6 +230,9 @@ RESHAPING = ("networkShape", "activation", "problem", "initZero", "regularizatio
 REDATA = ("problem", "dataset", "regDataset", "noise", "percTrainData")
 """Settings that make new data from the seed."""
 DISPLAY_ONLY = ("showTestData", "discretize", "hidden")
+# Names the original's links carry that dlstudio reads past (its own link is still a link).
+ORIGINAL_ONLY = ("collectStats", "tutorial", "hideText", "cosX", "cosY", "numHiddenLayers")
+KNOWN_NAMES = (*SETTING_NAMES, *ORIGINAL_ONLY, *HIDABLE)
 
 
 def _share_value(value: Any) -> str:
@@ -238,11 +260,11 @@ def check_setting(name: str, value: Any) -> Any:
     """
     if name in BOOLEANS:
         if not isinstance(value, bool):
-            raise PlaygroundError(f"{name} is true or false; got {value!r}.")
+            raise PlaygroundError(f"{name} is true or false; got {brief(value)}.")
         return value
     checker = _CHECKS.get(name)
     if checker is None:
-        raise PlaygroundError(f"There is no Playground setting {name!r}.")
+        raise PlaygroundError(f"There is no Playground setting {brief(name)}.")
     return checker(name, value)
 
 
@@ -252,11 +274,13 @@ def _integer(name: str, value: Any, low: int, high: int, step: int = 1) -> int:
     except (TypeError, ValueError):
         number = float("nan")
     if not number == number or number != int(number) or not low <= number <= high:
-        raise PlaygroundError(f"{name} must be a whole number from {low} to {high}; got {value!r}.")
+        raise PlaygroundError(
+            f"{name} must be a whole number from {low} to {high}; got {brief(value)}."
+        )
     if int(number) % step:
         raise PlaygroundError(
             f"{name} must be one of {low}, {low + step}, ..., {high} (a multiple of {step}); "
-            f"got {value!r}."
+            f"got {brief(value)}."
         )
     return int(number)
 
@@ -268,14 +292,14 @@ def _one_of(name: str, value: Any, allowed: Iterable[Any]) -> Any:
             value = float(value)
     if value not in allowed:
         shown = ", ".join(str(a) for a in allowed)
-        raise PlaygroundError(f"{name} must be one of {shown}; got {value!r}.")
+        raise PlaygroundError(f"{name} must be one of {shown}; got {brief(value)}.")
     return value
 
 
 def _shape(name: str, value: Any) -> list[int]:
     if not isinstance(value, list | tuple) or len(value) > MAX_LAYERS:
         raise PlaygroundError(
-            f"{name} is a list of at most {MAX_LAYERS} hidden layer sizes; got {value!r}."
+            f"{name} is a list of at most {MAX_LAYERS} hidden layer sizes; got {brief(value)}."
         )
     return [_integer(f"{name} (layer {i + 1})", v, 1, MAX_NEURONS) for i, v in enumerate(value)]
 
@@ -283,16 +307,16 @@ def _shape(name: str, value: Any) -> list[int]:
 def _seed(name: str, value: Any) -> str:
     text = str(value)
     if not 0 < len(text) <= 40 or not text.isprintable() or any(c in text for c in "&=#"):
-        raise PlaygroundError(f"{name} is a short text without &, = or #; got {value!r}.")
+        raise PlaygroundError(f"{name} is a short text without &, = or #; got {brief(value)}.")
     return text
 
 
 def _hidden(name: str, value: Any) -> list[str]:
     if not isinstance(value, list | tuple):
-        raise PlaygroundError(f"{name} is a list of control names; got {value!r}.")
+        raise PlaygroundError(f"{name} is a list of control names; got {brief(value)}.")
     unknown = [v for v in value if v not in HIDABLE]
     if unknown:
-        raise PlaygroundError(f"There is no control {unknown[0]!r} to hide.")
+        raise PlaygroundError(f"There is no control {brief(unknown[0])} to hide.")
     return sorted(set(value), key=list(HIDABLE).index)
 
 

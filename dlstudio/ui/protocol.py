@@ -474,8 +474,9 @@ def parse_playground_request(message: Any) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise ProtocolError("A request must be a JSON object.")
     kind = message.get("type")
-    if kind not in PLAYGROUND_REQUEST_CLASSES:
-        raise ProtocolError(f"The Playground does not know the request {kind!r}.")
+    if not isinstance(kind, str) or kind not in PLAYGROUND_REQUEST_CLASSES:
+        shown = repr(kind) if isinstance(kind, str) and len(kind) <= 40 else "sent"
+        raise ProtocolError(f"The Playground does not know the request {shown}.")
     fields = get_type_hints(PLAYGROUND_REQUEST_CLASSES[kind])
     extra = set(message) - set(fields)
     if extra:

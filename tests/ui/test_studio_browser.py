@@ -7,6 +7,7 @@ accuracy, copy the training script. Screenshots of each step are kept when a tes
 
 from __future__ import annotations
 
+import re
 import sys
 import urllib.parse
 from collections.abc import Iterator
@@ -121,3 +122,36 @@ def test_the_code_tab_shows_keras_and_flax_and_marks_what_differs(
     )
     expect(page.locator(".dls-differences")).to_contain_text("How a training step is written")
     snap("side-by-side")
+
+
+def test_the_playground_tab_opens_its_network_in_the_builder(
+    studio_app: ServerProcess, page: Page, snap: Snap
+) -> None:
+    page.goto(studio_app.base_url + "/")
+    studio = StudioPage(page, page.locator("body"))
+    expect(studio.header()).to_be_visible(timeout=120_000)
+    studio.tab("Playground")
+    expect(page.get_by_test_id("pg-root")).to_be_visible(timeout=60_000)
+    page.get_by_test_id("pg-add-layer").click()
+    expect(page.get_by_test_id("pg-neurons-3")).to_be_visible()
+    page.get_by_test_id("pg-step").click()
+    expect(page.get_by_test_id("pg-epoch")).to_have_text("000,001")
+    snap("playground-tab")
+    # Input, three hidden layers of Linear + Tanh, the output's Linear + Tanh, Output.
+    page.get_by_test_id("pg-open-builder").click()
+    expect(studio.header()).to_contain_text("10 layers", timeout=30_000)
+    expect(page.get_by_role("tab", name="Model", exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
+
+
+def test_the_playground_in_jupyterlab(jupyter_lab: LabServer, page: Page) -> None:
+    panel = jupyter_lab.run_notebook(
+        page, "playground.ipynb", ["from dlstudio import Playground\n\npg = Playground()\npg"]
+    )
+    playground = panel.locator(".jp-OutputArea").get_by_test_id("pg-root")
+    expect(playground).to_be_visible(timeout=120_000)
+    playground.get_by_test_id("pg-dataset-xor").click()
+    expect(playground.get_by_test_id("pg-share-text")).to_have_value(re.compile("dataset=xor"))
+    playground.get_by_test_id("pg-step").click()
+    expect(playground.get_by_test_id("pg-epoch")).to_have_text("000,001")

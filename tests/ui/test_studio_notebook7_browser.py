@@ -60,3 +60,16 @@ def test_newcomer_path_in_notebook7(notebook7: NotebookServer, page: Page, snap:
     assert float(match.group(2)) == pytest.approx(accuracy, abs=0.0006)
 
     redrawn_after_reload(studio, snap)
+
+
+def test_the_playground_in_notebook7(notebook7: NotebookServer, page: Page) -> None:
+    panel = notebook7.run_notebook(
+        page, "playground.ipynb", ["from dlstudio import Playground\n\npg = Playground()\npg"]
+    )
+    playground = panel.locator(".jp-OutputArea").get_by_test_id("pg-root")
+    expect(playground).to_be_visible(timeout=120_000)
+    playground.get_by_test_id("pg-add-layer").click()
+    expect(playground.get_by_test_id("pg-neurons-3")).to_be_visible()
+    playground.get_by_test_id("pg-step").click()
+    expect(playground.get_by_test_id("pg-epoch")).to_have_text("000,001")
+    expect(playground.get_by_test_id("pg-code")).to_contain_text("nn.Linear(2, 2)")
