@@ -241,3 +241,16 @@ def _mod(name: str) -> re.Pattern[str]:
 
 def _example(name: str) -> Path:
     return Path(examples.__file__).parent / f"{name}.json"
+
+
+def test_the_playground_tile_opens_a_notebook_with_a_running_playground(
+    jupyter_lab: LabServer, page: Page
+) -> None:
+    _open_lab(page, jupyter_lab)
+    _tile(page, "Playground").click()
+    expect(_current_tab(page)).to_contain_text("Playground", timeout=60_000)
+    playground = page.locator(".jp-OutputArea").get_by_test_id("pg-root")
+    expect(playground).to_be_visible(timeout=120_000)
+    playground.get_by_test_id("pg-step").click()
+    expect(playground.get_by_test_id("pg-epoch")).to_have_text("000,001")
+    assert any(p.name.startswith("Playground") for p in jupyter_lab.root_dir.glob("*.ipynb"))

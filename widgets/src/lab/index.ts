@@ -23,7 +23,7 @@ import {
   GraphEditorFactory,
   type GraphEditorPanel,
 } from "./graphDocument";
-import { csvStudioSource, freePath, graphStudioSource, openStudioNotebook, studioSource } from "./notebooks";
+import { csvStudioSource, freePath, graphStudioSource, openStudioNotebook, playgroundSource, studioSource } from "./notebooks";
 import type { TutorialsAnswer } from "../protocol";
 
 const GRAPH_ICON = new LabIcon({
@@ -37,6 +37,7 @@ const GRAPH_ICON = new LabIcon({
 export const COMMANDS = {
   newGraph: "dlstudio:new-graph",
   openStudio: "dlstudio:open-studio",
+  openPlayground: "dlstudio:open-playground",
   openTutorials: "dlstudio:open-tutorials",
   exportPython: "dlstudio:export-python",
   graphInStudio: "dlstudio:open-graph-in-studio",
@@ -119,6 +120,15 @@ function addCommands(ctx: Context): void {
     execute: (args) =>
       reported(() =>
         openStudioNotebook(ctx.app, typeof args.cwd === "string" ? args.cwd : currentFolder(ctx), "Studio", studioSource()),
+      ),
+  });
+  commands.addCommand(COMMANDS.openPlayground, {
+    label: (args) => (args.isLauncher ? "Playground" : "Open Playground"),
+    caption: "A new notebook whose first cell opens the Playground (watch a small network learn)",
+    icon: GRAPH_ICON,
+    execute: (args) =>
+      reported(() =>
+        openStudioNotebook(ctx.app, typeof args.cwd === "string" ? args.cwd : currentFolder(ctx), "Playground", playgroundSource()),
       ),
   });
   commands.addCommand(COMMANDS.openTutorials, {
@@ -212,7 +222,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const ctx: Context = { app, browser, tracker };
     addCommands(ctx);
-    const tiles = [COMMANDS.openStudio, COMMANDS.newGraph, COMMANDS.openTutorials];
+    const tiles = [COMMANDS.openStudio, COMMANDS.newGraph, COMMANDS.openPlayground, COMMANDS.openTutorials];
     tiles.forEach((command, rank) => launcher?.add({ command, category: CATEGORY, rank, args: { isLauncher: true } }));
     for (const command of Object.values(COMMANDS)) palette?.addItem({ command, category: CATEGORY });
     mainMenu?.fileMenu.newMenu.addGroup([{ command: COMMANDS.newGraph }], 30);

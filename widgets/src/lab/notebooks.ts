@@ -18,6 +18,11 @@ export function studioSource(): string {
   return ["from dlstudio import Studio", "", "studio = Studio()", "studio"].join("\n");
 }
 
+/** The first cell of a new Playground notebook. */
+export function playgroundSource(): string {
+  return ["from dlstudio import Playground", "", "playground = Playground()", "playground"].join("\n");
+}
+
 /** A Studio whose model is the graph document `name` (in the notebook's folder). */
 export function graphStudioSource(name: string): string {
   return [
