@@ -36,6 +36,7 @@ from dlstudio.playground.settings import (
     DISPLAY_ONLY,
     MAX_LAYERS,
     MAX_NEURONS,
+    REDATA,
     PlaygroundError,
     PlaygroundSettings,
     changed,
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 DRAW_INTERVAL = 0.1
 """Seconds between pictures while training: ten a second, as smooth as the eye needs."""
+KEEPS_PLAYING = {"learningRate", *DISPLAY_ONLY}
+"""Settings that change while training goes on (the rest make new data or a new network)."""
 MAX_EPOCHS = 100_000
 """Play stops here, so a page left open does not keep a core busy for ever."""
 
@@ -274,11 +277,12 @@ class Playground(BundledWidget):
         difference = changed(self.state, settings)
         if not difference and custom is None:
             return
-        if difference - set(DISPLAY_ONLY) or custom is not None:
+        # As in the original, a new learning rate (or a display choice) takes effect while
+        # playing; anything that makes new data or a new network pauses first.
+        if difference - KEEPS_PLAYING or custom is not None:
             self.pause()
         self.run.apply(settings, custom)
-        data_changed = bool(difference & {"problem", "dataset", "regDataset", "noise",
-                                          "percTrainData", "seed"}) or custom is not None  # fmt: skip
+        data_changed = bool(difference & {*REDATA, "seed"}) or custom is not None
         self._show_settings(data_changed)
 
     def _show_settings(self, data_changed: bool) -> None:

@@ -411,3 +411,19 @@ def test_hostile_requests_while_playing_leave_it_playing(pg):
     finally:
         send(pg, {"type": "pause"})
     assert not pg.playing
+
+
+def test_a_new_learning_rate_takes_effect_while_playing(pg):
+    send(pg, {"type": "play"})
+    try:
+        assert send(pg, {"type": "set", "name": "learningRate", "value": 0.1}) == ""
+        assert pg.playing and pg.state.learningRate == 0.1
+        epoch = pg.run.epoch
+        deadline = time.monotonic() + 10
+        while pg.run.epoch <= epoch + 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pg.run.epoch > epoch + 2  # still training, not reset
+        assert send(pg, {"type": "set", "name": "activation", "value": "relu"}) == ""
+        assert not pg.playing and pg.epoch == 0  # a new network: paused and reset
+    finally:
+        send(pg, {"type": "pause"})
