@@ -36,7 +36,9 @@ def test_a_model_without_images_has_no_layout_difference_and_missing_layers_are_
     missing = pooled.differences[-1]
     assert missing.title == "Layers without a counterpart" and not missing.left_lines
     right = _marked(pooled.right_code, missing.right_lines)
-    assert len(right) == 1 and "(LPPool2d) in Flax" in right[0]
+    # The sentence is one comment, wrapped to 100 columns: all of its lines are marked.
+    assert all(line.strip().startswith("# ") for line in right) and len(right) == 2
+    assert "(LPPool2d) in Flax" in right[0] and right[-1].endswith("jax.numpy.")
 
 
 def test_the_code_tab_switches_framework_and_compares() -> None:

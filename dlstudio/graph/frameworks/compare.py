@@ -171,21 +171,36 @@ def compare(graph: Graph, left: str, right: str, class_name: str = "Net") -> Com
                 _step_lines(lines[right]),
             )
         )
-    sentences = {
-        side: {f"# {text}" for text in _missing(graph, side, class_name)} for side in (left, right)
-    }
+    sentences = {side: set(_missing(graph, side, class_name)) for side in (left, right)}
     if sentences[left] or sentences[right]:
         found.append(
             (
                 "Layers without a counterpart",
                 f"{' and '.join(NAMES[s] for s in (left, right) if sentences[s])} cannot compute these "
                 "layers as PyTorch does; the comment says what to write instead.",
-                tuple(i for i, t in enumerate(lines[left]) if t.strip() in sentences[left]),
-                tuple(i for i, t in enumerate(lines[right]) if t.strip() in sentences[right]),
+                _comment_lines(lines[left], sentences[left]),
+                _comment_lines(lines[right], sentences[right]),
             )
         )
     differences = [Difference(n, *item) for n, item in enumerate(found, start=1)]
     return Comparison(left, right, codes[left], codes[right], differences)
+
+
+def _comment_lines(lines: list[str], sentences: set[str]) -> tuple[int, ...]:
+    """The lines of the comments that say ``sentences``, each wrapped over one or more lines."""
+    marked: list[int] = []
+    for start, line in enumerate(lines):
+        if not sentences or not line.strip().startswith("# "):
+            continue
+        words = []
+        for end in range(start, len(lines)):
+            if not lines[end].strip().startswith("# "):
+                break
+            words.append(lines[end].strip()[2:])
+            if " ".join(words) in sentences:
+                marked += range(start, end + 1)
+                break
+    return tuple(marked)
 
 
 def _missing(graph: Graph, framework: str, class_name: str) -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dlstudio.graph.frameworks.common import NoCounterpart
 from dlstudio.graph.frameworks.flax_layers import FlaxPiece, flax_piece
 from dlstudio.graph.frameworks.keras_code import INDENT, shape_comment
+from dlstudio.graph.frameworks.lines import comment_lines, names_used, statement
 from dlstudio.graph.frameworks.program import Program, Step, Value
 from dlstudio.graph.frameworks.support import support_classes
 from dlstudio.graph.frameworks.variables import variables
@@ -45,9 +46,10 @@ def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
     classes: list[str] = support_classes(program, "flax")
     _write_blocks(program, classes, missing, set())
     classes += _module(class_name, program, missing, "The model")
+    used = names_used("\n".join(classes))
     note = (
         f"\nIt does not run as it is: {len(missing)} layer(s) have no counterpart in Flax (the "
-        "comments say what to write instead).\n"
+        "comments\nsay what to write instead).\n"
         if missing
         else ""
     )
@@ -59,8 +61,8 @@ def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
         f"model.eval().{note}",
         '"""',
         "",
-        "import jax",
-        "import jax.numpy as jnp",
+        *(["import jax"] if "jax" in used else []),
+        *(["import jax.numpy as jnp"] if "jnp" in used else []),
         "from flax import nnx",
     ]
     return FlaxCode("\n".join([*header, *classes]).rstrip() + "\n", missing, class_name)
@@ -79,6 +81,7 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
     holders = variables(program, "x")
     init: list[str] = []
     body: list[str] = []
+    inside = 2 * len(INDENT)
     for step in program.steps:
         if step.node.op in ("Input", "Output"):
             continue
@@ -86,15 +89,16 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
         sources = [holders[s] for s in step.inputs]
         comment = shape_comment(program.values[step.node.id].shape)
         if step.block is not None:
-            init.append(f"self.{step.name} = {step.block_class}(rngs)")
-            body.append(f"{target} = self.{step.name}({', '.join(sources)}){comment}")
+            init += statement(inside, f"self.{step.name} = ", f"{step.block_class}(rngs)")
+            called = f"self.{step.name}({', '.join(sources)})"
+            body += statement(inside, f"{target} = ", called, comment=comment)
             continue
         piece = _piece(step, program, missing)
         if piece is None:
-            body.append(f"# {missing[-1]}")
+            body += comment_lines(inside, missing[-1])
             continue
         if piece.module is not None:
-            init.append(f"self.{step.name} = {piece.module}")
+            init += statement(inside, f"self.{step.name} = ", piece.module)
         expression = piece.expression.format(
             x=sources[0] if sources else "x",
             y=sources[1] if len(sources) > 1 else (sources[0] if sources else "x"),
@@ -104,7 +108,7 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
             layer=f"self.{step.name}",
         )
         if expression != target:
-            body.append(f"{target} = {expression}{comment}")
+            body += statement(inside, f"{target} = ", expression, comment=comment)
     inputs = [holders[i] for i in program.inputs]
     result = holders[program.outputs[0]] if program.outputs else inputs[0]
     first = program.values[program.inputs[0]].shape if program.inputs else ()
@@ -115,11 +119,11 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
         f'{INDENT}"""{what}: its layers are made once in __init__, then called in __call__."""',
         "",
         f"{INDENT}def __init__(self, rngs: nnx.Rngs):",
-        *(INDENT * 2 + line for line in (init or ["pass"])),
+        *(init or [f"{INDENT * 2}pass"]),
         "",
         f"{INDENT}def __call__({', '.join(['self', *inputs])}):",
-        f"{INDENT * 2}# {inputs[0] if inputs else 'x'}: {shape_comment(first)[4:]}",
-        *(INDENT * 2 + line for line in body),
+        f"{INDENT * 2}# {inputs[0] if inputs else 'x'}: {shape_comment(first)}",
+        *body,
         f"{INDENT * 2}return {result}",
     ]
 

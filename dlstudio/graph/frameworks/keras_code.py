@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from dlstudio.graph.frameworks.common import NoCounterpart, call, literal
 from dlstudio.graph.frameworks.keras_layers import Piece, keras_piece
+from dlstudio.graph.frameworks.lines import comment_lines, names_used, statement
 from dlstudio.graph.frameworks.program import Program, Step, Value
 from dlstudio.graph.frameworks.support import support_classes
 from dlstudio.graph.frameworks.variables import variables
@@ -27,9 +28,9 @@ INDENT = "    "
 
 
 def shape_comment(shape: tuple[int | None, ...]) -> str:
-    """``# (N, 28, 28, 6)``."""
+    """``(N, 28, 28, 6)``: the text of a line's shape comment."""
     sizes = ["N" if size is None else str(size) for size in shape]
-    return f"  # ({', '.join(sizes)})"
+    return f"({', '.join(sizes)})"
 
 
 @dataclass
@@ -56,11 +57,13 @@ def write_keras(graph: Graph, class_name: str = "Net") -> KerasCode:
     else:
         body = _functional(program, class_name, missing)
     note = (
-        f"\nIt does not build as it is: {len(missing)} layer(s) have no counterpart in Keras "
-        "(the comments say what to write instead).\n"
+        f"\nIt does not build as it is: {len(missing)} layer(s) have no counterpart in Keras (the "
+        "comments\nsay what to write instead).\n"
         if missing
         else ""
     )
+    code = [*blocks, "", "", f"def {function}() -> keras.Model:", *body]
+    used = names_used("\n".join(code))
     header = [
         f'"""{class_name} in Keras 3, written by dlstudio from the graph of the PyTorch code.',
         "",
@@ -68,33 +71,36 @@ def write_keras(graph: Graph, class_name: str = "Net") -> KerasCode:
         f"layer's output shape in that layout.{note}",
         '"""',
         "",
-        "import keras",
-        "from keras import layers",
+        *(["import keras"] if "keras" in used else []),
+        *(["from keras import layers"] if "layers" in used else []),
     ]
-    lines = [*header, *blocks, "", "", f"def {function}() -> keras.Model:", *body]
+    lines = [*header, *code]
     return KerasCode("\n".join(lines).rstrip() + "\n", missing, function)
 
 
 def _sequential(program: Program, class_name: str, missing: list[str]) -> list[str]:
     items = []
+    inner = 3 * len(INDENT)
     for step in program.steps:
         value = program.values[step.node.id]
         if step.node.op == "Input":
-            items.append(call("keras.Input", shape=value.shape[1:], name=step.label) + ",")
+            made = call("keras.Input", shape=value.shape[1:], name=step.label)
+            items += statement(inner, "", made, ",")
         elif step.node.op != "Output":
             piece = _piece(step, program, missing)
             if piece is None:
-                items.append(f"# {missing[-1]}")
+                items += comment_lines(inner, missing[-1])
                 continue
             for index, layer in enumerate(piece.layers):
                 last = index == len(piece.layers) - 1
-                items.append(layer + "," + (shape_comment(value.shape) if last else ""))
-    inner = INDENT * 3
+                items += statement(
+                    inner, "", layer, ",", shape_comment(value.shape) if last else ""
+                )
     return [
         f'{INDENT}"""A keras.Sequential model: each layer reads the one before it."""',
         f"{INDENT}return keras.Sequential(",
         f"{INDENT * 2}[",
-        *(inner + item for item in items),
+        *items,
         f"{INDENT * 2}],",
         f"{INDENT * 2}name={literal(class_name)},",
         f"{INDENT})",
@@ -110,39 +116,45 @@ def _functional(program: Program, class_name: str, missing: list[str]) -> list[s
         value = program.values[step.node.id]
         target = holders[step.node.id]
         if step.node.op == "Input":
-            lines.append(
-                f"{INDENT}{target} = {call('keras.Input', shape=value.shape[1:], name=step.label)}"
-            )
+            made = call("keras.Input", shape=value.shape[1:], name=step.label)
+            lines += statement(len(INDENT), f"{target} = ", made)
             inputs.append(target)
             continue
         if step.node.op == "Output":
             outputs.append(target)
             continue
         sources = [holders[s] for s in step.inputs]
-        lines += [
-            INDENT + line for line in _statements(step, program, sources, target, missing, "")
-        ]
+        lines += _statements(step, program, sources, target, missing, "", len(INDENT))
     ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
     outs = outputs[0] if len(outputs) == 1 else f"[{', '.join(outputs)}]"
-    lines.append(f"{INDENT}return keras.Model({ins}, {outs}, name={literal(class_name)})")
-    return lines
+    model = f"keras.Model({ins}, {outs}, name={literal(class_name)})"
+    return [*lines, *statement(len(INDENT), "return ", model)]
 
 
 def _statements(
-    step: Step, program: Program, sources: list[str], target: str, missing: list[str], owner: str
+    step: Step,
+    program: Program,
+    sources: list[str],
+    target: str,
+    missing: list[str],
+    owner: str,
+    indent: int,
 ) -> list[str]:
-    """The lines that compute ``step`` into ``target``; ``owner`` is ``self.`` inside a block."""
+    """The lines, at ``indent`` columns, that compute ``step`` into ``target``; ``owner`` is
+    ``self.`` inside a block."""
     value = program.values[step.node.id]
     comment = shape_comment(value.shape)
+    head = f"{target} = "
     if step.block is not None:
         layer = f"self.{step.name}" if owner else call(step.block_class, name=step.label)
-        return [f"{target} = {layer}({', '.join(sources)}){comment}"]
+        return statement(indent, head, f"{layer}({', '.join(sources)})", comment=comment)
     piece = _piece(step, program, missing)
     if piece is None:
-        return [f"# {missing[-1]}"]
+        return comment_lines(indent, missing[-1])
     if piece.expression is not None:
         second = sources[1] if len(sources) > 1 else sources[0]
-        return [f"{target} = {piece.expression.format(x=sources[0], y=second)}{comment}"]
+        expression = piece.expression.format(x=sources[0], y=second)
+        return statement(indent, head, expression, comment=comment)
     argument = f"[{', '.join(sources)}]" if piece.merge else sources[0]
     if piece.arguments is not None:
         argument = piece.arguments.format(x=sources[0])
@@ -150,7 +162,7 @@ def _statements(
     for index, layer in enumerate(piece.layers):
         made = f"self.{_attribute(step, layer)}" if owner else layer
         last = index == len(piece.layers) - 1
-        lines.append(f"{target} = {made}({argument}){comment if last else ''}")
+        lines += statement(indent, head, f"{made}({argument})", comment=comment if last else "")
         argument = target
     return lines
 
@@ -211,15 +223,17 @@ def _block_class(name: str, block: Program, missing: list[str]) -> list[str]:
         if step.node.op in ("Input", "Output"):
             continue
         if step.block is not None:
-            constructors.append(f"self.{step.name} = {call(step.block_class, name=step.label)}")
+            made = call(step.block_class, name=step.label)
+            constructors += statement(2 * len(INDENT), f"self.{step.name} = ", made)
         else:
             piece = _piece(step, block, [])
             if piece is not None:
                 for layer in piece.layers:
-                    constructors.append(f"self.{_attribute(step, layer)} = {layer}")
-        body += _statements(
-            step, block, [holders[s] for s in step.inputs], holders[step.node.id], missing, "self."
-        )
+                    attribute = f"self.{_attribute(step, layer)} = "
+                    constructors += statement(2 * len(INDENT), attribute, layer)
+        sources = [holders[s] for s in step.inputs]
+        target = holders[step.node.id]
+        body += _statements(step, block, sources, target, missing, "self.", 2 * len(INDENT))
     result = holders[block.outputs[0]] if block.outputs else inputs[0]
     return [
         f"class {name}(layers.Layer):",
@@ -227,9 +241,9 @@ def _block_class(name: str, block: Program, missing: list[str]) -> list[str]:
         "",
         f"{INDENT}def __init__(self, **kwargs):",
         f"{INDENT * 2}super().__init__(**kwargs)",
-        *(INDENT * 2 + line for line in constructors),
+        *constructors,
         "",
         f"{INDENT}def call({', '.join(['self', *inputs])}):",
-        *(INDENT * 2 + line for line in body),
+        *body,
         f"{INDENT * 2}return {result}",
     ]

@@ -17,8 +17,17 @@ class TransformerEncoderLayer(layers.Layer):
     """PyTorch's nn.TransformerEncoderLayer: self-attention, then a feed-forward network,
     each added to its input and normalised (after, or before with norm_first)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, norm_first=False, **kwargs):
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout=0.1,
+        activation="relu",
+        layer_norm_eps=1e-5,
+        norm_first=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.norm_first = norm_first
         self.self_attn = layers.MultiHeadAttention(nhead, d_model // nhead, dropout=dropout)
@@ -48,8 +57,18 @@ class TransformerEncoderLayer(nnx.Module):
     """PyTorch's nn.TransformerEncoderLayer: self-attention, then a feed-forward network,
     each added to its input and normalised (after, or before with norm_first)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, norm_first=False, *, rngs: nnx.Rngs):
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout=0.1,
+        activation="relu",
+        layer_norm_eps=1e-5,
+        norm_first=False,
+        *,
+        rngs: nnx.Rngs,
+    ):
         self.norm_first = norm_first
         self.exact_gelu = activation == "gelu"  # PyTorch's GELU is the exact one
         self.self_attn = nnx.MultiHeadAttention(
@@ -83,10 +102,27 @@ class TransformerDecoderLayer(TransformerEncoderLayer):
     """PyTorch's nn.TransformerDecoderLayer: the encoder layer's self-attention and
     feed-forward network, with attention to the memory (the second input) between them."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, norm_first=False, **kwargs):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         norm_first, **kwargs)
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout=0.1,
+        activation="relu",
+        layer_norm_eps=1e-5,
+        norm_first=False,
+        **kwargs,
+    ):
+        super().__init__(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            norm_first,
+            **kwargs,
+        )
         self.multihead_attn = layers.MultiHeadAttention(nhead, d_model // nhead, dropout=dropout)
         self.norm3 = layers.LayerNormalization(epsilon=layer_norm_eps)
 
@@ -110,10 +146,28 @@ class TransformerDecoderLayer(TransformerEncoderLayer):
     """PyTorch's nn.TransformerDecoderLayer: the encoder layer's self-attention and
     feed-forward network, with attention to the memory (the second input) between them."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, norm_first=False, *, rngs: nnx.Rngs):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         norm_first, rngs=rngs)
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout=0.1,
+        activation="relu",
+        layer_norm_eps=1e-5,
+        norm_first=False,
+        *,
+        rngs: nnx.Rngs,
+    ):
+        super().__init__(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            norm_first,
+            rngs=rngs,
+        )
         self.multihead_attn = nnx.MultiHeadAttention(
             nhead, d_model, dropout_rate=dropout, decode=False, rngs=rngs
         )
