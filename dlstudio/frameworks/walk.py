@@ -17,6 +17,7 @@ from torch import nn
 
 from dlstudio.graph.frameworks.program import Program, Step
 from dlstudio.graph.graph import Graph
+from dlstudio.graph.pretrained import NORM_OF_NORM_ACT
 
 Found = tuple[nn.Module, tuple[str, ...], Step, Program]
 
@@ -55,9 +56,15 @@ def _walk(
 
 
 def _inside(root: nn.Module) -> Callable[[str], nn.Module]:
-    """Finds a node of an expanded network by its path (``layer1.0/conv1``) in ``root``."""
+    """Finds a node of an expanded network by its path (``layer1.0/conv1``) in ``root``; the
+    batch norm of a timm ``BatchNormAct2d``, traced on its own as ``<path>.bn``, is the module
+    at ``<path>`` (pretrained.traceable_backbone)."""
 
     def resolve(path: str) -> nn.Module:
-        return root.get_submodule(path.replace("/", "."))
+        dotted = path.replace("/", ".")
+        owner, _, name = dotted.rpartition(".")
+        if owner and name == NORM_OF_NORM_ACT and not hasattr(root.get_submodule(owner), name):
+            return root.get_submodule(owner)
+        return root.get_submodule(dotted)
 
     return resolve

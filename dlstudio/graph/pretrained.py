@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import collections
+import copy
 import functools
 import os
 import re
@@ -54,6 +56,29 @@ TIMM_ARCHITECTURES = tuple(
 )  # fmt: skip
 """timm's networks the node offers, named as on the Hugging Face hub; used when timm is
 installed (``pip install dlstudio[timm]``)."""
+TIMM_TRACEABLE = tuple(
+    TIMM + name
+    for name in (
+        "resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_small_100",
+        "mobilenetv3_large_100", "regnety_002", "densenet121",
+    )
+)  # fmt: skip
+"""timm's networks that torch.fx traces into layers with a counterpart in Keras and Flax (once
+``traceable_backbone`` has made timm's own kinds of layers PyTorch's)."""
+TIMM_UNTRACEABLE = {
+    TIMM + "convnext_tiny": "timm's LayerNorm2d (stem.1) normalizes over the channels of an "
+    "image with F.layer_norm between two permutes, which no node expresses.",
+    **dict.fromkeys(
+        (TIMM + "vit_small_patch16_224", TIMM + "deit_tiny_patch16_224"),
+        "its blocks' attention is timm's own Attention module (blocks.0.attn, with an optional "
+        "attn_mask input), which no node expresses.",
+    ),
+    TIMM + "mobilevit_s": "timm's MobileVitBlock (stages.2.1) branches on its input's size to "
+    "resize the patches, which tracing cannot follow.",
+    TIMM + "efficientvit_b0": "timm's LiteMLA (stages.2.blocks.1.context_module.main), its "
+    "linear attention, branches on the device of a tensor, which tracing cannot follow.",
+}
+"""Why each of timm's other networks is not written out layer by layer: the layer that stops it."""
 
 WEIGHTS_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 """A torchvision weights name such as ``IMAGENET1K_V1`` (else the value is a file path)."""
@@ -97,6 +122,51 @@ def meta_backbone(arch: str, features_only: bool) -> nn.Module:
     elif features_only:
         setattr_path(model, head_path(model), nn.Identity())
     return model
+
+
+NORM_OF_NORM_ACT = "bn"
+"""The name the batch norm of a timm ``BatchNormAct2d`` gets when it is traced on its own."""
+
+
+def traceable_backbone(arch: str, features_only: bool) -> nn.Module:
+    """``meta_backbone``; for timm, a copy that ``torch.fx`` reads layer by layer, timm's own
+    kinds of PyTorch layers made PyTorch's: its ``Linear`` an ``nn.Linear``, and each
+    ``BatchNormAct2d`` (a batch norm that applies its activation itself) a ``Sequential`` of a
+    plain ``BatchNorm2d`` (named ``NORM_OF_NORM_ACT``), its drop and its activation, which
+    compute the same. Weights still find their way by the original paths (dlstudio.frameworks.walk
+    reads ``<path>.bn`` as ``<path>``)."""
+    if not arch.startswith(TIMM):
+        return meta_backbone(arch, features_only)
+    model = copy.deepcopy(meta_backbone(arch, features_only))
+    from timm.layers import Linear
+    from timm.layers.norm_act import BatchNormAct2d
+
+    for path, module in list(model.named_modules()):
+        if type(module) is BatchNormAct2d:
+            setattr_path(model, path, _split_norm_act(module))
+        elif type(module) is Linear:
+            plain = nn.Linear(
+                module.in_features,
+                module.out_features,
+                bias=module.bias is not None,
+                device=module.weight.device,
+            )
+            setattr_path(model, path, plain.requires_grad_(module.weight.requires_grad))
+    return model
+
+
+def _split_norm_act(module: nn.BatchNorm2d) -> nn.Sequential:
+    norm = nn.BatchNorm2d(
+        module.num_features,
+        eps=module.eps,
+        momentum=module.momentum,
+        affine=module.affine,
+        track_running_stats=module.track_running_stats,
+        device=module.weight.device if module.weight is not None else None,
+    )
+    norm.requires_grad_(module.weight is None or module.weight.requires_grad)
+    parts = [(NORM_OF_NORM_ACT, norm), ("drop", module.drop), ("act", module.act)]
+    return nn.Sequential(collections.OrderedDict(parts))  # type: ignore[arg-type]
 
 
 def head_path(model: nn.Module) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlstudio.graph.frameworks.program import Step, Value
+from dlstudio.graph.frameworks.program import Step, Value, not_expandable
 from dlstudio.graph.tensors import as_tuple
 
 
@@ -128,6 +128,13 @@ def describe(step: Step) -> str:
 
 def no_counterpart(step: Step, framework: str, instead: str) -> NoCounterpart:
     return NoCounterpart(f"{describe(step)} has no counterpart in {framework}: {instead}")
+
+
+def refused(step: Step, framework: str, instead: dict[str, str]) -> NoCounterpart:
+    """A layer the framework's table sends elsewhere (``instead[op]``); a timm network that is
+    not written out says which of its layers stops it."""
+    reason = not_expandable(step.params) if step.node.op == "Pretrained" else None
+    return no_counterpart(step, framework, reason or instead[step.node.op])
 
 
 def pad_pairs(step: Step, dims: int) -> tuple[tuple[int, int], ...]:

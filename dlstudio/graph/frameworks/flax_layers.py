@@ -29,6 +29,7 @@ from dlstudio.graph.frameworks.common import (
     pad_pairs,
     pixel_shuffle_plan,
     pool_sizes,
+    refused,
     sizes,
     spatial,
     transformer_arguments,
@@ -573,7 +574,7 @@ def flax_piece(step: Step, inp: Value, out: Value) -> FlaxPiece:
     if translate is not None:
         return translate(step, inp, out)
     if step.node.op in _INSTEAD:
-        raise no_counterpart(step, FLAX, _INSTEAD[step.node.op])
+        raise refused(step, FLAX, _INSTEAD)
     raise NoCounterpart(
         f"dlstudio does not write {describe(step)} in Flax yet: write it as an nnx.Module of "
         "your own with jax.numpy."

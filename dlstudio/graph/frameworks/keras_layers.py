@@ -30,6 +30,7 @@ from dlstudio.graph.frameworks.common import (
     pad_pairs,
     pixel_shuffle_plan,
     pool_sizes,
+    refused,
     sizes,
     spatial,
     transformer_arguments,
@@ -673,5 +674,5 @@ def keras_piece(step: Step, inp: Value, out: Value) -> Piece:
         "write it as a layer of your own (a subclass of keras.layers.Layer using keras.ops).",
     )
     if step.node.op in _INSTEAD:
-        raise no_counterpart(step, KERAS, instead)
+        raise refused(step, KERAS, _INSTEAD)
     raise NoCounterpart(f"dlstudio does not write {describe(step)} in Keras yet: {instead}")

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -198,14 +199,16 @@ def _value(
     torch_shape = tuple(analysis.specs[node_id].shape) if node_id in analysis.specs else ()
     first = values.get(step.inputs[0]) if step.inputs else None
     if op == "Input":
-        channels_first = len(torch_shape) >= 3 and _read_as_channels(node_id, consumers, blocks)
+        channels_first = len(torch_shape) >= 3 and _read_as_channels(
+            node_id, consumers, blocks, len(torch_shape)
+        )
     elif op in CHANNEL_LAYERS:
         channels_first = len(torch_shape) >= 3
     elif step.block is not None:
         channels_first = (
             step.block.values[step.block.outputs[0]].channels_first if step.block.outputs else False
         )
-    elif op in LAYOUT_KEEPING and first is not None:
+    elif (op in LAYOUT_KEEPING or _spatial_mean(step, len(torch_shape))) and first is not None:
         channels_first = first.channels_first and len(torch_shape) == len(first.torch_shape)
     else:
         channels_first = False
@@ -225,7 +228,7 @@ def _value(
 
 
 def _read_as_channels(
-    node_id: str, consumers: dict[str, list[Step]], blocks: dict[str, BlockDefinition]
+    node_id: str, consumers: dict[str, list[Step]], blocks: dict[str, BlockDefinition], rank: int
 ) -> bool:
     """Whether a convolution-like layer (or a block) reads this value as (N, C, ...), directly
     or through layers that keep the layout (a ReLU, a Dropout, an Add)."""
@@ -236,20 +239,47 @@ def _read_as_channels(
         if op in CHANNEL_LAYERS:
             return True
         if (
-            op in LAYOUT_KEEPING
-            and op != "Output"
-            and _read_as_channels(reader.node.id, consumers, blocks)
-        ):
+            (op in LAYOUT_KEEPING and op != "Output") or _spatial_mean(reader, rank)
+        ) and _read_as_channels(reader.node.id, consumers, blocks, rank):
             return True
     return False
 
 
-def expandable(params: dict[str, Any]) -> bool:
-    """Whether a Pretrained node can be written out layer by layer: a torchvision network that
-    traces (timm's are not traced here)."""
-    from dlstudio.graph.pretrained import TRACEABLE
+def _spatial_mean(step: Step, rank: int) -> bool:
+    """A ``Mean`` over spatial dimensions only that keeps them (``x.mean((2, 3), keepdim=True)``,
+    a squeeze-and-excitation's pooling): it keeps its input's layout."""
+    dims = step.params.get("dim", [-1])
+    dims = dims if isinstance(dims, list | tuple) else [dims]
+    return (
+        step.node.op == "Mean"
+        and bool(step.params.get("keepdim"))
+        and rank >= 3
+        and all(int(d) % rank >= 2 for d in dims)
+    )
 
-    return params.get("arch") in TRACEABLE
+
+def expandable(params: dict[str, Any]) -> bool:
+    """Whether a Pretrained node can be written out layer by layer: a torchvision or timm
+    network that traces into layers with a counterpart (``not_expandable`` says why not)."""
+    from dlstudio.graph.pretrained import TIMM_TRACEABLE, TRACEABLE
+
+    return params.get("arch") in TRACEABLE or params.get("arch") in TIMM_TRACEABLE
+
+
+def not_expandable(params: dict[str, Any]) -> str | None:
+    """Why a timm Pretrained node is not written out layer by layer, in one sentence naming the
+    layer that stops it (None for the networks that are, and for torchvision's).
+
+    Example:
+        >>> not_expandable({"arch": "timm/mobilevit_s"})[:40]
+        'timm/mobilevit_s is not written out laye'
+    """
+    from dlstudio.graph.pretrained import TIMM_UNTRACEABLE
+
+    arch = str(params.get("arch"))
+    if arch not in TIMM_UNTRACEABLE:
+        return None
+    return f"{arch} is not written out layer by layer: {TIMM_UNTRACEABLE[arch]}"
 
 
 @functools.lru_cache(maxsize=16)
@@ -261,17 +291,18 @@ def expanded(
     import torch
 
     from dlstudio.graph.importer import import_module
-    from dlstudio.graph.pretrained import meta_backbone
+    from dlstudio.graph.pretrained import traceable_backbone
 
-    model = meta_backbone(arch, features_only).eval()
+    model = traceable_backbone(arch, features_only).eval()
     device = next(model.parameters()).device
     parts = import_module(model, torch.empty((1, *input_shape), device=device), blocks="auto")
     return parts.nodes, parts.edges, parts.blocks
 
 
 def to_class_name(text: str) -> str:
-    """``resnet18`` -> ``Resnet18``, ``mobilenet_v3_small`` -> ``MobilenetV3Small``."""
-    return "".join(part[:1].upper() + part[1:] for part in text.split("_") if part)
+    """``resnet18`` -> ``Resnet18``, ``mobilenet_v3_small`` -> ``MobilenetV3Small``,
+    ``timm/resnet18`` -> ``TimmResnet18``."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", text))
 
 
 def channels_last(shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
