@@ -385,7 +385,7 @@ class CodeWriter:
         use = self.analysis.blocks[node_id]
         suffix = 1
         while True:
-            class_name = _numbered(use.block, suffix)
+            class_name = numbered_name(use.block, suffix)
             inner = CodeWriter(
                 use.nodes, use.analysis, class_name, self.sequential, True, self.classes
             )
@@ -491,7 +491,7 @@ def _for_each(places: list[str], call: str, comment: str) -> list[str]:
     return loop + statement(BODY + len(INDENT), "", f"module.{call}", comment=comment)
 
 
-def _numbered(name: str, number: int) -> str:
+def numbered_name(name: str, number: int) -> str:
     """``Dense``, ``Dense2``; ``ResBlock2_2`` rather than ``ResBlock22``."""
     if number == 1:
         return name

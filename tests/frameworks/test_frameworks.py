@@ -224,6 +224,22 @@ def test_every_template_is_the_same_model_or_says_which_layer_is_missing(
         assert "fewer" in check.params_note  # PyTorch's second bias, said in words
 
 
+@pytest.mark.parametrize("framework", ["keras", "flax"])
+def test_a_block_used_at_two_widths_is_the_same_model(framework) -> None:
+    graph = Graph()
+    first = graph.add("Linear", after=graph.add("Input", shape=[8]), out_features=16)
+    relu = graph.add("ReLU", after=first)
+    widen = graph.add("Linear", after=relu, out_features=32)
+    block = graph.group([first, relu], "Dense")
+    graph.add("Output", after=graph.add("Dense", after=widen))
+    assert graph.node(block).op == "Dense"
+    check = frameworks.verify(graph, framework, module=perturbed(graph))
+    assert check.ok, str(check)
+    if framework == "flax":  # an NNX module's layers are made for one width: two classes
+        code = graph.to_code(framework=framework)
+        assert "class Dense(nnx.Module):" in code and "class Dense2(nnx.Module):" in code
+
+
 def test_trained_weights_are_carried_over_not_fresh_ones() -> None:
     import torch
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dlstudio.graph.codegen import numbered_name
 from dlstudio.graph.frameworks.common import NoCounterpart
 from dlstudio.graph.frameworks.flax_layers import FlaxPiece, flax_piece
 from dlstudio.graph.frameworks.keras_code import INDENT, shape_comment
@@ -43,9 +44,14 @@ def flax_code(graph: Graph, class_name: str = "Net") -> str:
 def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
     program = Program.of(graph)
     missing: list[str] = []
-    classes: list[str] = support_classes(program, "flax")
-    _write_blocks(program, classes, missing, set())
-    classes += _module(class_name, program, missing, "The model")
+    blocks: dict[str, list[str]] = {}
+    names: dict[int, str] = {}
+    _write_blocks(program, blocks, missing, names)
+    classes = [
+        *support_classes(program, "flax"),
+        *(line for text in blocks.values() for line in text),
+        *_module(class_name, program, missing, "The model", names),
+    ]
     used = names_used("\n".join(classes))
     note = (
         f"\nIt does not run as it is: {len(missing)} layer(s) have no counterpart in Flax (the "
@@ -68,16 +74,32 @@ def write_flax(graph: Graph, class_name: str = "Net") -> FlaxCode:
     return FlaxCode("\n".join([*header, *classes]).rstrip() + "\n", missing, class_name)
 
 
-def _write_blocks(program: Program, classes: list[str], missing: list[str], done: set[str]) -> None:
+def _write_blocks(
+    program: Program, written: dict[str, list[str]], missing: list[str], names: dict[int, str]
+) -> None:
+    """One class per distinct block body: a block used at two widths gets two classes
+    (``DenseLayer``, ``DenseLayer2``), because an NNX module's layers are made for one width."""
     for step in program.steps:
-        if step.block is not None and step.block_class not in done:
-            _write_blocks(step.block, classes, missing, done)
-            done.add(step.block_class)
-            what = f"The block {step.block_class}"
-            classes += _module(step.block_class, step.block, missing, what)
+        if step.block is None:
+            continue
+        _write_blocks(step.block, written, missing, names)
+        suffix = 1
+        while True:
+            name = numbered_name(step.block_class, suffix)
+            found: list[str] = []
+            text = _module(name, step.block, found, f"The block {step.block_class}", names)
+            if written.get(name, text) == text:
+                break
+            suffix += 1
+        if name not in written:
+            written[name] = text
+            missing += found
+        names[id(step)] = name
 
 
-def _module(name: str, program: Program, missing: list[str], what: str) -> list[str]:
+def _module(
+    name: str, program: Program, missing: list[str], what: str, names: dict[int, str]
+) -> list[str]:
     holders = variables(program, "x")
     init: list[str] = []
     body: list[str] = []
@@ -89,7 +111,8 @@ def _module(name: str, program: Program, missing: list[str], what: str) -> list[
         sources = [holders[s] for s in step.inputs]
         comment = shape_comment(program.values[step.node.id].shape)
         if step.block is not None:
-            init += statement(inside, f"self.{step.name} = ", f"{step.block_class}(rngs)")
+            block_class = names.get(id(step), step.block_class)
+            init += statement(inside, f"self.{step.name} = ", f"{block_class}(rngs)")
             called = f"self.{step.name}({', '.join(sources)})"
             body += statement(inside, f"{target} = ", called, comment=comment)
             continue
