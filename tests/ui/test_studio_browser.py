@@ -127,7 +127,8 @@ def test_the_code_tab_shows_keras_and_flax_and_marks_what_differs(
 def test_the_playground_tab_opens_its_network_in_the_builder(
     studio_app: ServerProcess, page: Page, snap: Snap
 ) -> None:
-    page.goto(studio_app.base_url + "/")
+    # Another visitor's page: Voila answers once a kernel started for it has run the Studio.
+    page.goto(studio_app.base_url + "/", timeout=120_000)
     studio = StudioPage(page, page.locator("body"))
     expect(studio.header()).to_be_visible(timeout=120_000)
     studio.tab("Playground")
