@@ -4,14 +4,13 @@ PyTorch's outputs; the others are refused with the layer that stops them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from dlstudio import frameworks
 from dlstudio.graph import Graph
 from dlstudio.graph.frameworks.program import expandable, not_expandable
 from dlstudio.graph.pretrained import TIMM_ARCHITECTURES, TIMM_TRACEABLE, TIMM_UNTRACEABLE
+from tests.frameworks.test_frameworks import perturbed
 
 pytest.importorskip("timm")
 pytest.importorskip("keras")
@@ -32,24 +31,6 @@ def backbone(arch: str, features_only: bool) -> Graph:
     graph.add("Output", id="output", after=last)
     assert graph.analyze().ok, graph.analyze().problems
     return graph
-
-
-def perturbed(graph: Graph) -> Any:
-    """``graph``'s module with every weight and statistic moved off its initial value, so a
-    weight the transfer forgot (a fresh one equal by chance) shows."""
-    import torch
-
-    torch.manual_seed(3)
-    module = graph.build()
-    with torch.no_grad():
-        for parameter in module.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.1)
-        for name, buffer in module.named_buffers():
-            if name.endswith("running_mean"):
-                buffer.add_(torch.randn_like(buffer) * 0.1)
-            elif name.endswith("running_var"):
-                buffer.mul_(torch.rand_like(buffer) + 0.5)
-    return module
 
 
 @pytest.mark.parametrize("framework", ["keras", "flax"])

@@ -17,18 +17,11 @@ from dlstudio.graph import Graph
 from dlstudio.playground import PlaygroundSettings
 from dlstudio.playground.script import playground_script
 from dlstudio.ui.playground import Playground
+from tests.playground.test_settings import ORIGINAL_LINK
 
 # The page's bundle may be unbuilt in this checkout: the widget then warns and still works.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
-ORIGINAL_LINK = (
-    "https://playground.tensorflow.org/#activation=relu&batchSize=17&dataset=spiral"
-    "&regDataset=reg-plane&learningRate=0.01&regularizationRate=0.003&noise=15"
-    "&networkShape=6,3&seed=0.43109&showTestData=true&discretize=false&percTrainData=70"
-    "&x=true&y=false&xTimesY=true&xSquared=false&ySquared=false&cosX=false&sinX=true"
-    "&cosY=false&sinY=false&collectStats=false&problem=classification&initZero=false"
-    "&hideText=false&noise_hide=true"
-)
 
 
 @pytest.fixture
