@@ -93,7 +93,7 @@ def test_newcomer_path_in_jupyterlab(jupyter_lab: LabServer, page: Page, snap: S
     redrawn_after_reload(studio, snap)
 
 
-def test_the_code_tab_shows_keras_and_flax_and_marks_what_differs(
+def test_the_code_tab_shows_three_frameworks_and_the_playground_tab_opens_the_builder(
     studio_app: ServerProcess, page: Page, snap: Snap
 ) -> None:
     url = studio_app.base_url + "/"
@@ -123,14 +123,8 @@ def test_the_code_tab_shows_keras_and_flax_and_marks_what_differs(
     expect(page.locator(".dls-differences")).to_contain_text("How a training step is written")
     snap("side-by-side")
 
-
-def test_the_playground_tab_opens_its_network_in_the_builder(
-    studio_app: ServerProcess, page: Page, snap: Snap
-) -> None:
-    # Another visitor's page: Voila answers once a kernel started for it has run the Studio.
-    page.goto(studio_app.base_url + "/", timeout=120_000)
-    studio = StudioPage(page, page.locator("body"))
-    expect(studio.header()).to_be_visible(timeout=120_000)
+    # The Playground tab, on the same page (a page of its own would wait for a kernel): its
+    # network goes into the Model tab's builder.
     studio.tab("Playground")
     expect(page.get_by_test_id("pg-root")).to_be_visible(timeout=60_000)
     page.get_by_test_id("pg-add-layer").click()
