@@ -23,7 +23,6 @@ from tests.playground.test_settings import ORIGINAL_LINK
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
-
 @pytest.fixture
 def pg() -> Iterator[Playground]:
     widget = Playground("seed=widget&networkShape=3,2", draw_interval=0.02)
