@@ -19,6 +19,7 @@ import io
 import re
 import textwrap
 import tokenize
+from collections.abc import Iterator
 
 from dlstudio.graph.codegen_layout import INDENT, LINE_LENGTH, Brackets, Expr, flat, layout
 
@@ -95,11 +96,10 @@ def parse(text: str) -> Expr:
     return Brackets(text[: start + 1], tuple(parse(item) for item in items), text[end])
 
 
-def _spans(text: str) -> list[tuple[int, int]]:
-    """The (opening, closing) offsets of the brackets at the top level of ``text``."""
-    spans = []
+def _code_chars(text: str) -> Iterator[tuple[int, str, int]]:
+    """(offset, character, bracket depth before it) for each character of ``text`` outside a
+    string literal: the one scanner both helpers below read."""
     depth = 0
-    start = 0
     quote = ""
     escaped = False
     for index, char in enumerate(text):
@@ -110,16 +110,26 @@ def _spans(text: str) -> list[tuple[int, int]]:
                 escaped = True
             elif char == quote:
                 quote = ""
-        elif char in "\"'":
+            continue
+        if char in "\"'":
             quote = char
-        elif char in _OPENING:
-            if depth == 0:
-                start = index
+            continue
+        yield index, char, depth
+        if char in _OPENING:
             depth += 1
         elif char in ")]}":
             depth -= 1
-            if depth == 0:
-                spans.append((start, index))
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """The (opening, closing) offsets of the brackets at the top level of ``text``."""
+    spans = []
+    start = 0
+    for index, char, depth in _code_chars(text):
+        if char in _OPENING and depth == 0:
+            start = index
+        elif char in ")]}" and depth == 1:
+            spans.append((start, index))
     return spans
 
 
@@ -128,24 +138,8 @@ def _split(inside: str) -> list[str]:
     belong to their item)."""
     items = []
     begin = 0
-    depth = 0
-    quote = ""
-    escaped = False
-    for index, char in enumerate(inside):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in _OPENING:
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
+    for index, char, depth in _code_chars(inside):
+        if char == "," and depth == 0:
             items.append(inside[begin:index].strip())
             begin = index + 1
     items.append(inside[begin:].strip())
