@@ -93,8 +93,7 @@ def with_page(settings: PlaygroundSettings) -> dict[str, float]:
     while playground.run.epoch < EPOCHS:
         time.sleep(0.002)
     wall = time.perf_counter() - start
-    playground._playing.clear()
-    playground._thread.join() if playground._thread else None
+    playground.pause()
     playground._batcher.drain()
     playground.close()
     return {"wall": wall, "train_cpu": train_cpu[0], "draw_cpu": draw_cpu[0], "frames": frames[0]}

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -204,11 +205,17 @@ def make_data(settings: PlaygroundSettings, custom: Points | None = None) -> Pla
 def thumbnails(problem: str, custom: Points | None = None) -> dict[str, dict[str, list[float]]]:
     """200 noiseless points of each data set of ``problem`` for the pickers (the page's
     ``thumbnails`` trait); your own points under ``"custom"`` when there are any."""
-    names = [n for n in GENERATORS if n.startswith("reg-") == (problem == "regression")]
-    out = {name: generate(name, THUMBNAIL_SAMPLES, 0.0, seed=0).to_json() for name in names}
+    out = dict(_builtin_thumbnails(problem))
     if custom is not None and len(custom):
         out[CUSTOM] = custom.to_json()
     return out
+
+
+@functools.cache
+def _builtin_thumbnails(problem: str) -> dict[str, dict[str, list[float]]]:
+    # The same every time (seed 0, no noise): made once, not at every drawn point.
+    names = [n for n in GENERATORS if n.startswith("reg-") == (problem == "regression")]
+    return {name: generate(name, THUMBNAIL_SAMPLES, 0.0, seed=0).to_json() for name in names}
 
 
 # -- your own points ----------------------------------------------------------------------------

@@ -232,9 +232,15 @@ class PlaygroundRun:
         return half_squared_error(self.model, x, t)
 
     def _measure(self) -> None:
+        """Both losses now; the history's point for this epoch (replaced if the epoch has one:
+        an edit or a new rate measures again without a new point)."""
         self.loss_train = self._loss(self.train_x, self.train_t)
         self.loss_test = self._loss(self.test_x, self.test_t)
-        self.history.append([self.epoch, self.loss_train, self.loss_test])
+        point = [self.epoch, self.loss_train, self.loss_test]
+        if self.history and self.history[-1][0] == self.epoch:
+            self.history[-1] = point
+            return
+        self.history.append(point)
         if len(self.history) > MAX_HISTORY:
             # Keep the first point and every other one after it: a long run stays drawable.
             self.history = self.history[:1] + self.history[2::2]
@@ -273,7 +279,7 @@ class PlaygroundRun:
         with self.lock, torch.no_grad():
             linear.weight[row, column] = number
             self.dead[int(layer) - 1][row, column] = False
-            self._measure_again()
+            self._measure()
 
     def set_bias(self, layer: int, node: int, value: float) -> None:
         """Set one neuron's bias."""
@@ -282,13 +288,7 @@ class PlaygroundRun:
         number = _number(value)
         with self.lock, torch.no_grad():
             linear.bias[row] = number
-            self._measure_again()
-
-    def _measure_again(self) -> None:
-        self.loss_train = self._loss(self.train_x, self.train_t)
-        self.loss_test = self._loss(self.test_x, self.test_t)
-        if self.history and self.history[-1][0] == self.epoch:
-            self.history[-1] = [self.epoch, self.loss_train, self.loss_test]
+            self._measure()
 
     def snapshot(self) -> Snapshot:
         """A copy of the weights and numbers now (cheap: the network is tiny)."""

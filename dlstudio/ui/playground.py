@@ -169,20 +169,19 @@ class Playground(BundledWidget):
     def pause(self) -> None:
         """Stop after the current epoch (and wait for it)."""
         self._playing.clear()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(10.0)
-        self._thread = None
+        thread, self._thread = self._thread, None
         self.playing = False
-        self._draw()
-        self.code = self.script()
+        if thread is None:
+            return  # nothing was training: the page already shows this state
+        if thread is not threading.current_thread():
+            thread.join(10.0)
+        self._show_network()
 
     def step(self, epochs: int = 1) -> None:
         """Pause, then train ``epochs`` epochs (the Step button: one)."""
         self.pause()
         self.run.step(epochs)
-        self._draw()
-        self.code = self.script()
+        self._show_network()
 
     def reset(self) -> None:
         """Pause, then start again from new random weights at epoch 0."""
